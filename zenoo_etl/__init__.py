@@ -1,0 +1,7 @@
+"""zenoo-etl: declarative, versioned, fast and reversible data migrations for Odoo."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
