@@ -1,0 +1,252 @@
+"""``zenoo.toml``: the project configuration, its models and its loader.
+
+Owns the file format of DESIGN.md section 3 (``[project]``, ``[vars]``,
+``[targets.*]``, ``[ledger]``, ``[runner]``), the environment overrides
+(``ZENOO_TARGET``, ``ZENOO_LEDGER_URL``) and target selection.
+
+Secrets: a literal ``password`` is only accepted for ``sandbox:`` targets (the
+embedded server's well-known ``admin``); real targets name environment
+variables, read lazily by :meth:`TargetConfig.credentials`. The literal is
+excluded from serialisation and repr so it never reaches a plan or a log.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from zenoo_etl.compiler.locate import describe_errors, key_line, last_key, toml_error_position
+from zenoo_etl.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONFIG_FILE = "zenoo.toml"
+SANDBOX_SCHEME = "sandbox:"
+
+DEFAULT_CONTEXT: dict[str, Any] = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectSection(_Strict):
+    """``[project]``."""
+
+    name: str = Field(min_length=1)
+    migrations: str = "migrations"
+
+
+class TargetConfig(_Strict):
+    """``[targets.<name>]``: where and how to connect. Holds no secret value."""
+
+    name: str = ""
+    url: str = Field(min_length=1)
+    database: str = Field(min_length=1)
+    username: str = Field(min_length=1)
+    password: str | None = Field(default=None, exclude=True, repr=False)
+    password_env: str | None = None
+    api_key_env: str | None = None
+    protocol: Literal["auto", "jsonrpc", "json2"] = "auto"
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+
+    _root: Path = PrivateAttr(default_factory=Path)
+
+    @model_validator(mode="after")
+    def _secrets_from_environment(self) -> TargetConfig:
+        if self.password is not None and not self.url.startswith(SANDBOX_SCHEME):
+            raise ValueError(
+                "a literal 'password' is allowed only for sandbox: targets; put the secret "
+                "in an environment variable and name it with password_env or api_key_env"
+            )
+        if self.url.startswith(SANDBOX_SCHEME) and not self.url[len(SANDBOX_SCHEME) :].strip():
+            raise ValueError("a sandbox url needs a database file: 'sandbox:.zenoo/sandbox.db'")
+        return self
+
+    @property
+    def is_sandbox(self) -> bool:
+        """True for ``sandbox:FILE`` targets served by the embedded server."""
+        return self.url.startswith(SANDBOX_SCHEME)
+
+    @property
+    def sandbox_db_path(self) -> Path | None:
+        """The sandbox database file, resolved against the project root."""
+        if not self.is_sandbox:
+            return None
+        raw = Path(self.url[len(SANDBOX_SCHEME) :].strip())
+        return raw if raw.is_absolute() else self._root / raw
+
+    def credentials(self) -> tuple[str | None, str | None]:
+        """(password, api_key) read from the environment now; never logged.
+
+        Sandbox targets default to the embedded server's ``admin`` password.
+        """
+        password: str | None = self.password
+        api_key: str | None = None
+        if self.password_env:
+            password = _require_env(self.password_env, self.name, "password_env")
+        if self.api_key_env:
+            api_key = _require_env(self.api_key_env, self.name, "api_key_env")
+        if password is None and api_key is None and self.is_sandbox:
+            password = "admin"
+        if password is None and api_key is None:
+            raise ConfigError(
+                f"{CONFIG_FILE}: target '{self.name}' has no credentials; set password_env "
+                "or api_key_env to the name of an environment variable holding the secret."
+            )
+        return password, api_key
+
+
+def _require_env(variable: str, target: str, key: str) -> str:
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError(
+            f"{CONFIG_FILE}: target '{target}' reads its secret from the environment "
+            f"variable {variable} ({key}), which is not set; export it before running."
+        )
+    return value
+
+
+class LedgerConfig(_Strict):
+    """``[ledger]``."""
+
+    url: str = "sqlite:///.zenoo/ledger.db"
+
+
+class RunnerConfig(_Strict):
+    """``[runner]``: chunking, concurrency, retries and the default RPC context."""
+
+    chunk_size: int = Field(default=200, ge=1, le=100_000)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    retries: int = Field(default=5, ge=0, le=100)
+    timeout: float = Field(default=120, gt=0)
+    on_error: Literal["rollback", "stop"] = "rollback"
+    context: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_CONTEXT))
+
+
+class ProjectConfig(_Strict):
+    """The whole ``zenoo.toml``."""
+
+    project: ProjectSection
+    vars: dict[str, Any] = Field(default_factory=dict)
+    targets: dict[str, TargetConfig] = Field(min_length=1)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    runner: RunnerConfig = Field(default_factory=RunnerConfig)
+
+
+_ALLOWED = {
+    None: ["project", "vars", "targets", "ledger", "runner"],
+    "project": list(ProjectSection.model_fields),
+    "ledger": list(LedgerConfig.model_fields),
+    "runner": list(RunnerConfig.model_fields),
+    "targets": [k for k in TargetConfig.model_fields if k != "name"],
+}
+
+
+def _table_of(loc: tuple[int | str, ...]) -> str | None:
+    parts = [str(p) for p in loc[:-1]]
+    return ".".join(parts) if parts else None
+
+
+def load_config(
+    root: Path,
+    *,
+    target: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[ProjectConfig, str, TargetConfig]:
+    """Read ``root/zenoo.toml``; return (config, chosen target name, target).
+
+    ``target`` (the --target flag) beats ``ZENOO_TARGET``, which beats the
+    first target of the file. ``ZENOO_LEDGER_URL`` replaces ``[ledger] url``.
+    """
+    env = os.environ if environ is None else environ
+    path = root / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: not found; run the command inside a zenoo-etl project, "
+            "pass --project DIR, or create one with 'zenoo-etl init'."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc}).") from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, col, msg = toml_error_position(str(exc))
+        where = f"{path}:{line}:{col}" if line else str(path)
+        raise ConfigError(f"{where}: invalid TOML: {msg}; fix the syntax.") from exc
+
+    ledger_url = env.get("ZENOO_LEDGER_URL")
+    if ledger_url:
+        ledger = raw.get("ledger")
+        raw["ledger"] = {**(ledger if isinstance(ledger, dict) else {}), "url": ledger_url}
+    targets = raw.get("targets")
+    if isinstance(targets, dict):
+        # The table name is the target's name; inject it so the model carries it.
+        raw["targets"] = {
+            name: ({**spec, "name": name} if isinstance(spec, dict) else spec)
+            for name, spec in targets.items()
+        }
+    try:
+        config = ProjectConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise _config_error(path, text, exc) from None
+
+    for tconf in config.targets.values():
+        tconf._root = root
+
+    chosen = target or env.get("ZENOO_TARGET") or next(iter(config.targets))
+    if chosen not in config.targets:
+        source = "--target" if target else "ZENOO_TARGET"
+        raise ConfigError(
+            f"{path}: target '{chosen}' (from {source}) is not defined; "
+            f"known targets: {', '.join(config.targets)}. Fix the name or add [targets.{chosen}]."
+        )
+    return config, chosen, config.targets[chosen]
+
+
+def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    key = last_key(loc)
+    table = _table_of(loc) if first["type"] != "missing" else ".".join(map(str, loc[:-1])) or None
+    line = key_line(text, table, key) if key else None
+    if first["type"] == "value_error" and "password" in first["msg"]:
+        line = key_line(text, ".".join(map(str, loc)) or None, "password") or line
+    elif first["type"] == "value_error":
+        line = key_line(text, ".".join(map(str, loc)) or None, None) or line
+    section = str(loc[0]) if loc and loc[0] in _ALLOWED else None
+    allowed = _ALLOWED.get(section if len(loc) > 1 else None, [])
+    if section == "vars":
+        allowed = []
+    parts = describe_errors(exc, allowed=allowed)
+    where = f"{path}:{line}" if line else str(path)
+    return ConfigError(f"{where}: {'; '.join(parts)}.")
+
+
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_CONTEXT",
+    "LedgerConfig",
+    "ProjectConfig",
+    "ProjectSection",
+    "RunnerConfig",
+    "TargetConfig",
+    "load_config",
+]

@@ -1,0 +1,278 @@
+"""A loaded project: config + target + migrations; row streaming and checksums.
+
+:func:`load_project` reads ``zenoo.toml``, discovers, renders and parses every
+migration, checks cross-migration rules (unique step ids, ``ref`` and
+``depends_on`` naming known earlier steps) and computes checksums.
+:func:`iter_rows` streams one step's source and renders its templates per row.
+
+Choice for steps without a source: an ``update`` by ``domain`` yields exactly
+one row (index 0, line None, key ``"domain"``) holding the rendered ``values``
+so the runner writes them on every matched record; ``delete`` and ``call`` by
+domain (or model-level calls) yield nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zenoo_etl.compiler.config import ProjectConfig, TargetConfig, load_config
+from zenoo_etl.compiler.discover import discover
+from zenoo_etl.compiler.render import RenderError, RowView, render_file
+from zenoo_etl.compiler.sources import iter_source, resolve_inside
+from zenoo_etl.compiler.steps import Migration, Step, parse_migration
+from zenoo_etl.compiler.values import FieldValue, Row
+from zenoo_etl.errors import MigrationFileError
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything compiled from a project folder for one target."""
+
+    root: Path
+    config: ProjectConfig
+    target_name: str
+    target: TargetConfig
+    vars: dict[str, Any]
+    migrations: list[Migration]
+    steps_by_id: dict[str, tuple[Migration, Step]] = field(default_factory=dict)
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.root / self.config.project.migrations
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the project root, POSIX style (for messages and plans)."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def template_context(self) -> dict[str, Any]:
+        """``vars`` and ``target`` as templates see them (no secrets)."""
+        return {
+            "vars": dict(self.vars),
+            "target": {
+                "name": self.target_name,
+                "url": self.target.url,
+                "database": self.target.database,
+            },
+        }
+
+    def find_step(self, step_id: str) -> tuple[Migration, Step]:
+        return self.steps_by_id[step_id]
+
+
+def load_project(
+    project_dir: Path | str,
+    target: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Project:
+    """Load and check a whole project; raises ``ConfigError`` / ``MigrationFileError``."""
+    root = Path(project_dir).absolute()
+    env = os.environ if environ is None else environ
+    config, target_name, target_config = load_config(root, target=target, environ=env)
+    merged_vars: dict[str, Any] = {**config.vars, **dict(vars or {})}
+    context = {
+        "vars": merged_vars,
+        "target": {
+            "name": target_name,
+            "url": target_config.url,
+            "database": target_config.database,
+        },
+    }
+    folder = root / config.project.migrations
+    migrations: list[Migration] = []
+    for item in discover(folder):
+        shown = _shown(root, item.path)
+        try:
+            data = item.path.read_bytes()
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MigrationFileError(f"cannot read the file: {exc}", path=shown) from None
+        if item.templated:
+            try:
+                text = render_file(text, vars=merged_vars, target=context["target"], environ=env)
+            except RenderError as exc:
+                line, _, detail = exc.detail.partition(": ")
+                if line.isdigit():
+                    raise MigrationFileError(detail, path=shown, line=int(line)) from None
+                raise MigrationFileError(exc.detail, path=shown) from None
+        migration = parse_migration(
+            path=item.path,
+            shown=shown,
+            version=item.version,
+            name=item.slug,
+            text=text,
+            templated=item.templated,
+            root=root,
+            context=context,
+        )
+        checksum = migration_checksum(root, data, migration.sources)
+        migrations.append(migration.model_copy(update={"checksum": checksum}))
+    steps_by_id = _check_cross_references(root, migrations)
+    return Project(
+        root=root,
+        config=config,
+        target_name=target_name,
+        target=target_config,
+        vars=merged_vars,
+        migrations=migrations,
+        steps_by_id=steps_by_id,
+    )
+
+
+def _shown(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _check_cross_references(
+    root: Path, migrations: list[Migration]
+) -> dict[str, tuple[Migration, Step]]:
+    known: dict[str, tuple[Migration, Step]] = {}
+    for migration in migrations:
+        shown = _shown(root, migration.path)
+        for step in migration.steps:
+            if step.id in known:
+                other_mig, other = known[step.id]
+                raise MigrationFileError(
+                    f"step id '{step.id}' is already used by {_shown(root, other_mig.path)}:"
+                    f"{other.line}; step ids must be unique in the whole project",
+                    path=shown,
+                    line=step.line,
+                    step=step.id,
+                )
+            for dep in step.depends_on:
+                if dep not in known:
+                    raise MigrationFileError(
+                        f"depends_on names '{dep}', which is not an earlier step of this or "
+                        "an earlier migration; fix the id or move the step",
+                        path=shown,
+                        line=step.line,
+                        step=step.id,
+                    )
+            for ref in step.references:
+                target = known.get(ref)
+                if target is None:
+                    hint = " (a step cannot reference itself)" if ref == step.id else ""
+                    raise MigrationFileError(
+                        f'reference {{ ref = "{ref}" }} names no earlier step of this or an '
+                        f"earlier migration{hint}; fix the id or reorder the steps",
+                        path=shown,
+                        line=step.line,
+                        step=step.id,
+                    )
+                if target[1].action not in ("create", "upsert"):
+                    raise MigrationFileError(
+                        f"reference to step '{ref}', a '{target[1].action}' step; only create "
+                        "and upsert steps record ids that can be referenced",
+                        path=shown,
+                        line=step.line,
+                        step=step.id,
+                    )
+            known[step.id] = (migration, step)
+    return known
+
+
+def migration_checksum(root: Path, file_bytes: bytes, sources: list[str]) -> str:
+    """SHA-256 of the migration file bytes plus each source file, streamed, in path order.
+
+    Each source contributes its project-relative path too, so renaming a data
+    file the migration reads is a change as well.
+    """
+    digest = hashlib.sha256()
+    digest.update(b"zenoo-migration\0")
+    digest.update(file_bytes)
+    for relative in sorted(set(sources)):
+        digest.update(b"\0source\0" + relative.encode("utf-8") + b"\0")
+        path = resolve_inside(root, relative)
+        with path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def iter_rows(project: Project, migration: Migration, step: Step) -> Iterator[Row]:
+    """Stream the rendered rows of ``step``; bad data raises ``MigrationFileError``."""
+    base = project.template_context()
+    renderers = step._renderers
+    key_renderer = step._key_renderer
+    shown_migration = project.relative(migration.path)
+    if step.source is None:
+        if step.action == "update":
+            yield Row(
+                0,
+                None,
+                "domain",
+                _render_values(renderers, {}, base, step, shown_migration, None, 0),
+            )
+        return
+    source_path = step.source.path
+    shown = source_path if source_path is not None else shown_migration
+    ctx = dict(base)
+    for index, line, cells in iter_source(step.source, project.root, migration.path):
+        where_line = line if source_path is not None else step.line
+        ctx["row"] = RowView(cells)
+        values = _render_values(renderers, cells, ctx, step, shown, where_line, index)
+        if key_renderer is None:
+            key = str(index + 1)
+        else:
+            try:
+                rendered = key_renderer(cells, ctx)
+            except RenderError as exc:
+                raise _row_error(exc, "key", shown, where_line, step, index) from None
+            if rendered is False or rendered is None or isinstance(rendered, list):
+                raise MigrationFileError(
+                    f"key template {step.key!r} renders empty; every row needs a key",
+                    path=shown,
+                    line=where_line,
+                    step=step.id,
+                    row=index + 1,
+                )
+            key = str(rendered)
+        yield Row(index, line, key, values)
+
+
+def _render_values(
+    renderers: Mapping[str, Any],
+    cells: Mapping[str, Any],
+    ctx: dict[str, Any],
+    step: Step,
+    shown: str,
+    line: int | None,
+    index: int,
+) -> dict[str, FieldValue]:
+    values: dict[str, FieldValue] = {}
+    for name, render in renderers.items():
+        try:
+            values[name] = render(cells, ctx)
+        except RenderError as exc:
+            raise _row_error(exc, name, shown, line, step, index) from None
+    return values
+
+
+def _row_error(
+    exc: RenderError, field_name: str, shown: str, line: int | None, step: Step, index: int
+) -> MigrationFileError:
+    if exc.column is not None:
+        detail = (
+            f"field '{field_name}' uses column '{exc.column}', which this row does not have; "
+            "fix the column name in the template or the source header"
+        )
+    else:
+        detail = f"field '{field_name}': {exc.detail}"
+    return MigrationFileError(detail, path=shown, line=line, step=step.id, row=index + 1)
+
+
+__all__ = ["Project", "iter_rows", "load_project", "migration_checksum"]

@@ -1,0 +1,421 @@
+"""Jinja for zenoo-etl: whole-file rendering of ``.toml.j2`` and per-row field templates.
+
+Security rule: row data is never evaluated. Templates come from migration
+files only; they are compiled once per step in an ``ImmutableSandboxedEnvironment``
+with ``StrictUndefined`` and rendered per row with ``row``, ``vars`` and
+``target`` in scope. Native values come from evaluating a lone ``{{ expr }}``
+as an expression (``compile_expression``), never from ``literal_eval`` of
+rendered text, so a CSV cell ``{{ 7*7 }}`` or ``[1, 2]`` stays a string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
+
+_SYNTAX = ("{{", "{%", "{#")
+_LONE_EXPR = re.compile(r"^\{\{(?P<expr>(?:(?!\}\}|\{\{|\{%|\{#).)*)\}\}$", re.DOTALL)
+_ROW_ATTR = re.compile(
+    r"^\{\{-?\s*row(?:\.(?P<attr>[A-Za-z_][A-Za-z0-9_]*)|\[\s*(?P<q>['\"])(?P<item>[^'\"]*)(?P=q)\s*\])\s*-?\}\}$"
+)
+_TEMPLATE_NAME = "<zenoo-template>"
+
+
+class RenderError(Exception):
+    """A template failed for one row; the caller adds file, step and row."""
+
+    def __init__(self, detail: str, *, column: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.column = column
+
+
+class SpecError(Exception):
+    """A field specification in a migration file is malformed (load time)."""
+
+    def __init__(self, detail: str, key: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.key = key
+
+
+class MissingColumn(Exception):
+    """Raised by :class:`RowView` so Jinja cannot turn it into an undefined."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__(column)
+        self.column = column
+
+
+class RowView:
+    """The ``row`` object templates see: ``row.col`` / ``row['col']``, nothing else.
+
+    No public methods, so a column called ``items`` or ``get`` is still a column;
+    a missing column raises instead of rendering as undefined.
+    """
+
+    __slots__ = ("_cells",)
+
+    def __init__(self, cells: Mapping[str, Any]) -> None:
+        self._cells = cells
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._cells[name]
+        except KeyError:
+            raise MissingColumn(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._cells
+
+
+def make_environment() -> ImmutableSandboxedEnvironment:
+    """The one Jinja environment flavour zenoo-etl uses."""
+    return ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+
+
+_ENV = make_environment()
+
+
+def has_template_syntax(text: str) -> bool:
+    return any(marker in text for marker in _SYNTAX)
+
+
+def _template_line(tb: TracebackType | None) -> int | None:
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == _TEMPLATE_NAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def protect_row_templates(text: str) -> str:
+    """Wrap every ``{{ ... }}`` that mentions ``row`` in ``{% raw %}`` before a file render.
+
+    A ``.toml.j2`` file is rendered once as a whole, but its field templates
+    are per-row and must reach the TOML parser untouched. Line numbers do not
+    change (the markers add no newline).
+    """
+    try:
+        tokens = list(_ENV.lex(text))
+    except TemplateSyntaxError:
+        return text  # the real render reports the syntax error with its line
+    out: list[str] = []
+    block: list[str] = []
+    mentions_row = False
+    inside = False
+    for _, kind, value in tokens:
+        if kind == "variable_begin":
+            inside, block, mentions_row = True, [value], False
+            continue
+        if inside:
+            block.append(value)
+            if kind == "name" and value == "row":
+                mentions_row = True
+            if kind == "variable_end":
+                inside = False
+                body = "".join(block)
+                out.append(f"{{% raw %}}{body}{{% endraw %}}" if mentions_row else body)
+            continue
+        out.append(value)
+    if inside:
+        out.append("".join(block))
+    return "".join(out)
+
+
+def render_file(
+    text: str,
+    *,
+    vars: Mapping[str, Any],
+    target: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Render a whole ``.toml.j2`` file; errors are ``RenderError`` with ``line:`` prefix.
+
+    ``env(NAME)`` reads an environment variable; a missing one is an error
+    unless a default is given (``env('X', 'fallback')``).
+    """
+    source_env = os.environ if environ is None else environ
+    missing = object()
+
+    def env(name: str, default: Any = missing) -> Any:
+        value = source_env.get(name)
+        if value is None:
+            if default is missing:
+                raise RenderError(f"environment variable {name} is not set")
+            return default
+        return value
+
+    try:
+        code = _ENV.compile(protect_row_templates(text), name=None, filename=_TEMPLATE_NAME)
+        template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+        return template.render(vars=dict(vars), target=dict(target), env=env)
+    except TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.lineno}: Jinja syntax error: {exc.message}") from exc
+    except RenderError as exc:
+        line = _template_line(exc.__traceback__)
+        raise RenderError(f"{line}: {exc.detail}" if line else exc.detail) from exc
+    except (TemplateError, SecurityError, MissingColumn, Exception) as exc:
+        line = _template_line(exc.__traceback__)
+        detail = f"{type(exc).__name__}: {exc}" if not isinstance(exc, TemplateError) else str(exc)
+        raise RenderError(f"{line}: {detail}" if line else detail) from exc
+
+
+# --- native values ---------------------------------------------------------------------------
+
+
+def to_native(value: Any) -> FieldValue:
+    """Normalise an expression result to a ``FieldValue``; empty means False."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    if value is None:
+        return False
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return str(value) if value != "" else False
+    if isinstance(value, Ref | XmlidRef | SearchRef):
+        return value
+    if isinstance(value, list | tuple):
+        return [_inner(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise RenderError(f"the expression produced a {type(value).__name__}, not a field value")
+
+
+def _inner(value: Any) -> FieldValue:
+    if value is None:
+        return None
+    return to_native(value)
+
+
+Context = dict[str, Any]
+Renderer = Callable[[Mapping[str, Any], Context], FieldValue]
+
+
+def _wrap(fn: Callable[[Context], Any], source: str) -> Renderer:
+    def render(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+        try:
+            return to_native(fn(ctx))
+        except RenderError:
+            raise
+        except MissingColumn as exc:
+            raise RenderError(f"no column '{exc.column}' in this row", column=exc.column) from None
+        except SecurityError as exc:
+            raise RenderError(f"template {source!r} is refused by the sandbox: {exc}") from None
+        except TemplateError as exc:
+            raise RenderError(f"template {source!r} failed: {exc}") from None
+        except Exception as exc:  # user expressions can raise anything (1/0, int('x'))
+            raise RenderError(f"template {source!r} failed: {type(exc).__name__}: {exc}") from None
+
+    return render
+
+
+def compile_text(text: str) -> Renderer:
+    """Compile one string spec: literal, ``{{ row.col }}`` fast path, expression, or text."""
+    if not has_template_syntax(text):
+        literal: FieldValue = text if text != "" else False
+
+        def constant(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            return literal
+
+        return constant
+
+    fast = _ROW_ATTR.match(text)
+    if fast:
+        column = fast.group("attr") or fast.group("item") or ""
+
+        def lookup(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            try:
+                value = cells[column]
+            except KeyError:
+                raise RenderError(f"no column '{column}' in this row", column=column) from None
+            if value is None or value == "":
+                return False
+            if isinstance(value, str):
+                return value
+            return to_native(value)
+
+        return lookup
+
+    try:
+        lone = _LONE_EXPR.match(text)
+        if lone:
+            expr_source = lone.group("expr").strip().removeprefix("-").removesuffix("-").strip()
+            expression = _ENV.compile_expression(expr_source, undefined_to_none=False)
+            return _wrap(lambda ctx: expression(**ctx), text)
+        template = _ENV.from_string(text)
+    except TemplateSyntaxError as exc:
+        raise SpecError(f"Jinja syntax error in {text!r}: {exc.message}") from None
+    return _wrap(lambda ctx: template.render(ctx), text)
+
+
+def _as_key(value: FieldValue, what: str) -> str:
+    if value is False or value is None:
+        raise RenderError(f"the {what} renders empty")
+    if isinstance(value, bool | int | float | str):
+        return str(value)
+    raise RenderError(f"the {what} must render to text, got {type(value).__name__}")
+
+
+def compile_value(spec: Any, path: str) -> Renderer:
+    """Compile a field spec from TOML (string, number, bool, date, reference, list)."""
+    if isinstance(spec, str):
+        return compile_text(spec)
+    if isinstance(spec, bool | int | float):
+        native: FieldValue = spec
+
+        def constant(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            return native
+
+        return constant
+    if isinstance(spec, dt.date | dt.time):
+        text = (
+            spec.strftime("%Y-%m-%d %H:%M:%S")
+            if isinstance(spec, dt.datetime)
+            else spec.isoformat()
+        )
+        return compile_value(text, path)
+    if isinstance(spec, list):
+        parts = [compile_value(item, f"{path}[{i}]") for i, item in enumerate(spec)]
+
+        def many(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            return [part(cells, ctx) for part in parts]
+
+        return many
+    if isinstance(spec, dict):
+        return _compile_reference(spec, path)
+    raise SpecError(f"'{path}' has an unsupported value of type {type(spec).__name__}", path)
+
+
+def _compile_reference(spec: dict[str, Any], path: str) -> Renderer:
+    keys = set(spec)
+    if "ref" in keys:
+        if keys - {"ref", "key"} or "key" not in keys:
+            raise SpecError(f'\'{path}\': a step reference is {{ ref = "STEP", key = "..." }}')
+        step = spec["ref"]
+        if not isinstance(step, str) or not step:
+            raise SpecError(f"'{path}': 'ref' must name a step id")
+        key_r = compile_value(spec["key"], f"{path}.key")
+
+        def ref(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            return Ref(step, _as_key(key_r(cells, ctx), f"key of the reference in '{path}'"))
+
+        return ref
+    if "xmlid" in keys:
+        if keys != {"xmlid"} or not isinstance(spec["xmlid"], str):
+            raise SpecError(f"'{path}': an external id reference is {{ xmlid = \"module.name\" }}")
+        xmlid_r = compile_text(spec["xmlid"])
+
+        def xmlid(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            value = _as_key(xmlid_r(cells, ctx), f"xmlid in '{path}'")
+            if "." not in value:
+                raise RenderError(f"'{path}': external id {value!r} is not 'module.name'")
+            return XmlidRef(value)
+
+        return xmlid
+    if "search" in keys:
+        model = spec.get("model")
+        if keys != {"search", "model"} or not isinstance(model, str) or not model:
+            raise SpecError(
+                f"'{path}': a search reference is {{ search = [[...]], model = \"res.country\" }}"
+            )
+        if not isinstance(spec["search"], list):
+            raise SpecError(f"'{path}': 'search' must be a domain (a list)")
+        domain_r = compile_domain(spec["search"], f"{path}.search")
+
+        def search(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            return SearchRef(model, domain_r(cells, ctx))
+
+        return search
+    raise SpecError(
+        f"'{path}' is a table but not a reference; use {{ ref, key }}, {{ xmlid }} "
+        "or {{ search, model }}, or quote the value as a string"
+    )
+
+
+def compile_domain(spec: list[Any], path: str) -> Callable[[Mapping[str, Any], Context], list[Any]]:
+    """Compile a domain (or args list): strings with template syntax are rendered."""
+
+    def build(node: Any, where: str) -> Callable[[Mapping[str, Any], Context], Any]:
+        if isinstance(node, list):
+            kids = [build(item, f"{where}[{i}]") for i, item in enumerate(node)]
+            return lambda cells, ctx: [kid(cells, ctx) for kid in kids]
+        if isinstance(node, dict):
+            items = {k: build(v, f"{where}.{k}") for k, v in node.items()}
+            return lambda cells, ctx: {k: v(cells, ctx) for k, v in items.items()}
+        if isinstance(node, str) and has_template_syntax(node):
+            inner = compile_text(node)
+
+            def leaf(cells: Mapping[str, Any], ctx: Context) -> Any:
+                value = inner(cells, ctx)
+                return value
+
+            return leaf
+        if isinstance(node, dt.date | dt.time):
+            text = (
+                node.strftime("%Y-%m-%d %H:%M:%S")
+                if isinstance(node, dt.datetime)
+                else node.isoformat()
+            )
+            return lambda cells, ctx: text
+        return lambda cells, ctx: node
+
+    root = build(spec, path)
+    return lambda cells, ctx: root(cells, ctx)
+
+
+def collect_refs(spec: Any) -> list[str]:
+    """Step ids named by ``{ ref = ... }`` anywhere inside a field spec."""
+    found: list[str] = []
+    if isinstance(spec, dict):
+        if isinstance(spec.get("ref"), str):
+            found.append(spec["ref"])
+    elif isinstance(spec, list):
+        for item in spec:
+            found.extend(collect_refs(item))
+    return found
+
+
+def row_context(cells: Mapping[str, Any], base: Context) -> Context:
+    """The Jinja context for one row: ``row`` plus the step-wide ``vars``/``target``."""
+    ctx = dict(base)
+    ctx["row"] = RowView(cells)
+    return ctx
+
+
+__all__ = [
+    "MissingColumn",
+    "RenderError",
+    "Renderer",
+    "RowView",
+    "SpecError",
+    "collect_refs",
+    "compile_domain",
+    "compile_text",
+    "compile_value",
+    "has_template_syntax",
+    "make_environment",
+    "protect_row_templates",
+    "render_file",
+    "row_context",
+    "to_native",
+]

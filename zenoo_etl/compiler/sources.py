@@ -1,0 +1,242 @@
+"""Step sources: where rows come from, kept inside the project, streamed.
+
+``source = { csv = "data/x.csv", delimiter, encoding, quotechar, skip_rows }``,
+``{ json = "data/x.json" }`` (a list of objects), ``{ jsonl = "data/x.jsonl" }``
+or inline ``records = [...]``. Paths are relative to the project root and
+must stay inside it after resolving ``..`` and symlinks.
+
+Readers yield ``(index, line, cells)`` one row at a time so that planning a
+million-row file keeps memory flat (the JSON list reader is the exception:
+the format needs the whole document).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zenoo_etl.errors import MigrationFileError
+
+RawRow = tuple[int, int | None, dict[str, Any]]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class CsvSource(_Strict):
+    """``{ csv = path, ... }``."""
+
+    kind: Literal["csv"] = "csv"
+    csv: str
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    encoding: str = "utf-8-sig"
+    quotechar: str = Field(default='"', min_length=1, max_length=1)
+    skip_rows: int = Field(default=0, ge=0)
+
+    @property
+    def path(self) -> str:
+        return self.csv
+
+
+class JsonSource(_Strict):
+    """``{ json = path }``: a JSON list of objects."""
+
+    kind: Literal["json"] = "json"
+    json_path: str = Field(alias="json")
+    encoding: str = "utf-8"
+
+    @property
+    def path(self) -> str:
+        return self.json_path
+
+
+class JsonlSource(_Strict):
+    """``{ jsonl = path }``: one JSON object per line."""
+
+    kind: Literal["jsonl"] = "jsonl"
+    jsonl: str
+    encoding: str = "utf-8"
+
+    @property
+    def path(self) -> str:
+        return self.jsonl
+
+
+class RecordsSource(_Strict):
+    """Inline ``records = [...]``."""
+
+    kind: Literal["records"] = "records"
+    records: list[dict[str, Any]]
+
+    @property
+    def path(self) -> None:
+        return None
+
+
+Source = CsvSource | JsonSource | JsonlSource | RecordsSource
+SOURCE_KINDS: dict[str, type[CsvSource | JsonSource | JsonlSource | RecordsSource]] = {
+    "csv": CsvSource,
+    "json": JsonSource,
+    "jsonl": JsonlSource,
+    "records": RecordsSource,
+}
+
+
+def resolve_inside(root: Path, relative: str) -> Path:
+    """The real path of ``relative`` under ``root``; ValueError when it escapes.
+
+    Absolute paths and anything that resolves (``..``, symlinks) outside the
+    project are refused: a migration must not read arbitrary files.
+    """
+    if not relative or Path(relative).is_absolute() or relative.startswith(("/", "\\", "~")):
+        raise ValueError(f"source path {relative!r} must be relative to the project folder")
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if target != base and base not in target.parents:
+        raise ValueError(f"source path {relative!r} points outside the project folder")
+    return target
+
+
+def iter_source(source: Source, root: Path, migration_file: Path) -> Iterator[RawRow]:
+    """Stream the raw rows of ``source``; errors name the source file and line."""
+    if isinstance(source, RecordsSource):
+        for index, record in enumerate(source.records):
+            yield index, None, record
+        return
+    path = resolve_inside(root, source.path)
+    shown = source.path
+    try:
+        if isinstance(source, CsvSource):
+            yield from _iter_csv(source, path, shown)
+        elif isinstance(source, JsonlSource):
+            yield from _iter_jsonl(source, path, shown)
+        else:
+            yield from _iter_json(source, path, shown)
+    except FileNotFoundError:
+        raise MigrationFileError(
+            f"source file {shown} does not exist; create it or fix the path in "
+            f"{migration_file.name}",
+            path=shown,
+        ) from None
+    except (OSError, LookupError) as exc:
+        raise MigrationFileError(f"cannot read source file: {exc}", path=shown) from None
+
+
+def _iter_csv(source: CsvSource, path: Path, shown: str) -> Iterator[RawRow]:
+    with path.open("r", encoding=source.encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=source.delimiter, quotechar=source.quotechar)
+        header: list[str] | None = None
+        index = 0
+        last_line = 0
+        skipped = 0
+        try:
+            for record in reader:
+                start = last_line + 1
+                last_line = reader.line_num
+                if skipped < source.skip_rows:
+                    skipped += 1
+                    continue
+                if not record:
+                    continue
+                if header is None:
+                    header = [name.strip() for name in record]
+                    dupes = sorted({n for n in header if header.count(n) > 1})
+                    if dupes:
+                        raise MigrationFileError(
+                            f"duplicate column name(s) {', '.join(dupes)} in the header",
+                            path=shown,
+                            line=start,
+                        )
+                    continue
+                if len(record) != len(header):
+                    raise MigrationFileError(
+                        f"this record has {len(record)} fields but the header has "
+                        f"{len(header)}; fix the quoting or the delimiter",
+                        path=shown,
+                        line=start,
+                        row=index + 1,
+                    )
+                yield index, start, dict(zip(header, record, strict=True))
+                index += 1
+        except csv.Error as exc:
+            raise MigrationFileError(
+                f"invalid CSV: {exc}", path=shown, line=last_line + 1
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise MigrationFileError(
+                f"not valid {source.encoding} text ({exc.reason}); set encoding in the source",
+                path=shown,
+                line=last_line + 1,
+            ) from None
+
+
+def _iter_jsonl(source: JsonlSource, path: Path, shown: str) -> Iterator[RawRow]:
+    index = 0
+    with path.open("r", encoding=source.encoding) as handle:
+        number = 0
+        try:
+            for number, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    record = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise MigrationFileError(
+                        f"invalid JSON: {exc.msg} (column {exc.colno})", path=shown, line=number
+                    ) from None
+                if not isinstance(record, dict):
+                    raise MigrationFileError(
+                        f"each line must be a JSON object, got {type(record).__name__}",
+                        path=shown,
+                        line=number,
+                    )
+                yield index, number, record
+                index += 1
+        except UnicodeDecodeError as exc:
+            raise MigrationFileError(
+                f"not valid {source.encoding} text ({exc.reason})", path=shown, line=number + 1
+            ) from None
+
+
+def _iter_json(source: JsonSource, path: Path, shown: str) -> Iterator[RawRow]:
+    try:
+        with path.open("r", encoding=source.encoding) as handle:
+            data = json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise MigrationFileError(f"invalid JSON: {exc.msg}", path=shown, line=exc.lineno) from None
+    except UnicodeDecodeError as exc:
+        raise MigrationFileError(
+            f"not valid {source.encoding} text ({exc.reason})", path=shown
+        ) from None
+    if not isinstance(data, list):
+        raise MigrationFileError(
+            "a json source must hold a list of objects; use jsonl for one object per line",
+            path=shown,
+        )
+    for index, record in enumerate(data):
+        if not isinstance(record, dict):
+            raise MigrationFileError(
+                f"item {index} is a {type(record).__name__}, not an object",
+                path=shown,
+                row=index + 1,
+            )
+        yield index, None, record
+
+
+__all__ = [
+    "SOURCE_KINDS",
+    "CsvSource",
+    "JsonSource",
+    "JsonlSource",
+    "RawRow",
+    "RecordsSource",
+    "Source",
+    "iter_source",
+    "resolve_inside",
+]

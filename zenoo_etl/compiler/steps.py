@@ -1,0 +1,449 @@
+"""Migration files and their steps: the file format of DESIGN.md section 3.
+
+Parses one (already rendered) migration file into :class:`Migration` with its
+:class:`Step` list, validating per action which keys are required or allowed.
+Every error names the file, the line of the step (or of the key) and the step
+id. Field templates are compiled here, once per step, and kept on the step
+(private, not serialised) for :func:`zenoo_etl.compiler.project.iter_rows`.
+
+Key rules per action::
+
+    create  source|records, fields; key, identity (xmlid|fields|none), match
+    upsert  source|records, fields, match; key, identity
+    update  values; domain, or match + source|records; key
+    delete  domain, or match + source|records (+ fields carrying the match
+            values); key, archive
+    call    method; args, kwargs, undo; domain, or match + source (+ fields), or
+            neither (a model-level call)
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from zenoo_etl.compiler.locate import describe_errors, key_line, toml_error_position
+from zenoo_etl.compiler.render import (
+    Renderer,
+    SpecError,
+    collect_refs,
+    compile_domain,
+    compile_text,
+    compile_value,
+)
+from zenoo_etl.compiler.sources import SOURCE_KINDS, Source, resolve_inside
+from zenoo_etl.errors import MigrationFileError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+Action = Literal["create", "upsert", "update", "delete", "call"]
+Identity = Literal["xmlid", "fields", "none"]
+
+STEP_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+MODEL_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$|^[a-z0-9_]+$")
+_COMMON = {"id", "model", "action", "description", "depends_on", "chunk_size", "context"}
+_ALLOWED: dict[str, set[str]] = {
+    "create": _COMMON | {"source", "records", "key", "identity", "match", "fields"},
+    "upsert": _COMMON | {"source", "records", "key", "identity", "match", "fields"},
+    "update": _COMMON | {"source", "records", "key", "match", "domain", "values"},
+    "delete": _COMMON | {"source", "records", "key", "match", "domain", "archive", "fields"},
+    "call": _COMMON
+    | {"source", "records", "key", "match", "domain", "fields", "method", "args", "kwargs", "undo"},
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UndoSpec(_Strict):
+    """``undo = { method = ..., args = [...], kwargs = {...} }`` of a call step."""
+
+    method: str = Field(min_length=1)
+    args: list[Any] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class _StepSpec(_Strict):
+    """The raw keys of one ``[[steps]]`` table, before per-action checks."""
+
+    id: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    action: Action
+    description: str | None = None
+    source: dict[str, Any] | None = None
+    records: list[dict[str, Any]] | None = None
+    key: str | None = None
+    identity: Identity | None = None
+    match: list[str] | None = None
+    domain: list[Any] | None = None
+    values: dict[str, Any] | None = None
+    fields: dict[str, Any] | None = None
+    archive: bool | None = None
+    method: str | None = None
+    args: list[Any] | None = None
+    kwargs: dict[str, Any] | None = None
+    undo: UndoSpec | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    chunk_size: int | None = Field(default=None, ge=1, le=100_000)
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+STEP_KEYS = list(_StepSpec.model_fields)
+
+
+# The pydantic mypy plugin's synthetic __init__(**kwargs) clashes with the field
+# named ``kwargs`` that the architecture contract requires.
+class Step(BaseModel):  # type: ignore[no-redef]
+    """One validated step; what the plan counts and the runner executes."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: str
+    model: str
+    action: Action
+    description: str | None = None
+    identity: Identity
+    match: list[str] = Field(default_factory=list)
+    domain: list[Any] | None = None
+    archive: bool = False
+    method: str | None = None
+    args: list[Any] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    undo: UndoSpec | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    chunk_size: int | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    source: Source | None = None
+    key: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    values: dict[str, Any] = Field(default_factory=dict)
+    file: Path
+    line: int
+
+    _renderers: dict[str, Renderer] = PrivateAttr(default_factory=dict)
+    _key_renderer: Renderer | None = PrivateAttr(default=None)
+    _field_lines: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    @property
+    def has_source(self) -> bool:
+        """True when rows come from a file or inline records."""
+        return self.source is not None
+
+    @property
+    def selector(self) -> Literal["rows", "domain", "model"]:
+        """What the step works on: source rows, a domain, or the model itself."""
+        if self.source is not None:
+            return "rows"
+        return "domain" if self.domain is not None else "model"
+
+    @property
+    def reversible(self) -> bool:
+        """Calls without ``undo`` cannot be rolled back."""
+        return self.action != "call" or self.undo is not None
+
+    @property
+    def row_fields(self) -> dict[str, Any]:
+        """The raw templates rendered into ``Row.values`` (``values`` for update)."""
+        return self.values if self.action == "update" else self.fields
+
+    def field_line(self, name: str) -> int:
+        """Line of a field template in the migration file (the step line if unknown)."""
+        return self._field_lines.get(name, self.line)
+
+
+class Migration(BaseModel):
+    """One migration file, parsed and checked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    name: str
+    path: Path
+    description: str = ""
+    checksum: str = ""
+    templated: bool = False
+    sources: list[str] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+
+    @property
+    def reversible(self) -> bool:
+        return all(step.reversible for step in self.steps)
+
+
+def _step_lines(text: str) -> list[int]:
+    return [
+        i
+        for i, line in enumerate(text.splitlines(), 1)
+        if re.match(r"^\s*\[\[\s*steps\s*\]\]", line)
+    ]
+
+
+def _line_in_step(text: str, start: int, end: int | None, key: str) -> int:
+    pattern = re.compile(rf"^\s*(?:\"{re.escape(key)}\"|{re.escape(key)})\s*=")
+    lines = text.splitlines()
+    stop = (end - 1) if end else len(lines)
+    for number in range(start, stop + 1):
+        if number - 1 < len(lines) and pattern.match(lines[number - 1]):
+            return number
+    return start
+
+
+def parse_migration(
+    *,
+    path: Path,
+    shown: str,
+    version: int,
+    name: str,
+    text: str,
+    templated: bool,
+    root: Path,
+    context: Mapping[str, Any],
+) -> Migration:
+    """Parse rendered TOML ``text`` of one migration file into a :class:`Migration`.
+
+    ``shown`` is the path used in messages; ``context`` holds ``vars`` and
+    ``target`` for templates that do not depend on a row (domain, args).
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, col, msg = toml_error_position(str(exc))
+        where = f"{shown}:{line}:{col}" if line else shown
+        rendered = " (line numbers of the rendered file)" if templated else ""
+        raise MigrationFileError(
+            f"{where}: invalid TOML{rendered}: {msg}; fix the syntax."
+        ) from exc
+    top_allowed = {"description", "steps"}
+    extra = sorted(set(raw) - top_allowed)
+    if extra:
+        raise MigrationFileError(
+            f"unknown top-level key '{extra[0]}'; allowed: description, [[steps]]",
+            path=shown,
+            line=key_line(text, None, extra[0]),
+        )
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise MigrationFileError(
+            "'description' must be a string", path=shown, line=key_line(text, None, "description")
+        )
+    steps_raw = raw.get("steps", [])
+    if not isinstance(steps_raw, list) or not steps_raw:
+        raise MigrationFileError("a migration needs at least one [[steps]] table", path=shown)
+    starts = _step_lines(text)
+    steps: list[Step] = []
+    for index, spec in enumerate(steps_raw):
+        start = starts[index] if index < len(starts) else 1
+        end = starts[index + 1] if index + 1 < len(starts) else None
+        steps.append(_parse_step(spec, shown, path, text, start, end, root, context))
+    ids: dict[str, int] = {}
+    for step in steps:
+        if step.id in ids:
+            raise MigrationFileError(
+                f"step id '{step.id}' is used twice (first at line {ids[step.id]}); ids must "
+                "be unique in the whole project",
+                path=shown,
+                line=step.line,
+                step=step.id,
+            )
+        ids[step.id] = step.line
+    sources = sorted({s.source.path for s in steps if s.source is not None and s.source.path})
+    return Migration(
+        version=version,
+        name=name,
+        path=path,
+        description=description,
+        templated=templated,
+        sources=sources,
+        steps=steps,
+    )
+
+
+def _parse_step(
+    spec: Any,
+    shown: str,
+    path: Path,
+    text: str,
+    start: int,
+    end: int | None,
+    root: Path,
+    context: Mapping[str, Any],
+) -> Step:
+    step_id = spec.get("id") if isinstance(spec, dict) else None
+    sid = step_id if isinstance(step_id, str) else None
+
+    def fail(message: str, key: str | None = None) -> MigrationFileError:
+        line = _line_in_step(text, start, end, key) if key else start
+        return MigrationFileError(message, path=shown, line=line, step=sid)
+
+    if not isinstance(spec, dict):
+        raise fail("each [[steps]] entry must be a table")
+    try:
+        raw = _StepSpec.model_validate(spec)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        key = next((str(p) for p in err["loc"] if isinstance(p, str)), None)
+        raise fail("; ".join(describe_errors(exc, allowed=STEP_KEYS)), key) from None
+    if not STEP_ID_RE.match(raw.id):
+        raise fail(f"step id {raw.id!r} may hold letters, digits, '_', '-' and '.' only", "id")
+    if not MODEL_RE.match(raw.model):
+        raise fail(f"model {raw.model!r} is not an Odoo model name like 'res.partner'", "model")
+
+    given = {k for k in spec if spec[k] is not None}
+    allowed = _ALLOWED[raw.action]
+    for key in sorted(given - allowed):
+        raise fail(
+            f"key '{key}' is not allowed on a '{raw.action}' step; allowed: "
+            f"{', '.join(sorted(allowed))}",
+            key,
+        )
+
+    source = _parse_source(raw, fail, root)
+    action = raw.action
+    match = list(raw.match or [])
+    if raw.match is not None and not match:
+        raise fail("'match' must list at least one Odoo field", "match")
+    if action in ("create", "upsert"):
+        if source is None:
+            raise fail(
+                f"a '{action}' step needs a source (source = {{ csv = ... }} or records = [...])"
+            )
+        if not raw.fields:
+            raise fail(f"a '{action}' step needs [steps.fields] with at least one field", "fields")
+        if action == "upsert" and not match:
+            raise fail("an 'upsert' step needs match = [\"field\", ...] (its natural key)", "match")
+    identity: Identity = raw.identity or ("xmlid" if action in ("create", "upsert") else "none")
+    if identity == "fields" and not match:
+        raise fail(
+            'identity = "fields" needs match = [...] naming the fields to search', "identity"
+        )
+    if action == "update" and not raw.values:
+        raise fail("an 'update' step needs values = { field = ... }", "values")
+    if action in ("update", "delete") and raw.domain is None and not (match and source):
+        raise fail(f"an '{action}' step needs domain = [...], or match = [...] with a source")
+    if raw.domain is not None and source is not None:
+        raise fail("use either domain or a source (with match), not both", "domain")
+    if source is not None and action in ("update", "delete", "call") and not match:
+        raise fail(
+            f"a '{action}' step with a source needs match = [...] to find each row's record",
+            "match",
+        )
+    if action == "call" and not raw.method:
+        raise fail("a 'call' step needs method = \"...\"", "method")
+    if raw.method is not None and raw.method.startswith("_"):
+        raise fail(f"method {raw.method!r} is private; Odoo refuses to call it remotely", "method")
+    row_fields = raw.values if action == "update" else raw.fields
+    if match and source is not None:
+        missing = [m for m in match if m not in (row_fields or {})]
+        if missing:
+            where = "values" if action == "update" else "fields"
+            raise fail(
+                f"match field(s) {', '.join(missing)} must also appear in {where} so each row "
+                "carries the value to match on",
+                "match",
+            )
+    if source is None and raw.key is not None:
+        raise fail("'key' only makes sense with a source", "key")
+
+    try:
+        domain = (
+            compile_domain(raw.domain, "domain")({}, dict(context))
+            if raw.domain is not None
+            else None
+        )
+        args = compile_domain(raw.args or [], "args")({}, dict(context))
+        kwargs_list = compile_domain([raw.kwargs or {}], "kwargs")({}, dict(context))
+    except SpecError as exc:
+        raise fail(exc.detail) from None
+    except Exception as exc:  # render errors of vars/target templates
+        raise fail(f"cannot render: {exc}") from None
+
+    step = Step(
+        id=raw.id,
+        model=raw.model,
+        action=action,
+        description=raw.description,
+        identity=identity,
+        match=match,
+        domain=domain,
+        archive=bool(raw.archive),
+        method=raw.method,
+        args=args,
+        kwargs=kwargs_list[0],
+        undo=raw.undo,
+        depends_on=list(raw.depends_on),
+        references=sorted({r for v in (row_fields or {}).values() for r in collect_refs(v)}),
+        chunk_size=raw.chunk_size,
+        context=dict(raw.context),
+        source=source,
+        key=raw.key,
+        fields=dict(raw.fields or {}),
+        values=dict(raw.values or {}),
+        file=path,
+        line=start,
+    )
+    renderers: dict[str, Renderer] = {}
+    lines: dict[str, int] = {}
+    for name, value in (row_fields or {}).items():
+        lines[name] = _line_in_step(text, start, end, name)
+        try:
+            renderers[name] = compile_value(value, name)
+        except SpecError as exc:
+            raise MigrationFileError(exc.detail, path=shown, line=lines[name], step=sid) from None
+    step._renderers = renderers
+    step._field_lines = lines
+    if raw.key is not None:
+        try:
+            step._key_renderer = compile_text(raw.key)
+        except SpecError as exc:
+            raise fail(exc.detail, "key") from None
+    return step
+
+
+def _parse_source(raw: _StepSpec, fail: Any, root: Path) -> Source | None:
+    if raw.source is not None and raw.records is not None:
+        raise fail("give either source = {...} or records = [...], not both", "records")
+    spec: dict[str, Any] | None = raw.source
+    if raw.records is not None:
+        spec = {"records": raw.records}
+    if spec is None:
+        return None
+    kinds = [k for k in SOURCE_KINDS if k in spec]
+    if len(kinds) != 1:
+        raise fail(
+            "source must name exactly one of csv, json, jsonl or records, e.g. "
+            'source = { csv = "data/customers.csv" }',
+            "source",
+        )
+    model = SOURCE_KINDS[kinds[0]]
+    try:
+        source: Source = model.model_validate(spec)
+    except ValidationError as exc:
+        raise fail(
+            "; ".join(
+                describe_errors(exc, allowed=[k for k in model.model_fields if k != "kind"])
+            ).replace("json_path", "json"),
+            "source",
+        ) from None
+    if source.path is not None:
+        try:
+            resolved = resolve_inside(root, source.path)
+        except ValueError as exc:
+            raise fail(f"{exc}; keep data files inside the project", "source") from None
+        if not resolved.is_file():
+            raise fail(
+                f"source file {source.path} does not exist; create it or fix the path", "source"
+            )
+    return source
+
+
+__all__ = ["STEP_KEYS", "Action", "Identity", "Migration", "Step", "UndoSpec", "parse_migration"]
