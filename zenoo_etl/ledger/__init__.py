@@ -1,10 +1,14 @@
 """The state ledger: migration history, every touched record, and the apply lock.
 
-See :mod:`zenoo_etl.ledger.protocol` for the contract.
+See :mod:`zenoo_etl.ledger.protocol` for the contract; ``open_ledger(url,
+project_root)`` opens a SQLite or PostgreSQL store behind it.
 """
 
 from __future__ import annotations
 
+from zenoo_etl.ledger.errors import LedgerError
+from zenoo_etl.ledger.keys import mask_url, scope_key
+from zenoo_etl.ledger.open import DEFAULT_LEDGER_URL, open_ledger
 from zenoo_etl.ledger.protocol import (
     DEFAULT_STALE_AFTER_SECONDS,
     Counts,
@@ -23,10 +27,12 @@ from zenoo_etl.ledger.protocol import (
 )
 
 __all__ = [
+    "DEFAULT_LEDGER_URL",
     "DEFAULT_STALE_AFTER_SECONDS",
     "Counts",
     "DoneEntry",
     "Ledger",
+    "LedgerError",
     "LedgerEvent",
     "LedgerRecord",
     "LedgerScope",
@@ -37,4 +43,7 @@ __all__ = [
     "Operation",
     "RecordState",
     "StepRow",
+    "mask_url",
+    "open_ledger",
+    "scope_key",
 ]

@@ -1,0 +1,619 @@
+"""The ledger written once in SQL, over a :class:`~zenoo_etl.ledger.driver.Driver`.
+
+:class:`SqlLedger` implements :class:`~zenoo_etl.ledger.protocol.Ledger` and
+:class:`SqlScope` implements :class:`~zenoo_etl.ledger.protocol.LedgerScope`
+for both backends; only the driver differs. Every public method is one
+transaction; every write bumps the scope's ``revision`` in that same
+transaction (that is what :meth:`SqlScope.position` reports), except the lock
+whose heartbeats must not invalidate saved plans.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from zenoo_etl.errors import LockHeldError
+from zenoo_etl.ledger.driver import Conn, Driver, chunked, placeholders
+from zenoo_etl.ledger.errors import LedgerError
+from zenoo_etl.ledger.keys import scope_key
+from zenoo_etl.ledger.protocol import (
+    DEFAULT_STALE_AFTER_SECONDS,
+    OPERATIONS,
+    RECORD_STATES,
+    Counts,
+    DoneEntry,
+    EventKind,
+    LedgerEvent,
+    LedgerRecord,
+    LockHolder,
+    LockInfo,
+    MigrationRecord,
+    MigrationStatus,
+    Operation,
+    RecordState,
+    StepRow,
+    utcnow,
+)
+
+log = logging.getLogger("zenoo_etl.ledger")
+
+_IN_CHUNK = 500  # keys per IN (...) lookup: well under every dialect's parameter limit
+_PAGE = 2000  # records per page when streaming a rollback
+
+_MIGRATION_COLUMNS = "version, name, checksum, status, started_at, finished_at, counts, error"
+_RECORD_COLUMNS = "seq, version, step, key, model, odoo_id, operation, state, previous"
+_LOCK_COLUMNS = "host, pid, command, started_at, heartbeat_at, token"
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else _ENCODER.encode(value)
+
+
+def _load(value: Any) -> Any:
+    # SQLite hands back JSON text; psycopg has already decoded JSONB.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class SqlLedger:
+    """An open ledger store: one driver, scopes handed out by target."""
+
+    def __init__(self, driver: Driver, schema_version: int, instance: str) -> None:
+        self._driver = driver
+        self._schema_version = schema_version
+        self._instance = instance
+        self._closed = False
+
+    @property
+    def url(self) -> str:
+        return self._driver.display_url
+
+    @property
+    def schema_version(self) -> int:
+        return self._schema_version
+
+    @property
+    def driver(self) -> Driver:
+        return self._driver
+
+    def scope(self, target_url: str, database: str) -> SqlScope:
+        if self._closed:
+            raise LedgerError(f"The ledger {self.url} is closed; open it again to use it.")
+        url, db = scope_key(target_url, database)
+        return SqlScope(self._driver, self._instance, url, db)
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._driver.close()
+
+
+class SqlScope:
+    """The ledger of one target (url + database)."""
+
+    def __init__(self, driver: Driver, instance: str, target_url: str, database: str) -> None:
+        self._d = driver
+        self._instance = instance
+        self._target_url = target_url
+        self._database = database
+        self._id: int | None = None
+        self._held: LockInfo | None = None
+
+    @property
+    def target_url(self) -> str:
+        return self._target_url
+
+    @property
+    def database(self) -> str:
+        return self._database
+
+    @property
+    def held_lock(self) -> LockInfo | None:
+        return self._held
+
+    def _where(self) -> str:
+        return f"target {self._target_url} database {self._database}"
+
+    # -- scope row -------------------------------------------------------------
+
+    async def _scope_id(self, conn: Conn, *, create: bool) -> int | None:
+        if self._id is not None:
+            return self._id
+        sql = "SELECT id FROM zenoo_scopes WHERE target_url = ? AND database = ?"
+        row = await conn.fetchone(sql, (self._target_url, self._database))
+        if row is not None:
+            self._id = int(row[0])
+            return self._id
+        if not create:
+            return None
+        await conn.execute(
+            "INSERT INTO zenoo_scopes (target_url, database, revision) VALUES (?, ?, 0) "
+            "ON CONFLICT (target_url, database) DO NOTHING",
+            (self._target_url, self._database),
+        )
+        row = await conn.fetchone(sql, (self._target_url, self._database))
+        assert row is not None
+        # Not cached yet: this transaction may still roll back and take the row with it.
+        return int(row[0])
+
+    async def _write_scope(self, conn: Conn) -> int:
+        """The scope id for a write, with the revision bumped in the same transaction."""
+        sid = await self._scope_id(conn, create=True)
+        assert sid is not None
+        await conn.execute("UPDATE zenoo_scopes SET revision = revision + 1 WHERE id = ?", (sid,))
+        return sid
+
+    # -- migrations ------------------------------------------------------------
+
+    def _migration(self, row: Sequence[Any]) -> MigrationRecord:
+        return MigrationRecord(
+            version=int(row[0]),
+            name=row[1],
+            checksum=row[2],
+            status=row[3],
+            started_at=self._d.parse_ts(row[4]),
+            finished_at=None if row[5] is None else self._d.parse_ts(row[5]),
+            counts=Counts.from_dict(_load(row[6])),
+            error=row[7],
+        )
+
+    async def migrations(self) -> list[MigrationRecord]:
+        async with self._d.session(write=False) as conn:
+            sid = await self._scope_id(conn, create=False)
+            if sid is None:
+                return []
+            rows = await conn.fetchall(
+                f"SELECT {_MIGRATION_COLUMNS} FROM zenoo_migrations WHERE scope_id = ? "
+                "ORDER BY version",
+                (sid,),
+            )
+        return [self._migration(r) for r in rows]
+
+    async def migration(self, version: int) -> MigrationRecord | None:
+        async with self._d.session(write=False) as conn:
+            return await self._get_migration(conn, version)
+
+    async def _get_migration(self, conn: Conn, version: int) -> MigrationRecord | None:
+        sid = await self._scope_id(conn, create=False)
+        if sid is None:
+            return None
+        row = await conn.fetchone(
+            f"SELECT {_MIGRATION_COLUMNS} FROM zenoo_migrations WHERE scope_id = ? AND version = ?",
+            (sid, version),
+        )
+        return None if row is None else self._migration(row)
+
+    async def _event(
+        self, conn: Conn, sid: int, m: MigrationRecord, event: EventKind, error: str | None
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO zenoo_events (scope_id, version, name, event, at, checksum, counts, "
+            "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sid,
+                m.version,
+                m.name,
+                event,
+                self._d.ts(utcnow()),
+                m.checksum,
+                _dump(m.counts.to_dict()),
+                error,
+            ),
+        )
+
+    async def begin_migration(self, version: int, name: str, checksum: str) -> MigrationRecord:
+        async with self._d.session(write=True) as conn:
+            existing = await self._get_migration(conn, version)
+            if existing is not None and existing.status == "applied":
+                raise LedgerError(
+                    f"Migration {version} ({existing.name}) is already applied on "
+                    f"{self._where()}; roll it back before applying it again."
+                )
+            sid = await self._write_scope(conn)
+            now = utcnow()
+            await conn.execute(
+                f"INSERT INTO zenoo_migrations (scope_id, {_MIGRATION_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, 'applying', ?, NULL, ?, NULL) "
+                "ON CONFLICT (scope_id, version) DO UPDATE SET name = excluded.name, "
+                "checksum = excluded.checksum, status = 'applying', "
+                "started_at = excluded.started_at, finished_at = NULL, "
+                "counts = excluded.counts, error = NULL",
+                (sid, version, name, checksum, self._d.ts(now), _dump(Counts().to_dict())),
+            )
+            record = MigrationRecord(version, name, checksum, "applying", now, None)
+            await self._event(conn, sid, record, "begin", None)
+        return record
+
+    async def set_status(
+        self,
+        version: int,
+        status: MigrationStatus,
+        *,
+        counts: Counts | None = None,
+        error: str | None = None,
+    ) -> MigrationRecord:
+        async with self._d.session(write=True) as conn:
+            current = await self._get_migration(conn, version)
+            if current is None:
+                raise LedgerError(
+                    f"Migration {version} has no ledger row on {self._where()}; "
+                    "begin_migration must come first (this is a bug in the caller)."
+                )
+            sid = await self._write_scope(conn)
+            finished = None if status == "applying" else utcnow()
+            new_counts = current.counts if counts is None else counts
+            await conn.execute(
+                "UPDATE zenoo_migrations SET status = ?, finished_at = ?, counts = ?, error = ? "
+                "WHERE scope_id = ? AND version = ?",
+                (
+                    status,
+                    None if finished is None else self._d.ts(finished),
+                    _dump(new_counts.to_dict()),
+                    error,
+                    sid,
+                    version,
+                ),
+            )
+            record = MigrationRecord(
+                version,
+                current.name,
+                current.checksum,
+                status,
+                current.started_at,
+                finished,
+                new_counts,
+                error,
+            )
+            await self._event(conn, sid, record, status, error)
+        return record
+
+    async def history(self) -> list[LedgerEvent]:
+        async with self._d.session(write=False) as conn:
+            sid = await self._scope_id(conn, create=False)
+            if sid is None:
+                return []
+            rows = await conn.fetchall(
+                "SELECT seq, version, name, event, at, checksum, counts, error "
+                "FROM zenoo_events WHERE scope_id = ? ORDER BY seq DESC",
+                (sid,),
+            )
+        return [
+            LedgerEvent(
+                seq=int(r[0]),
+                version=int(r[1]),
+                name=r[2],
+                event=r[3],
+                at=self._d.parse_ts(r[4]),
+                checksum=r[5],
+                counts=Counts.from_dict(_load(r[6])),
+                error=r[7],
+            )
+            for r in rows
+        ]
+
+    # -- records ---------------------------------------------------------------
+
+    async def record_intents(
+        self, version: int, step: str, model: str, operation: Operation, keys: Sequence[str]
+    ) -> None:
+        if not keys:
+            return
+        if operation not in OPERATIONS:
+            raise LedgerError(f"Unknown record operation {operation!r} for step {step!r}.")
+        async with self._d.session(write=True) as conn:
+            sid = await self._write_scope(conn)
+            # A done row keeps its id: the WHERE makes a repeated intent a no-op for it.
+            await conn.executemany(
+                "INSERT INTO zenoo_records (scope_id, version, step, key, model, operation, "
+                "state) VALUES (?, ?, ?, ?, ?, ?, 'intent') "
+                "ON CONFLICT (scope_id, step, key, version) DO UPDATE SET "
+                "model = excluded.model, operation = excluded.operation, state = 'intent', "
+                "odoo_id = NULL, previous = NULL WHERE zenoo_records.state <> 'done'",
+                [(sid, version, step, key, model, operation) for key in keys],
+            )
+
+    async def record_done(
+        self, version: int, step: str, model: str, entries: Sequence[DoneEntry]
+    ) -> None:
+        if not entries:
+            return
+        for e in entries:
+            if e.operation not in OPERATIONS:
+                raise LedgerError(f"Unknown record operation {e.operation!r} for key {e.key!r}.")
+        async with self._d.session(write=True) as conn:
+            sid = await self._write_scope(conn)
+            await conn.executemany(
+                "INSERT INTO zenoo_records (scope_id, version, step, key, model, odoo_id, "
+                "operation, state, previous) VALUES (?, ?, ?, ?, ?, ?, ?, 'done', ?) "
+                "ON CONFLICT (scope_id, step, key, version) DO UPDATE SET "
+                "model = excluded.model, odoo_id = excluded.odoo_id, "
+                "operation = excluded.operation, state = 'done', previous = excluded.previous",
+                [
+                    (sid, version, step, e.key, model, e.odoo_id, e.operation, _dump(e.previous))
+                    for e in entries
+                ],
+            )
+
+    async def mark_compensated(
+        self,
+        version: int,
+        step: str,
+        keys: Sequence[str],
+        *,
+        recreated_ids: Mapping[str, int] | None = None,
+    ) -> None:
+        if not keys:
+            return
+        new_ids = recreated_ids or {}
+        async with self._d.session(write=True) as conn:
+            sid = await self._write_scope(conn)
+            await conn.executemany(
+                "UPDATE zenoo_records SET state = 'compensated', odoo_id = COALESCE(?, odoo_id) "
+                "WHERE scope_id = ? AND step = ? AND key = ? AND version = ?",
+                [(new_ids.get(key), sid, step, key, version) for key in keys],
+            )
+
+    async def done_ids(self, step: str, keys: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, int] = {}
+        if not wanted:
+            return found
+        async with self._d.session(write=False) as conn:
+            sid = await self._scope_id(conn, create=False)
+            if sid is None:
+                return found
+            for part in chunked(wanted, _IN_CHUNK):
+                # ORDER BY seq: if a step ever moved between versions, the newest row wins.
+                rows = await conn.fetchall(
+                    "SELECT key, odoo_id FROM zenoo_records WHERE scope_id = ? AND step = ? "
+                    f"AND state = 'done' AND odoo_id IS NOT NULL "
+                    f"AND key IN ({placeholders(len(part))}) ORDER BY seq",
+                    (sid, step, *part),
+                )
+                found.update((k, int(i)) for k, i in rows)
+        return found
+
+    async def step_state(
+        self, version: int, step: str, keys: Iterable[str] | None = None
+    ) -> dict[str, StepRow]:
+        out: dict[str, StepRow] = {}
+        async with self._d.session(write=False) as conn:
+            sid = await self._scope_id(conn, create=False)
+            if sid is None:
+                return out
+            base = (
+                "SELECT key, state, odoo_id, operation FROM zenoo_records "
+                "WHERE scope_id = ? AND version = ? AND step = ?"
+            )
+            if keys is None:
+                batches = [await conn.fetchall(base, (sid, version, step))]
+            else:
+                batches = []
+                for part in chunked(list(dict.fromkeys(keys)), _IN_CHUNK):
+                    batches.append(
+                        await conn.fetchall(
+                            f"{base} AND key IN ({placeholders(len(part))})",
+                            (sid, version, step, *part),
+                        )
+                    )
+        for rows in batches:
+            for key, state, odoo_id, operation in rows:
+                out[key] = StepRow(state, None if odoo_id is None else int(odoo_id), operation)
+        return out
+
+    def _record(self, r: Sequence[Any]) -> LedgerRecord:
+        return LedgerRecord(
+            seq=int(r[0]),
+            version=int(r[1]),
+            step=r[2],
+            key=r[3],
+            model=r[4],
+            odoo_id=None if r[5] is None else int(r[5]),
+            operation=r[6],
+            state=r[7],
+            previous=_load(r[8]),
+        )
+
+    async def records_for_rollback(self, version: int) -> AsyncIterator[LedgerRecord]:
+        # Keyset pages by seq: the caller may mark records compensated between
+        # pages without disturbing the walk, and memory stays one page.
+        before: int | None = None
+        while True:
+            async with self._d.session(write=False) as conn:
+                sid = await self._scope_id(conn, create=False)
+                if sid is None:
+                    return
+                bound = "" if before is None else "AND seq < ? "
+                params: tuple[object, ...] = (sid, version)
+                if before is not None:
+                    params += (before,)
+                rows = await conn.fetchall(
+                    f"SELECT {_RECORD_COLUMNS} FROM zenoo_records WHERE scope_id = ? "
+                    f"AND version = ? AND state = 'done' {bound}ORDER BY seq DESC LIMIT {_PAGE}",
+                    params,
+                )
+            for row in rows:
+                yield self._record(row)
+            if len(rows) < _PAGE:
+                return
+            before = int(rows[-1][0])
+
+    async def intents(self, version: int) -> list[LedgerRecord]:
+        async with self._d.session(write=False) as conn:
+            sid = await self._scope_id(conn, create=False)
+            if sid is None:
+                return []
+            rows = await conn.fetchall(
+                f"SELECT {_RECORD_COLUMNS} FROM zenoo_records WHERE scope_id = ? "
+                "AND version = ? AND state = 'intent' ORDER BY seq",
+                (sid, version),
+            )
+        return [self._record(r) for r in rows]
+
+    async def record_counts(self, version: int) -> dict[RecordState, int]:
+        counts: dict[RecordState, int] = dict.fromkeys(RECORD_STATES, 0)
+        async with self._d.session(write=False) as conn:
+            sid = await self._scope_id(conn, create=False)
+            if sid is None:
+                return counts
+            rows = await conn.fetchall(
+                "SELECT state, COUNT(*) FROM zenoo_records WHERE scope_id = ? AND version = ? "
+                "GROUP BY state",
+                (sid, version),
+            )
+        for state, n in rows:
+            counts[cast(RecordState, state)] = int(n)
+        return counts
+
+    async def forget(self, version: int) -> None:
+        async with self._d.session(write=True) as conn:
+            sid = await self._write_scope(conn)
+            await conn.execute(
+                "DELETE FROM zenoo_records WHERE scope_id = ? AND version = ?", (sid, version)
+            )
+            await conn.execute(
+                "DELETE FROM zenoo_migrations WHERE scope_id = ? AND version = ?", (sid, version)
+            )
+
+    async def position(self) -> str:
+        async with self._d.session(write=False) as conn:
+            sid = await self._scope_id(conn, create=False)
+            if sid is None:
+                return f"{self._instance}-0.0"
+            row = await conn.fetchone("SELECT revision FROM zenoo_scopes WHERE id = ?", (sid,))
+        revision = 0 if row is None else int(row[0])
+        return f"{self._instance}-{sid}.{revision}"
+
+    # -- lock ------------------------------------------------------------------
+
+    def _lock(self, row: Sequence[Any]) -> LockInfo:
+        return LockInfo(
+            host=row[0],
+            pid=int(row[1]),
+            command=row[2],
+            started_at=self._d.parse_ts(row[3]),
+            heartbeat_at=self._d.parse_ts(row[4]),
+            token=row[5],
+        )
+
+    async def _read_lock(self, conn: Conn) -> LockInfo | None:
+        sid = await self._scope_id(conn, create=False)
+        if sid is None:
+            return None
+        row = await conn.fetchone(
+            f"SELECT {_LOCK_COLUMNS} FROM zenoo_locks WHERE scope_id = ?", (sid,)
+        )
+        return None if row is None else self._lock(row)
+
+    def _held_error(self, info: LockInfo) -> LockHeldError:
+        age = int(info.age_of_heartbeat().total_seconds())
+        return LockHeldError(
+            f"Another run holds the lock of {self._where()}: {info.describe()} ({age}s ago). "
+            "Wait for it to finish. If that process is gone, run `zenoo-etl unlock` once its "
+            "heartbeat is stale, or `zenoo-etl unlock --force`."
+        )
+
+    async def acquire_lock(
+        self,
+        command: str = "",
+        *,
+        stale_after_seconds: float = DEFAULT_STALE_AFTER_SECONDS,
+        holder: LockHolder | None = None,
+    ) -> LockInfo | None:
+        who = holder or LockHolder(command=command)
+        now = utcnow()
+        mine = LockInfo(who.host, who.pid, command or who.command, now, now, uuid.uuid4().hex)
+        values = (
+            mine.host,
+            mine.pid,
+            mine.command,
+            self._d.ts(now),
+            self._d.ts(now),
+            mine.token,
+        )
+        async with self._d.session(write=True) as conn:
+            sid = await self._scope_id(conn, create=True)
+            assert sid is not None
+            current = await self._read_lock(conn)
+            if current is not None and self._held and current.token == self._held.token:
+                return None  # we already hold it: acquiring again is a no-op
+            if current is not None and not current.is_stale(stale_after_seconds, now):
+                raise self._held_error(current)
+            if current is None:
+                taken = await conn.execute(
+                    f"INSERT INTO zenoo_locks (scope_id, {_LOCK_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope_id) DO NOTHING",
+                    (sid, *values),
+                )
+            else:
+                # Conditional on the stale token: of two takers, exactly one wins.
+                taken = await conn.execute(
+                    "UPDATE zenoo_locks SET host = ?, pid = ?, command = ?, started_at = ?, "
+                    "heartbeat_at = ?, token = ? WHERE scope_id = ? AND token = ?",
+                    (*values, sid, current.token),
+                )
+            if taken != 1:
+                winner = await self._read_lock(conn)
+                raise self._held_error(winner or mine)
+        self._held = mine
+        if current is not None:
+            log.warning(
+                "Took over the stale lock of %s held by %s.", self._where(), current.describe()
+            )
+        return current
+
+    async def heartbeat(self) -> None:
+        held = self._held
+        if held is None:
+            raise LedgerError(f"heartbeat() without holding the lock of {self._where()}.")
+        async with self._d.session(write=True) as conn:
+            sid = await self._scope_id(conn, create=False)
+            changed = await conn.execute(
+                "UPDATE zenoo_locks SET heartbeat_at = ? WHERE scope_id = ? AND token = ?",
+                (self._d.ts(utcnow()), sid, held.token),
+            )
+            if changed != 1:
+                self._held = None
+                current = await self._read_lock(conn)
+                raise LockHeldError(
+                    f"This run lost the lock of {self._where()}"
+                    + (f" to {current.describe()}" if current else "")
+                    + ": it was taken over or force-unlocked. Stop writing to this target and "
+                    "rerun once the other run is done."
+                )
+
+    async def release(self) -> None:
+        held = self._held
+        if held is None:
+            return
+        self._held = None
+        async with self._d.session(write=True) as conn:
+            sid = await self._scope_id(conn, create=False)
+            await conn.execute(
+                "DELETE FROM zenoo_locks WHERE scope_id = ? AND token = ?", (sid, held.token)
+            )
+
+    async def force_unlock(self) -> LockInfo | None:
+        async with self._d.session(write=True) as conn:
+            current = await self._read_lock(conn)
+            if current is not None:
+                await conn.execute(
+                    "DELETE FROM zenoo_locks WHERE scope_id = ? AND token = ?",
+                    (self._id, current.token),
+                )
+        if current is not None and self._held and self._held.token == current.token:
+            self._held = None
+        return current
+
+    async def lock_info(self) -> LockInfo | None:
+        async with self._d.session(write=False) as conn:
+            return await self._read_lock(conn)
+
+
+__all__ = ["SqlLedger", "SqlScope"]
