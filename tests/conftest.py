@@ -1,0 +1,53 @@
+"""Shared pytest fixtures (each section is owned by the layer that needs it)."""
+
+from __future__ import annotations
+
+# --- PostgreSQL (ledger): pg_url -------------------------------------------------
+import importlib.util as _importlib_util
+import os as _os
+from collections.abc import Iterator as _Iterator
+from pathlib import Path as _Path
+from types import ModuleType as _ModuleType
+
+import pytest as _pytest
+
+
+def _load_pg_cluster() -> _ModuleType:
+    # By path: works whether or not tests/ is a package or on sys.path.
+    spec = _importlib_util.spec_from_file_location(
+        "zenoo_tests_pg_cluster", _Path(__file__).with_name("pg_cluster.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = _importlib_util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@_pytest.fixture(scope="session")
+def pg_url() -> _Iterator[str]:
+    """A PostgreSQL server URL (superuser, database ``postgres``) for postgres tests.
+
+    ``ZENOO_TEST_PG_URL`` when set (``.ci/run`` starts a cluster and sets it),
+    otherwise a throwaway cluster from ``tests/pg_cluster.py`` for the session.
+    Tests create their own databases on it. No PostgreSQL is a failure, never a skip.
+    """
+    url = _os.environ.get("ZENOO_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    pg_cluster = _load_pg_cluster()
+    ClusterError, PgCluster = pg_cluster.ClusterError, pg_cluster.PgCluster
+    try:
+        cluster = PgCluster()
+        started = cluster.start()
+    except ClusterError as exc:
+        _pytest.fail(
+            f"PostgreSQL tests need a server and none could be started: {exc}. Set "
+            "ZENOO_TEST_PG_URL=postgresql://user@host:port/postgres (a user allowed to "
+            "CREATE DATABASE) or put PostgreSQL 15's initdb/pg_ctl on PATH.",
+            pytrace=False,
+        )
+    try:
+        yield started
+    finally:
+        cluster.stop()
