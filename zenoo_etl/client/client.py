@@ -1,0 +1,681 @@
+"""``ZenooClient``: the async Odoo RPC client (JSON-RPC and JSON-2).
+
+Owns one transport (one pooled aiohttp session), the credentials, the
+detected server version and protocol, and the retry loop. Everything a call
+needs on the hot path (URL, headers, the constant part of the envelope) is
+prepared once at login, so sending a chunk costs one dict, one orjson
+encode and one decode.
+
+Lifecycle is explicit: a client is usable once opened (``async with`` or
+:meth:`ZenooClient.open`, or implicitly by the first call) and refuses every
+call with :class:`ClientClosedError` after :meth:`ZenooClient.aclose`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from zenoo_etl import __version__
+from zenoo_etl.client.errors import (
+    AuthenticationError,
+    BadResponseError,
+    ClientClosedError,
+    ClientError,
+    ConcurrencyError,
+    ConnectError,
+    ConnectionLostError,
+    MissingRecordError,
+    OutcomeUnknownError,
+    RequestTimeout,
+    odoo_error_from_payload,
+)
+from zenoo_etl.client.protocol import dumps, json2_params, loads, normalise_result, parse_version
+from zenoo_etl.client.retry import (
+    IDEMPOTENT_METHODS,
+    RETRY_ANY_STATUS,
+    RETRY_IDEMPOTENT_STATUS,
+    RetryPolicy,
+    Sleep,
+    parse_retry_after,
+)
+from zenoo_etl.client.transport import AiohttpTransport, Request, Response, Transport
+from zenoo_etl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from zenoo_etl.batch import BatchContext
+    from zenoo_etl.client.model import ModelQuery
+
+logger = logging.getLogger("zenoo_etl.client")
+
+Protocol = Literal["auto", "jsonrpc", "json2"]
+Domain = Sequence[Any]
+Context = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What ``load`` answered: ``ids`` is None when any row failed (nothing was kept)."""
+
+    ids: list[int] | None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ZenooClient:
+    """Async client for Odoo's external API; see the package docstring for an example."""
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        url: str | None = None,
+        protocol: Protocol = "auto",
+        timeout: float = 120.0,
+        retries: int = 5,
+        concurrency: int = 4,
+        verify_tls: bool = True,
+        ca_bundle: str | None = None,
+        retry_base_delay: float = 0.2,
+        retry_max_delay: float = 10.0,
+        sleep: Sleep | None = None,
+        rng: Callable[[], float] | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.url = _base_url(host, port, url)
+        if protocol not in ("auto", "jsonrpc", "json2"):
+            raise ConfigError(
+                f"Unknown Odoo protocol {protocol!r}: use 'auto', 'jsonrpc' or 'json2'."
+            )
+        self._requested_protocol: Protocol = protocol
+        policy = RetryPolicy(
+            retries=max(0, retries), base_delay=retry_base_delay, max_delay=retry_max_delay
+        )
+        if sleep is not None:
+            policy = replace(policy, sleep=sleep)
+        if rng is not None:
+            policy = replace(policy, rng=rng)
+        self.retry_policy = policy
+        self.concurrency = max(1, concurrency)
+        self.timeout = timeout
+        self._transport: Transport = transport or AiohttpTransport(
+            concurrency=self.concurrency,
+            timeout=timeout,
+            verify_tls=verify_tls,
+            ca_bundle=ca_bundle,
+        )
+        self._state: Literal["new", "open", "closed"] = "new"
+        self._jsonrpc_url = f"{self.url}/jsonrpc"
+        self._json_headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": f"zenoo-etl/{__version__}",
+        }
+        self._request_id = 0
+        # Set by login().
+        self.server_version: tuple[int, int] | None = None
+        self.server_version_info: dict[str, Any] | None = None
+        self.protocol: Literal["jsonrpc", "json2"] = "json2" if protocol == "json2" else "jsonrpc"
+        self.database: str | None = None
+        self.uid: int | None = None
+        self._secret: str | None = None
+        self._json2_headers: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> ZenooClient:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        """Mark the client open (connections are made lazily, on the first call)."""
+        if self._state == "closed":
+            raise ClientClosedError(
+                "This ZenooClient has been closed and cannot be reopened; create a new one."
+            )
+        self._state = "open"
+
+    async def aclose(self) -> None:
+        """Close the connections; every later call raises ``ClientClosedError``."""
+        if self._state != "closed":
+            self._state = "closed"
+            await self._transport.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._state == "closed"
+
+    def __repr__(self) -> str:
+        return (
+            f"<ZenooClient {self.url} db={self.database!r} protocol={self.protocol} "
+            f"state={self._state}>"
+        )
+
+    # ------------------------------------------------------------------ login
+
+    async def version(self) -> dict[str, Any]:
+        """The server's version info; also sets ``server_version``.
+
+        Tries ``GET /web/version`` (Odoo 19+) unless the protocol is ``jsonrpc``,
+        then falls back to ``common.version`` over ``/jsonrpc``.
+        """
+        self._check_open()
+        info: Any = None
+        if self._requested_protocol != "jsonrpc":
+            info = await self._web_version()
+        if info is None:
+            info = await self._call_service("common", "version", [])
+        if not isinstance(info, dict):
+            raise BadResponseError(f"Odoo answered common.version with {info!r}.")
+        self.server_version = parse_version(info)
+        self.server_version_info = info
+        return info
+
+    async def _web_version(self) -> dict[str, Any] | None:
+        request = Request("GET", f"{self.url}/web/version", self._json_headers)
+        try:
+            response = await self._transport.handle(request)
+        except ConnectError:
+            raise
+        except ClientError:
+            return None
+        if response.status != 200:
+            return None
+        try:
+            body = loads(response.content, status=200, what="GET /web/version")
+        except BadResponseError:
+            return None
+        return body if isinstance(body, dict) and "version" in body else None
+
+    async def login(
+        self,
+        db: str,
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        api_key: str | None = None,
+    ) -> int:
+        """Authenticate; detect the server version and pick the protocol. Returns the uid.
+
+        With ``protocol="auto"``, JSON-2 is used when the server is Odoo 19+ and
+        an API key is given; otherwise JSON-RPC with the password (or the API
+        key in its place, which Odoo accepts).
+        """
+        self._check_open()
+        secret = api_key if api_key is not None else password
+        if not secret:
+            raise ConfigError(
+                f"No password or API key given to log in to database {db!r} at {self.url}."
+            )
+        self.database = db
+        self._secret = secret
+        await self.version()
+        assert self.server_version is not None
+        if self._requested_protocol == "auto":
+            use_json2 = self.server_version[0] >= 19 and api_key is not None
+            self.protocol = "json2" if use_json2 else "jsonrpc"
+        else:
+            self.protocol = self._requested_protocol
+        if self.protocol == "json2":
+            if api_key is None:
+                raise ConfigError(
+                    "The JSON-2 protocol authenticates with an API key only; give api_key= "
+                    "or use protocol 'jsonrpc'."
+                )
+            if self.server_version[0] < 19:
+                raise ConfigError(
+                    f"The server at {self.url} is Odoo {self.server_version[0]}, which has no "
+                    "JSON-2 API (19+); use protocol 'jsonrpc' or 'auto'."
+                )
+            self._json2_headers = {
+                **self._json_headers,
+                "Authorization": f"bearer {api_key}",
+                "X-Odoo-Database": db,
+            }
+            info = await self.execute_kw("res.users", "context_get", [])
+            uid = info.get("uid") if isinstance(info, dict) else None
+            if not isinstance(uid, int):
+                raise BadResponseError(
+                    f"Odoo answered res.users.context_get without a uid ({info!r})."
+                )
+        else:
+            if not user:
+                raise ConfigError(f"A login name is needed to log in to {self.url} over JSON-RPC.")
+            uid = await self._call_service("common", "authenticate", [db, user, secret, {}])
+            if not isinstance(uid, int) or isinstance(uid, bool):
+                raise AuthenticationError(
+                    f"login of user {user!r} on database {db!r} was rejected",
+                    odoo_name="",
+                    model=None,
+                    method="common.authenticate",
+                )
+        self.uid = uid
+        return uid
+
+    # ------------------------------------------------------------------ calls
+
+    async def execute_kw(
+        self,
+        model: str,
+        method: str,
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        context: Context | None = None,
+    ) -> Any:
+        """Call ``model.method(*args, **kwargs)``; ``context`` is merged over kwargs' one."""
+        if self.uid is None or self._secret is None:
+            self._check_open()
+            raise ClientError(f"Call login() before {model}.{method}.")
+        if self.protocol == "json2":
+            body = dumps(json2_params(model, method, args, kwargs, context))
+            url = f"{self.url}/json/2/{model}/{method}"
+            result = await self._send(url, body, self._json2_headers, model, method, args, kwargs)
+            return normalise_result(method, args, result)
+        if context:
+            if kwargs and kwargs.get("context"):
+                kwargs = {**kwargs, "context": {**kwargs["context"], **context}}
+            else:
+                kwargs = {**kwargs, "context": context} if kwargs else {"context": context}
+        call_args: list[Any] = [self.database, self.uid, self._secret, model, method, args]
+        if kwargs:
+            call_args.append(kwargs)
+        body = self._envelope("object", "execute_kw", call_args)
+        return await self._send(self._jsonrpc_url, body, None, model, method, args, kwargs)
+
+    async def _call_service(self, service: str, method: str, args: list[Any]) -> Any:
+        self._check_open()
+        body = self._envelope(service, method, args)
+        return await self._send(
+            self._jsonrpc_url, body, None, None, f"{service}.{method}", (), None
+        )
+
+    def _envelope(self, service: str, method: str, args: list[Any]) -> bytes:
+        self._request_id += 1
+        return dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": self._request_id,
+                "params": {"service": service, "method": method, "args": args},
+            }
+        )
+
+    def _check_open(self) -> None:
+        if self._state == "closed":
+            raise ClientClosedError(
+                "This ZenooClient has been closed; create a new client to make more calls."
+            )
+        self._state = "open"
+
+    async def _send(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        model: str | None,
+        method: str,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any] | None,
+    ) -> Any:
+        """POST ``body`` with retries for transient faults; return the decoded result."""
+        self._check_open()
+        policy = self.retry_policy
+        short = method.rpartition(".")[2]
+        idempotent = short in IDEMPOTENT_METHODS
+        request = Request("POST", url, headers or self._json_headers, body)
+        where = f"{model}.{method}" if model else method
+        attempt = 0
+        outcome_unknown = False
+        while True:
+            retry_after: float | None = None
+            try:
+                response = await self._transport.handle(request)
+                status = response.status
+                if status in RETRY_ANY_STATUS or status in RETRY_IDEMPOTENT_STATUS:
+                    if status in RETRY_IDEMPOTENT_STATUS and not idempotent:
+                        raise self._outcome_unknown(where, model, method, f"HTTP {status}")
+                    if attempt >= policy.retries:
+                        raise BadResponseError(
+                            f"The server kept answering {where} with HTTP {status} "
+                            f"after {attempt + 1} tries. Try again later.",
+                            http_status=status,
+                        )
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    reason = f"HTTP {status}"
+                    outcome_unknown = outcome_unknown or status in RETRY_IDEMPOTENT_STATUS
+                else:
+                    if self.protocol == "json2" and url != self._jsonrpc_url:
+                        return self._json2_result(response, model, method)
+                    return self._jsonrpc_result(response, model, method)
+            except ConnectError:
+                if attempt >= policy.retries:
+                    raise
+                reason = "connection refused"
+            except (RequestTimeout, ConnectionLostError) as exc:
+                if not idempotent:
+                    raise self._outcome_unknown(where, model, method, type(exc).__name__) from exc
+                if attempt >= policy.retries:
+                    raise
+                outcome_unknown = True
+                reason = type(exc).__name__
+            except ConcurrencyError:
+                if attempt >= policy.retries:
+                    raise
+                reason = "concurrency conflict"
+            except MissingRecordError as exc:
+                if short == "unlink" and outcome_unknown and model is not None:
+                    return await self._unlink_settled(model, args, kwargs, exc)
+                raise
+            delay = policy.backoff(attempt, retry_after)
+            attempt += 1
+            logger.info(
+                "Retrying %s after %s (retry %d of %d) in %.2fs",
+                where,
+                reason,
+                attempt,
+                policy.retries,
+                delay,
+            )
+            await policy.sleep(delay)
+
+    def _outcome_unknown(
+        self, where: str, model: str | None, method: str, cause: str
+    ) -> OutcomeUnknownError:
+        return OutcomeUnknownError(
+            f"The outcome of {where} is unknown ({cause} after the request was sent): Odoo "
+            "may or may not have committed it. It was not resent because it is not "
+            "idempotent; reconcile (e.g. look up the external ids sent) before retrying.",
+            model=model or "",
+            method=method,
+        )
+
+    async def _unlink_settled(
+        self,
+        model: str,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any] | None,
+        exc: MissingRecordError,
+    ) -> bool:
+        # A retried unlink found records missing: our lost attempt may have
+        # deleted them. It did iff none of the ids exist any more (one
+        # transaction deletes all or nothing).
+        ids = args[0] if args else (kwargs or {}).get("ids", [])
+        remaining = await self.execute_kw(
+            model, "search", [[["id", "in", list(ids)]]], {"context": {"active_test": False}}
+        )
+        if remaining:
+            raise exc
+        return True
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._secret,) if self._secret else ()
+
+    def _jsonrpc_result(self, response: Response, model: str | None, method: str) -> Any:
+        payload = loads(response.content, status=response.status, what=method)
+        if not isinstance(payload, dict):
+            raise BadResponseError(
+                f"The server answered {method} with JSON that is not a JSON-RPC envelope.",
+                http_status=response.status,
+            )
+        error = payload.get("error")
+        if error is None:
+            if response.status != 200:
+                raise BadResponseError(
+                    f"The server answered {method} with HTTP {response.status}.",
+                    http_status=response.status,
+                )
+            # Odoo omits "result" when the method returned None.
+            return payload.get("result")
+        if not isinstance(error, dict):
+            error = {"message": str(error)}
+        data = error.get("data")
+        if not isinstance(data, dict):
+            data = {"message": error.get("message", "Odoo Server Error")}
+        if error.get("code") == 100 and not data.get("name"):
+            data = {**data, "name": "odoo.http.SessionExpiredException"}
+        exc = odoo_error_from_payload(
+            data,
+            model=model,
+            method=method,
+            http_status=response.status if response.status != 200 else None,
+            secrets=self._secrets(),
+        )
+        if error.get("code") == 100 and not isinstance(exc, AuthenticationError):
+            raise AuthenticationError(exc.message, odoo_name=exc.odoo_name, method=method)
+        raise exc
+
+    def _json2_result(self, response: Response, model: str | None, method: str) -> Any:
+        status = response.status
+        if status == 200:
+            return loads(response.content, status=status, what=method) if response.content else None
+        try:
+            payload = loads(response.content, status=status, what=method)
+        except BadResponseError:
+            payload = None
+        if isinstance(payload, dict) and ("name" in payload or "message" in payload):
+            raise odoo_error_from_payload(
+                payload, model=model, method=method, http_status=status, secrets=self._secrets()
+            )
+        if status == 401:
+            raise AuthenticationError(
+                "the API key was refused", odoo_name="", model=model, method=method, http_status=401
+            )
+        raise BadResponseError(
+            f"The server answered {model}.{method} with HTTP {status} and no Odoo error.",
+            http_status=status,
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    @overload
+    async def create(
+        self, model: str, values: Mapping[str, Any], *, context: Context | None = None
+    ) -> int: ...
+
+    @overload
+    async def create(
+        self, model: str, values: Sequence[Mapping[str, Any]], *, context: Context | None = None
+    ) -> list[int]: ...
+
+    async def create(
+        self,
+        model: str,
+        values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        context: Context | None = None,
+    ) -> int | list[int]:
+        """Create one record (→ id) or many in one call and transaction (→ ids, in order)."""
+        result = await self.execute_kw(model, "create", [values], context=context)
+        if isinstance(values, Mapping):
+            if isinstance(result, list) and len(result) == 1:
+                return int(result[0])
+            if isinstance(result, int):
+                return result
+        elif isinstance(result, list):
+            return result
+        raise BadResponseError(f"Odoo answered {model}.create with {result!r}, not ids.")
+
+    async def write(
+        self,
+        model: str,
+        ids: Sequence[int],
+        values: Mapping[str, Any],
+        *,
+        context: Context | None = None,
+    ) -> bool:
+        """Write the same ``values`` on every record of ``ids``."""
+        return bool(await self.execute_kw(model, "write", [ids, values], context=context))
+
+    async def unlink(
+        self, model: str, ids: Sequence[int], *, context: Context | None = None
+    ) -> bool:
+        """Delete the records ``ids`` (all or none)."""
+        return bool(await self.execute_kw(model, "unlink", [ids], context=context))
+
+    async def read(
+        self,
+        model: str,
+        ids: Sequence[int],
+        fields: Sequence[str] | None = None,
+        *,
+        context: Context | None = None,
+    ) -> list[dict[str, Any]]:
+        """Read ``fields`` of ``ids``; missing ids are silently absent from the result."""
+        kwargs = {"fields": fields} if fields is not None else None
+        result = await self.execute_kw(model, "read", [ids], kwargs, context=context)
+        return list(result or [])
+
+    async def search(
+        self,
+        model: str,
+        domain: Domain = (),
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        context: Context | None = None,
+    ) -> list[int]:
+        """Ids of the records matching ``domain``."""
+        kwargs = _paging(offset, limit, order)
+        result = await self.execute_kw(model, "search", [domain], kwargs, context=context)
+        return list(result or [])
+
+    async def search_read(
+        self,
+        model: str,
+        domain: Domain = (),
+        fields: Sequence[str] | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        context: Context | None = None,
+    ) -> list[dict[str, Any]]:
+        """Search and read in one call."""
+        kwargs = _paging(offset, limit, order) or {}
+        if fields is not None:
+            kwargs["fields"] = fields
+        result = await self.execute_kw(model, "search_read", [domain], kwargs, context=context)
+        return list(result or [])
+
+    async def search_count(
+        self, model: str, domain: Domain = (), *, context: Context | None = None
+    ) -> int:
+        """How many records match ``domain``."""
+        return int(await self.execute_kw(model, "search_count", [domain], context=context) or 0)
+
+    async def fields_get(
+        self,
+        model: str,
+        fields: Sequence[str] | None = None,
+        attributes: Sequence[str] | None = None,
+        *,
+        context: Context | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Field definitions of ``model`` (optionally only ``fields`` and ``attributes``)."""
+        kwargs: dict[str, Any] = {}
+        if fields is not None:
+            kwargs["allfields"] = fields
+        if attributes is not None:
+            kwargs["attributes"] = attributes
+        result = await self.execute_kw(model, "fields_get", [], kwargs or None, context=context)
+        return dict(result or {})
+
+    async def name_search(
+        self,
+        model: str,
+        name: str = "",
+        domain: Domain | None = None,
+        *,
+        operator: str = "ilike",
+        limit: int = 100,
+        context: Context | None = None,
+    ) -> list[tuple[int, str]]:
+        """``[(id, display_name), ...]`` of records whose name matches."""
+        # Positional: the domain parameter is "args" up to 18 and "domain" in 19.
+        result = await self.execute_kw(
+            model,
+            "name_search",
+            [name, list(domain or []), operator, limit],
+            context=context,
+        )
+        return [(int(pair[0]), str(pair[1])) for pair in result or []]
+
+    async def load(
+        self,
+        model: str,
+        fields: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        context: Context | None = None,
+    ) -> LoadResult:
+        """Odoo's import API: all rows are kept, or none (``ids`` None, see ``messages``)."""
+        result = await self.execute_kw(model, "load", [fields, rows], context=context)
+        if not isinstance(result, dict):
+            raise BadResponseError(f"Odoo answered {model}.load with {result!r}.")
+        ids = result.get("ids")
+        messages = result.get("messages") or []
+        return LoadResult(ids=list(ids) if isinstance(ids, list) else None, messages=messages)
+
+    # ------------------------------------------------------------------ sugar
+
+    def model(self, name: str) -> ModelQuery:
+        """A small query API on one model: ``client.model("res.partner").filter(...)``."""
+        from zenoo_etl.client.model import ModelQuery
+
+        return ModelQuery(self, name)
+
+    def batch(self, **options: Any) -> BatchContext:
+        """A ``BatchContext`` that executes on leaving its ``async with`` block."""
+        # Local import: the batch layer sits above the client.
+        from zenoo_etl.batch import BatchContext
+
+        options.setdefault("auto_execute", True)
+        return BatchContext(self, **options)
+
+
+def _paging(offset: int, limit: int | None, order: str | None) -> dict[str, Any] | None:
+    kwargs: dict[str, Any] = {}
+    if offset:
+        kwargs["offset"] = offset
+    if limit is not None:
+        kwargs["limit"] = limit
+    if order is not None:
+        kwargs["order"] = order
+    return kwargs or None
+
+
+def _base_url(host: str | None, port: int | None, url: str | None) -> str:
+    if url is None and host is None:
+        raise ConfigError("Give ZenooClient a host (and port) or url=.")
+    if url is not None and host is not None:
+        raise ConfigError("Give ZenooClient either a host or url=, not both.")
+    if url is None:
+        assert host is not None
+        if "://" in host:
+            url = host
+        else:
+            scheme = "https" if port == 443 else "http"
+            url = f"{scheme}://{host}:{port if port is not None else 8069}"
+    elif port is not None:
+        raise ConfigError("Put the port inside url= (e.g. 'http://host:8069').")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"Odoo URL {url!r} must start with http:// or https://.")
+    if "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        raise ConfigError("Do not put credentials in the Odoo URL; pass them to login().")
+    return url.rstrip("/")
+
+
+__all__ = ["LoadResult", "ZenooClient"]
