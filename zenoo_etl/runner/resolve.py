@@ -1,0 +1,164 @@
+"""Resolving a chunk's references in bulk, with one cache per run.
+
+A chunk of rows may carry hundreds of references; resolving them one by one
+would cost one RPC each. :class:`Resolver` first collects every reference of
+a chunk, then looks up what the cache does not hold in as few calls as
+possible:
+
+* ``Ref(step, key)`` → one ``done_ids`` ledger query per referenced step;
+* ``XmlidRef("m.n")`` → one ``ir.model.data`` ``search_read`` per module;
+* ``SearchRef(model, [[f, "=", v]])`` → one ``search_read`` per (model, field)
+  with an ``in`` domain; other domains → one ``search`` each (limit 2).
+
+Then :meth:`Resolver.resolve_row` replaces references by ids, raising
+:class:`RowError` naming the field and value when one resolves to nothing (or
+a search to several records).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from zenoo_etl.compiler.values import FieldValue, Ref, Row, SearchRef, XmlidRef
+from zenoo_etl.ledger.protocol import LedgerScope
+from zenoo_etl.runner.odoo import OdooTarget
+
+# Refs are ints keyed by short strings: 200k entries stay well under 50 MB.
+_MAX_REF_CACHE = 200_000
+
+
+class RowError(Exception):
+    """A problem with one row (or a chunk's rows) found by the runner."""
+
+    def __init__(self, message: str, *, row: Row | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.row = row
+        self.field = field
+
+
+def iter_refs(value: FieldValue) -> Iterator[Ref | XmlidRef | SearchRef]:
+    if isinstance(value, (Ref, XmlidRef, SearchRef)):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from iter_refs(item)
+
+
+def _single_leaf(domain: list[Any]) -> tuple[str, Any] | None:
+    if len(domain) == 1 and isinstance(domain[0], (list, tuple)) and len(domain[0]) == 3:
+        field, op, value = domain[0]
+        simple = isinstance(value, (str, int)) and not isinstance(value, bool)
+        if op == "=" and isinstance(field, str) and "." not in field and simple:
+            return field, value
+    return None
+
+
+class Resolver:
+    """Per-run reference cache and bulk look-ups."""
+
+    def __init__(self, odoo: OdooTarget, scope: LedgerScope) -> None:
+        self._odoo = odoo
+        self._scope = scope
+        self._refs: dict[tuple[str, str], int] = {}
+        self._xmlids: dict[str, int] = {}
+        self._searches: dict[str, list[int]] = {}
+
+    def forget_step(self, step: str) -> None:
+        """Drop cached refs of a step (its records were rolled back)."""
+        self._refs = {k: v for k, v in self._refs.items() if k[0] != step}
+
+    async def prepare(self, rows: Iterable[Row]) -> None:
+        """Look up, in bulk, every reference of ``rows`` the cache lacks."""
+        refs: dict[str, set[str]] = defaultdict(set)
+        xmlids: dict[str, set[str]] = defaultdict(set)
+        searches: dict[str, SearchRef] = {}
+        for row in rows:
+            for value in row.values.values():
+                for ref in iter_refs(value):
+                    if isinstance(ref, Ref):
+                        if (ref.step, ref.key) not in self._refs:
+                            refs[ref.step].add(ref.key)
+                    elif isinstance(ref, XmlidRef):
+                        if ref.xmlid not in self._xmlids:
+                            module, _, name = ref.xmlid.partition(".")
+                            xmlids[module].add(name)
+                    elif ref.cache_key not in self._searches:
+                        searches[ref.cache_key] = ref
+        if len(self._refs) > _MAX_REF_CACHE:
+            self._refs.clear()
+        for step, keys in refs.items():
+            found = await self._scope.done_ids(step, sorted(keys))
+            for key, odoo_id in found.items():
+                self._refs[(step, key)] = odoo_id
+        for module, names in xmlids.items():
+            records = await self._odoo.search_read(
+                "ir.model.data",
+                [["module", "=", module], ["name", "in", sorted(names)]],
+                ["name", "res_id"],
+            )
+            for record in records:
+                self._xmlids[f"{module}.{record['name']}"] = int(record["res_id"])
+        await self._prepare_searches(searches)
+
+    async def _prepare_searches(self, searches: dict[str, SearchRef]) -> None:
+        grouped: dict[tuple[str, str], dict[Any, str]] = defaultdict(dict)
+        for cache_key, ref in searches.items():
+            leaf = _single_leaf(ref.domain)
+            if leaf is None:
+                ids = await self._odoo.search(ref.model, ref.domain, limit=2)
+                self._searches[cache_key] = ids
+            else:
+                grouped[(ref.model, leaf[0])][leaf[1]] = cache_key
+        for (model, field), by_value in grouped.items():
+            records = await self._odoo.search_read(model, [[field, "in", list(by_value)]], [field])
+            hits: dict[Any, list[int]] = defaultdict(list)
+            for record in records:
+                hits[record.get(field)].append(int(record["id"]))
+            for value, cache_key in by_value.items():
+                self._searches[cache_key] = hits.get(value, [])
+
+    def value(self, value: FieldValue, row: Row, field: str) -> Any:
+        """``value`` with references replaced by ids (call :meth:`prepare` first)."""
+        if isinstance(value, Ref):
+            try:
+                return self._refs[(value.step, value.key)]
+            except KeyError:
+                raise RowError(
+                    f"reference {{ref = '{value.step}', key = '{value.key}'}} resolves to "
+                    f"nothing: step '{value.step}' has no record under that key (apply the "
+                    "migration that creates it first, or fix the key)",
+                    row=row,
+                    field=field,
+                ) from None
+        if isinstance(value, XmlidRef):
+            try:
+                return self._xmlids[value.xmlid]
+            except KeyError:
+                raise RowError(
+                    f"external id '{value.xmlid}' does not exist on the target",
+                    row=row,
+                    field=field,
+                ) from None
+        if isinstance(value, SearchRef):
+            ids = self._searches.get(value.cache_key, [])
+            if len(ids) != 1:
+                what = "no record" if not ids else "several records"
+                raise RowError(
+                    f"search {value.domain!r} on {value.model} matches {what}; it must match "
+                    "exactly one",
+                    row=row,
+                    field=field,
+                )
+            return ids[0]
+        if isinstance(value, list):
+            return [self.value(item, row, field) for item in value]
+        return value
+
+    def resolve_row(self, row: Row) -> dict[str, Any]:
+        return {name: self.value(value, row, name) for name, value in row.values.items()}
+
+
+__all__ = ["Resolver", "RowError", "iter_refs"]

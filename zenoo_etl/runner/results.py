@@ -1,0 +1,115 @@
+"""What apply and rollback return (and what ``--json`` prints), and their failure error.
+
+Plain dataclasses with a ``to_dict`` so the CLI prints them as one JSON
+object or a summary table; :class:`RunFailed` carries the partial result of a
+failed run so the CLI can still show what was done before the failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zenoo_etl.errors import MigrationFailed
+from zenoo_etl.runner.progress import StepCounts
+
+
+@dataclass
+class StepResult:
+    """One step of one run."""
+
+    step: str
+    model: str
+    action: str
+    counts: StepCounts = field(default_factory=StepCounts)
+    records: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        rate = self.records / self.seconds if self.seconds > 0 else 0.0
+        return {
+            "id": self.step,
+            "model": self.model,
+            "action": self.action,
+            "records": self.records,
+            **self.counts.as_dict(),
+            "seconds": round(self.seconds, 3),
+            "records_per_second": round(rate, 1),
+        }
+
+
+@dataclass
+class MigrationResult:
+    """One migration of one run: ``status`` is applied / skipped / failed / rolled_back."""
+
+    version: int
+    name: str
+    file: str
+    status: str
+    steps: list[StepResult] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    def totals(self) -> StepCounts:
+        total = StepCounts()
+        for step in self.steps:
+            total.add(step.counts)
+        return total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "name": self.name,
+            "file": self.file,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "counts": self.totals().as_dict(),
+            "steps": [s.to_dict() for s in self.steps],
+            **({"error": self.error} if self.error else {}),
+        }
+
+
+@dataclass
+class RunResult:
+    """A whole apply or rollback run."""
+
+    command: str
+    target: str
+    migrations: list[MigrationResult] = field(default_factory=list)
+    seconds: float = 0.0
+    ok: bool = True
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "command": self.command,
+            "target": self.target,
+            "seconds": round(self.seconds, 3),
+            "migrations": [m.to_dict() for m in self.migrations],
+            "warnings": list(self.warnings),
+            **({"error": {"message": self.error, "exit_code": 1}} if self.error else {}),
+        }
+
+
+ApplyResult = RunResult
+RollbackResult = RunResult
+
+
+class RunFailed(MigrationFailed):
+    """A migration failed (exit 1); ``result`` tells what was done before."""
+
+    def __init__(self, message: str, result: RunResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+__all__ = [
+    "ApplyResult",
+    "MigrationResult",
+    "RollbackResult",
+    "RunFailed",
+    "RunResult",
+    "StepResult",
+]
