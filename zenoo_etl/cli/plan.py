@@ -1,7 +1,165 @@
-"""CLI commands (filled in by the issue that owns them)."""
+"""``zenoo-etl plan`` and ``zenoo-etl validate``: thin over the compiler.
+
+``plan`` loads the project, reads the applied versions from the ledger
+(:func:`applied_versions`), compiles the :class:`~zenoo_etl.compiler.Plan`
+and shows it (rich table, ``--json``, ``--out``). Drift exits 4 unless
+``--allow-drift``. ``validate`` checks every migration against the target's
+schema and reports all problems at once (exit 2 when any).
+"""
 
 from __future__ import annotations
 
-import click
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+from rich.console import Console
+from rich.table import Table
+
+from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
+from zenoo_etl.compiler import Plan, Project, compile_plan, load_project
+from zenoo_etl.compiler.schema import load_schema
+from zenoo_etl.compiler.validate import Problem, validate_project
+from zenoo_etl.errors import EXIT_USAGE, DriftError, UsageError
+
+
+async def applied_versions(project: Project) -> tuple[dict[int, str], str | None]:
+    """Applied versions → recorded checksums, and the ledger position, for the target.
+
+    A SQLite ledger that does not exist yet means nothing is applied; it is
+    not created just to plan.
+    """
+    from zenoo_etl.ledger import open_ledger
+    from zenoo_etl.ledger.open import sqlite_path
+
+    url = project.config.ledger.url
+    if url.startswith("sqlite:"):
+        path = sqlite_path(url, project.root)
+        if isinstance(path, Path) and not path.exists():
+            return {}, None
+    async with open_ledger(url, project.root) as ledger:
+        scope = ledger.scope(project.target.url, project.target.database)
+        records = await scope.migrations()
+        position = await scope.position()
+    applied = {r.version: r.checksum for r in records if r.status == "applied"}
+    return applied, position
+
+
+def drift_message(plan: Plan) -> str:
+    parts = []
+    for entry in plan.drift:
+        if entry.file is None:
+            parts.append(f"version {entry.version} is applied but its file is gone")
+        else:
+            parts.append(f"{entry.file} changed since it was applied")
+    return (
+        f"Drift on target '{plan.target.name}': {'; '.join(parts)}. Revert the change and "
+        "write a new migration instead, or pass --allow-drift to go on anyway."
+    )
+
+
+def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
+    table = Table(title=f"Plan for target '{plan.target.name}' ({plan.target.database})")
+    for column in ("version", "description", "steps", "records", "chunks", "reversible", "status"):
+        table.add_column(column, justify="right" if column in ("records", "chunks") else "left")
+    for migration in plan.migrations:
+        table.add_row(
+            f"{migration.version:04d}",
+            migration.description or migration.name,
+            str(len(migration.steps)),
+            "-" if migration.records is None else str(migration.records),
+            "-" if migration.chunks is None else str(migration.chunks),
+            "yes" if migration.reversible else "NO",
+            migration.status,
+        )
+        if verbose:
+            for step in migration.steps:
+                table.add_row(
+                    "",
+                    f"  {step.id}: {step.action} {step.model}",
+                    "",
+                    "-" if step.records is None else str(step.records),
+                    "-" if step.chunks is None else str(step.chunks),
+                    "yes" if step.reversible else "NO",
+                    "",
+                )
+    console.print(table)
+    pending = plan.pending
+    records = sum(m.records or 0 for m in pending)
+    console.print(f"{len(pending)} pending migration(s), {records} record(s).")
+
+
+def save_plan(plan: Plan, out: Path) -> None:
+    """Write ``plan`` as JSON (byte-identical for the same plan)."""
+    try:
+        out.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write the plan ({exc}).") from exc
+
+
+@click.command("plan")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Save the plan as JSON (apply it exactly with `zenoo-etl apply FILE`).",
+)
+@click.option("--allow-drift", is_flag=True, help="Plan even if applied migrations changed.")
+@common_options
+def plan_command(env: CommandEnv, out: Path | None, allow_drift: bool) -> None:
+    """Show what apply would do: pending migrations, steps, records, chunks."""
+
+    async def go() -> None:
+        project = load_project(env.project, env.target, env.vars)
+        applied, position = await applied_versions(project)
+        plan = compile_plan(project, applied, position)
+        if plan.drift and not allow_drift:
+            raise DriftError(drift_message(plan))
+        if out is not None:
+            save_plan(plan, out)
+        if env.json_output:
+            emit_json(plan.model_dump(mode="json"))
+        elif not env.quiet:
+            console = Console()
+            if not console.is_terminal:
+                console = Console(width=120)  # logs and pipes: do not squeeze to 80 columns
+            render_table(plan, console, verbose=env.verbose)
+            if out is not None:
+                click.echo(f"Plan saved to {out}.")
+
+    run(env, go)
+
+
+@click.command("validate")
+@click.option("--refresh", is_flag=True, help="Fetch the target's schema again.")
+@common_options
+def validate_command(env: CommandEnv, refresh: bool) -> None:
+    """Check every migration against the target's schema, offline."""
+
+    async def go() -> list[Problem]:
+        project = load_project(env.project, env.target, env.vars)
+        schema = await load_schema(project, refresh=refresh)
+        return validate_project(project, schema)
+
+    problems = run(env, go)
+    if env.json_output:
+        payload: dict[str, Any] = {
+            "ok": not problems,
+            "problems": [p.to_dict() for p in problems],
+        }
+        emit_json(payload)
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        if problems:
+            click.echo(
+                f"Error: {len(problems)} problem(s) found; fix them and run validate again.",
+                err=True,
+            )
+        elif not env.quiet:
+            click.echo("All migrations are valid.")
+    if problems:
+        raise click.exceptions.Exit(EXIT_USAGE)
+
+
+COMMANDS: list[click.Command] = [plan_command, validate_command]

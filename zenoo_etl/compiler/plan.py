@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from zenoo_etl.compiler.project import Project, iter_rows
 from zenoo_etl.compiler.steps import Migration, Step
+from zenoo_etl.errors import MigrationFileError
 
 PLAN_FORMAT = 1
 Status = Literal["pending", "applied", "drift"]
@@ -92,12 +93,58 @@ class Plan(_Frozen):
         return bool(self.drift)
 
 
+_BLOOM_BYTES = 1 << 23  # 67M bits: ~1e-5 false positives at a million keys, fixed memory
+
+
 def count_rows(project: Project, migration: Migration, step: Step) -> int:
-    """Render every row of ``step`` (raising on bad data) and return how many there are."""
+    """Render every row of ``step`` (raising on bad data) and return how many there are.
+
+    Also proves the keys unique without holding them: a fixed-size Bloom
+    filter flags possible repeats, and only if there are any a second pass
+    collects the exact rows of the flagged keys.
+    """
+    bloom = bytearray(_BLOOM_BYTES)
+    bits = _BLOOM_BYTES * 8
+    suspects: set[str] = set()
     count = 0
-    for _ in iter_rows(project, migration, step):
+    for row in iter_rows(project, migration, step):
         count += 1
+        digest = hashlib.blake2b(row.key.encode("utf-8"), digest_size=16).digest()
+        seen = True
+        for i in range(0, 16, 4):
+            bit = int.from_bytes(digest[i : i + 4], "little") % bits
+            byte, mask = bit >> 3, 1 << (bit & 7)
+            if not bloom[byte] & mask:
+                seen = False
+                bloom[byte] |= mask
+        if seen:
+            suspects.add(row.key)
+    if suspects:
+        _report_duplicate_keys(project, migration, step, suspects)
     return count
+
+
+def _report_duplicate_keys(
+    project: Project, migration: Migration, step: Step, suspects: set[str]
+) -> None:
+    first: dict[str, tuple[int, int | None]] = {}
+    for row in iter_rows(project, migration, step):
+        if row.key not in suspects:
+            continue
+        if row.key in first:
+            index, line = first[row.key]
+            source = step.source.path if step.source is not None else None
+            where = project.relative(migration.path) if source is None else source
+            at = f" (line {line})" if line is not None else ""
+            raise MigrationFileError(
+                f"key {row.key!r} is used by rows {index + 1}{at} and {row.index + 1}; keys "
+                "must be unique within a step: fix the data or the key template",
+                path=where,
+                line=row.line if row.line is not None else step.line,
+                step=step.id,
+                row=row.index + 1,
+            )
+        first[row.key] = (row.index, row.line)
 
 
 def ledger_position_of(applied: Mapping[int, str]) -> str:

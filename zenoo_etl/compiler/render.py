@@ -20,7 +20,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 
@@ -88,6 +88,11 @@ def make_environment() -> ImmutableSandboxedEnvironment:
 
 
 _ENV = make_environment()
+# Whole-file rendering may build lists ({% set xs = [] %}{% do xs.append(..) %}):
+# mutating a template's own locals is harmless, unlike mutating ``vars`` between rows.
+_FILE_ENV = SandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
 
 
 def has_template_syntax(text: str) -> bool:
@@ -161,8 +166,10 @@ def render_file(
         return value
 
     try:
-        code = _ENV.compile(protect_row_templates(text), name=None, filename=_TEMPLATE_NAME)
-        template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+        code = _FILE_ENV.compile(protect_row_templates(text), name=None, filename=_TEMPLATE_NAME)
+        template = _FILE_ENV.template_class.from_code(
+            _FILE_ENV, code, _FILE_ENV.make_globals(None), None
+        )
         return template.render(vars=dict(vars), target=dict(target), env=env)
     except TemplateSyntaxError as exc:
         raise RenderError(f"{exc.lineno}: Jinja syntax error: {exc.message}") from exc

@@ -1,0 +1,303 @@
+"""Offline checks of every migration against a target's schema (``fields_get``).
+
+Pure: takes a loaded :class:`Project` and a schema ``{model: {field: attrs}}``
+(a model mapped to None is known not to exist) and returns every problem at
+once, each naming file, line, step, row and field. Rows are streamed; a step
+stops after :data:`MAX_PROBLEMS_PER_STEP` problems so a wrong column name on a
+million-row file does not print a million lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from zenoo_etl.compiler.project import Project
+from zenoo_etl.compiler.render import RenderError, RowView
+from zenoo_etl.compiler.sources import iter_source
+from zenoo_etl.compiler.steps import Migration, Step
+from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
+from zenoo_etl.errors import MigrationFileError
+
+Schema = Mapping[str, Mapping[str, Mapping[str, Any]] | None]
+MAX_PROBLEMS_PER_STEP = 20
+_RELATIONAL = ("many2one", "one2many", "many2many")
+_TEXT = ("char", "text", "html")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
+# Fields Odoo fills itself; never "missing" on create.
+_MAGIC = {"id", "create_uid", "create_date", "write_uid", "write_date", "display_name"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a migration, with everything needed to find it."""
+
+    file: str
+    line: int | None
+    step: str | None
+    message: str
+    field: str | None = None
+    row: int | None = None
+
+    def __str__(self) -> str:
+        where = [f"{self.file}:{self.line}" if self.line is not None else self.file]
+        if self.step is not None:
+            where.append(f"step '{self.step}'")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field is not None:
+            where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "step": self.step,
+            "row": self.row,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+def models_used(project: Project) -> list[str]:
+    """Every model the project's steps and search references touch, sorted."""
+    found: set[str] = set()
+    for migration in project.migrations:
+        for step in migration.steps:
+            found.add(step.model)
+            for spec in step.row_fields.values():
+                found.update(_search_models(spec))
+    return sorted(found)
+
+
+def _search_models(spec: Any) -> Iterator[str]:
+    if isinstance(spec, dict) and isinstance(spec.get("model"), str) and "search" in spec:
+        yield spec["model"]
+    elif isinstance(spec, list):
+        for item in spec:
+            yield from _search_models(item)
+
+
+def validate_project(project: Project, schema: Schema) -> list[Problem]:
+    """Every problem of every migration against ``schema``, in file order."""
+    problems: list[Problem] = []
+    for migration in project.migrations:
+        for step in migration.steps:
+            problems.extend(_check_step(project, migration, step, schema))
+    return problems
+
+
+def _check_step(
+    project: Project, migration: Migration, step: Step, schema: Schema
+) -> list[Problem]:
+    file = project.relative(migration.path)
+    out: list[Problem] = []
+
+    def add(message: str, field: str | None = None, line: int | None = None) -> None:
+        out.append(Problem(file, line or step.line, step.id, message, field))
+
+    if step.model not in schema:
+        add(f"model '{step.model}' is not in the schema cache; rerun with --refresh")
+        return out
+    fields = schema[step.model]
+    if fields is None:
+        add(f"model '{step.model}' does not exist on the target; check the name")
+        return out
+    row_fields = step.row_fields
+    for name in row_fields:
+        if name not in fields:
+            add(
+                f"model '{step.model}' has no field '{name}'{_suggest(name, fields)}",
+                name,
+                step.field_line(name),
+            )
+    for name in step.match:
+        if name not in fields:
+            add(f"match field '{name}' does not exist on '{step.model}'", name)
+    for name in _domain_fields(step.domain):
+        if name not in fields:
+            add(f"domain field '{name}' does not exist on '{step.model}'", name)
+    if step.action == "create":
+        for name, attrs in sorted(fields.items()):
+            if (
+                attrs.get("required")
+                and not attrs.get("readonly")
+                and not attrs.get("has_default")
+                and name not in _MAGIC
+                and name not in row_fields
+            ):
+                add(f"required field '{name}' of '{step.model}' is not set; add it to fields", name)
+    known = {n: fields[n] for n in row_fields if n in fields}
+    if known:
+        out.extend(_check_rows(project, migration, step, known, schema, file))
+    return out
+
+
+def _suggest(name: str, fields: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(name, list(fields), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _domain_fields(domain: list[Any] | None) -> list[str]:
+    names: list[str] = []
+    for term in domain or []:
+        if isinstance(term, list | tuple) and len(term) == 3 and isinstance(term[0], str):
+            names.append(term[0].split(".", 1)[0])
+    return names
+
+
+def _check_rows(
+    project: Project,
+    migration: Migration,
+    step: Step,
+    known: Mapping[str, Mapping[str, Any]],
+    schema: Schema,
+    file: str,
+) -> list[Problem]:
+    out: list[Problem] = []
+    if step.source is None:
+        return out
+    shown = step.source.path or file
+    base = project.template_context()
+    renderers = {n: r for n, r in step._renderers.items() if n in known}
+    try:
+        for index, line, cells in iter_source(step.source, project.root, migration.path):
+            where = line if step.source.path is not None else step.line
+            ctx = dict(base)
+            ctx["row"] = RowView(cells)
+            for name, render in renderers.items():
+                try:
+                    value = render(cells, ctx)
+                except RenderError as exc:
+                    detail = (
+                        f"column '{exc.column}' is missing from this row"
+                        if exc.column is not None
+                        else exc.detail
+                    )
+                    out.append(Problem(shown, where, step.id, detail, name, index + 1))
+                else:
+                    message = check_value(value, known[name], project, schema)
+                    if message:
+                        out.append(Problem(shown, where, step.id, message, name, index + 1))
+                if len(out) >= MAX_PROBLEMS_PER_STEP:
+                    out.append(
+                        Problem(shown, None, step.id, "too many problems; stopped checking rows")
+                    )
+                    return out
+    except MigrationFileError as exc:
+        out.append(Problem(exc.path or shown, exc.line, step.id, exc.detail, None, exc.row))
+    return out
+
+
+def check_value(
+    value: FieldValue, attrs: Mapping[str, Any], project: Project, schema: Schema
+) -> str | None:
+    """Why ``value`` cannot go into a field described by ``attrs``, or None."""
+    kind = attrs.get("type")
+    if value is False or value is None:
+        return None
+    if kind in _TEXT:
+        return None if isinstance(value, str | int | float) else _wrong(value, kind)
+    if kind == "selection":
+        keys = [str(pair[0]) for pair in attrs.get("selection") or [] if pair]
+        if keys and str(value) not in keys:
+            return f"{value!r} is not a valid choice; expected one of {', '.join(keys)}"
+        return None
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return None
+        return (
+            f"{value!r} is not a boolean (any non-empty text counts as true in Odoo); "
+            "use an expression such as \"{{ row.x == 'yes' }}\""
+        )
+    if kind == "integer":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None
+        if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
+            return None
+        return f"{value!r} is not an integer"
+    if kind in ("float", "monetary"):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return None
+        if isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                return f"{value!r} is not a number"
+            return None
+        return f"{value!r} is not a number"
+    if kind == "date":
+        if isinstance(value, str) and _DATE.match(value):
+            return _date_ok(value, "%Y-%m-%d")
+        return f"{value!r} is not a date (YYYY-MM-DD)"
+    if kind == "datetime":
+        if isinstance(value, str) and _DATETIME.match(value):
+            return None
+        return f"{value!r} is not a datetime (YYYY-MM-DD HH:MM:SS, UTC)"
+    if kind == "many2one":
+        if isinstance(value, list):
+            return "a list on a many2one field; give one reference"
+        return _check_reference(value, attrs, project)
+    if kind in ("one2many", "many2many"):
+        if not isinstance(value, list):
+            return f"a {kind} field needs a list of references, e.g. [{{ ref = ..., key = ... }}]"
+        for item in value:
+            if isinstance(item, list):
+                continue  # an Odoo command triple such as [6, 0, ids]
+            message = _check_reference(item, attrs, project)
+            if message:
+                return message
+        return None
+    return None
+
+
+def _date_ok(value: str, fmt: str) -> str | None:
+    try:
+        dt.datetime.strptime(value, fmt)
+    except ValueError:
+        return f"{value!r} is not a valid date"
+    return None
+
+
+def _check_reference(value: FieldValue, attrs: Mapping[str, Any], project: Project) -> str | None:
+    relation = attrs.get("relation")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None
+    if isinstance(value, XmlidRef):
+        return None
+    if isinstance(value, Ref):
+        target = project.steps_by_id.get(value.step)
+        if target is None:
+            return f"reference to unknown step '{value.step}'"
+        model = target[1].model
+        if relation and model != relation:
+            return f"step '{value.step}' makes {model} records, but this field holds {relation}"
+        return None
+    if isinstance(value, SearchRef):
+        if relation and value.model != relation:
+            return f"the search is on {value.model}, but this field holds {relation}"
+        return None
+    return (
+        f"{value!r} is not a reference; use {{ ref = ..., key = ... }}, {{ xmlid = ... }} "
+        "or { search = ..., model = ... }"
+    )
+
+
+def _wrong(value: FieldValue, kind: str) -> str:
+    return f"a {type(value).__name__} cannot go into a {kind} field"
+
+
+__all__ = [
+    "MAX_PROBLEMS_PER_STEP",
+    "Problem",
+    "Schema",
+    "check_value",
+    "models_used",
+    "validate_project",
+]
