@@ -1,0 +1,97 @@
+"""The ledger's own schema: versioned, created once, upgraded in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zenoo_etl.ledger import DoneEntry, LedgerError, open_ledger
+from zenoo_etl.ledger import schema as ledger_schema
+from zenoo_etl.ledger.sql import SqlLedger
+
+from .conftest import TARGET
+
+
+async def _meta(ledger: SqlLedger) -> dict[str, str]:
+    async with ledger.driver.session(write=False) as conn:
+        return {k: v for k, v in await conn.fetchall("SELECT key, value FROM zenoo_meta")}
+
+
+async def test_a_new_ledger_records_its_schema_version(ledger: SqlLedger) -> None:
+    meta = await _meta(ledger)
+    assert meta["schema_version"] == str(ledger_schema.latest_version()) == "1"
+    assert ledger.schema_version == 1
+    assert len(meta["instance"]) == 12
+
+
+async def test_reopening_is_idempotent_and_keeps_data(ledger_url: str, tmp_path: Path) -> None:
+    async with open_ledger(ledger_url, tmp_path) as first:
+        scope = first.scope(TARGET, "prod")
+        await scope.begin_migration(1, "m", "c")
+        await scope.record_done(1, "s", "res.partner", [DoneEntry("k", 5, "created")])
+        meta = await _meta(first)
+        position = await scope.position()
+    for _ in range(2):
+        async with open_ledger(ledger_url, tmp_path) as again:
+            assert await _meta(again) == meta
+            scope = again.scope(TARGET, "prod")
+            assert await scope.done_ids("s", ["k"]) == {"k": 5}
+            assert await scope.position() == position
+
+
+async def test_an_older_layout_is_upgraded_in_place(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version-1 ledger opened by a build that knows version 2 gets upgraded, data kept."""
+    async with open_ledger(ledger_url, tmp_path) as v1:
+        await v1.scope(TARGET, "prod").begin_migration(1, "m", "c")
+    upgrades = dict(ledger_schema.UPGRADES)
+    upgrades[2] = ["ALTER TABLE zenoo_migrations ADD COLUMN note TEXT"]
+    monkeypatch.setattr(ledger_schema, "UPGRADES", upgrades)
+    async with open_ledger(ledger_url, tmp_path) as v2:
+        assert v2.schema_version == 2
+        assert (await _meta(v2))["schema_version"] == "2"
+        async with v2.driver.session(write=False) as conn:
+            rows = await conn.fetchall("SELECT version, note FROM zenoo_migrations")
+        assert rows == [(1, None)]
+    monkeypatch.setattr(ledger_schema, "UPGRADES", {1: upgrades[1]})
+    # The older build now refuses to write to the newer ledger.
+    with pytest.raises(LedgerError, match="newer"):
+        async with open_ledger(ledger_url, tmp_path):
+            pass
+
+
+async def test_a_failed_upgrade_leaves_the_previous_version(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with open_ledger(ledger_url, tmp_path):
+        pass
+    upgrades = dict(ledger_schema.UPGRADES)
+    upgrades[2] = ["ALTER TABLE zenoo_migrations ADD COLUMN note TEXT", "THIS IS NOT SQL"]
+    monkeypatch.setattr(ledger_schema, "UPGRADES", upgrades)
+    with pytest.raises(LedgerError):
+        async with open_ledger(ledger_url, tmp_path):
+            pass
+    monkeypatch.setattr(ledger_schema, "UPGRADES", {1: upgrades[1]})
+    async with open_ledger(ledger_url, tmp_path) as again:
+        assert (await _meta(again))["schema_version"] == "1"
+        async with again.driver.session(write=False) as conn:
+            await conn.fetchall("SELECT version FROM zenoo_migrations")
+
+
+async def test_a_database_with_other_tables_gets_ours_alongside(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    """Version 0: a database (shared PostgreSQL, or an old file) without zenoo tables."""
+    async with open_ledger(ledger_url, tmp_path) as first, first.driver.session(write=True) as conn:
+        await conn.execute("CREATE TABLE migrations (id INTEGER)")
+        for table in ("zenoo_locks", "zenoo_records", "zenoo_events", "zenoo_migrations"):
+            await conn.execute(f"DROP TABLE {table}")
+        await conn.execute("DROP TABLE zenoo_scopes")
+        await conn.execute("DROP TABLE zenoo_meta")
+    async with open_ledger(ledger_url, tmp_path) as ledger:
+        assert ledger.schema_version == 1
+        assert await ledger.scope(TARGET, "prod").migrations() == []
+        async with ledger.driver.session(write=False) as conn:
+            assert await conn.fetchall("SELECT id FROM migrations") == []
