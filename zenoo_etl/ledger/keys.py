@@ -38,6 +38,8 @@ def mask_url(url: str) -> str:
             ],
             safe="*",
         )
+    if netloc == parts.netloc and query == parts.query:
+        return url  # urlunsplit would turn sqlite:///x into sqlite:/x
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
