@@ -243,7 +243,7 @@ class ZenooClient:
                 "Authorization": f"bearer {api_key}",
                 "X-Odoo-Database": db,
             }
-            info = await self.execute_kw("res.users", "context_get", [])
+            info = await self._execute_kw("res.users", "context_get", [], None, None)
             uid = info.get("uid") if isinstance(info, dict) else None
             if not isinstance(uid, int):
                 raise BadResponseError(
@@ -278,6 +278,16 @@ class ZenooClient:
         if self.uid is None or self._secret is None:
             self._check_open()
             raise ClientError(f"Call login() before {model}.{method}.")
+        return await self._execute_kw(model, method, args, kwargs, context)
+
+    async def _execute_kw(
+        self,
+        model: str,
+        method: str,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any] | None,
+        context: Context | None,
+    ) -> Any:
         if self.protocol == "json2":
             body = dumps(json2_params(model, method, args, kwargs, context))
             url = f"{self.url}/json/2/{model}/{method}"

@@ -1,0 +1,233 @@
+"""The aiohttp transport over real sockets, the client's lifecycle and its public names."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp import web
+
+import zenoo_etl.batch
+import zenoo_etl.client
+from zenoo_etl.client import (
+    AiohttpTransport,
+    ClientClosedError,
+    ClientError,
+    ConnectError,
+    ConnectionLostError,
+    MockTransport,
+    OutcomeUnknownError,
+    Request,
+    RequestTimeout,
+    Response,
+    ZenooClient,
+)
+from zenoo_etl.errors import ConfigError, ZenooError
+
+HandlerFn = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def serve(handler: HandlerFn) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def slow_server() -> AsyncIterator[str]:
+    async def handler(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.6)
+        return web.Response(text="{}")
+
+    runner, url = await serve(handler)
+    yield url
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def dropping_server() -> AsyncIterator[str]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        assert request.transport is not None
+        request.transport.close()  # the request arrived; the answer never leaves
+        return web.Response(text="{}")
+
+    runner, url = await serve(handler)
+    yield url
+    await runner.cleanup()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_refused_connection_is_connect_error() -> None:
+    transport = AiohttpTransport(timeout=5)
+    url = f"http://127.0.0.1:{free_port()}/jsonrpc"
+    try:
+        with pytest.raises(ConnectError) as info:
+            await transport.handle(Request("POST", url, {}, b"{}"))
+    finally:
+        await transport.aclose()
+    assert info.value.__cause__ is not None
+
+
+async def test_timeout_is_request_timeout(slow_server: str) -> None:
+    transport = AiohttpTransport(timeout=0.2)
+    try:
+        with pytest.raises(RequestTimeout):
+            await transport.handle(Request("POST", slow_server + "/jsonrpc", {}, b"{}"))
+    finally:
+        await transport.aclose()
+
+
+async def test_dropped_connection_after_sending_is_connection_lost(dropping_server: str) -> None:
+    transport = AiohttpTransport(timeout=5)
+    try:
+        with pytest.raises(ConnectionLostError):
+            await transport.handle(Request("POST", dropping_server + "/jsonrpc", {}, b"{}"))
+    finally:
+        await transport.aclose()
+
+
+async def test_create_on_a_dropping_server_is_outcome_unknown_not_resent(
+    dropping_server: str,
+) -> None:
+    hits: list[Request] = []
+    inner = AiohttpTransport(timeout=5)
+
+    async def handler(request: Request) -> Response:
+        if request.url.endswith("/jsonrpc") and b'"create"' in (request.content or b""):
+            hits.append(request)
+            return await inner.handle(
+                Request("POST", dropping_server + "/jsonrpc", {}, request.content)
+            )
+        body = (
+            b'{"jsonrpc":"2.0","id":1,"result":'
+            + (b'{"server_serie":"18.0"}' if b'"version"' in (request.content or b"") else b"2")
+            + b"}"
+        )
+        return Response(200, body)
+
+    async with ZenooClient(
+        url="http://o", protocol="jsonrpc", transport=MockTransport(handler)
+    ) as client:
+        await client.login("etl", "admin", "admin")
+        with pytest.raises(OutcomeUnknownError) as info:
+            await client.create("res.partner", {"name": "x"})
+    await inner.aclose()
+    assert len(hits) == 1
+    assert isinstance(info.value.__cause__, ConnectionLostError)
+
+
+async def test_closed_client_refuses_use() -> None:
+    client = ZenooClient(
+        "localhost", port=8069, transport=MockTransport(lambda r: Response(200, b""))
+    )
+    async with client:
+        pass
+    assert client.is_closed
+    with pytest.raises(ClientClosedError):
+        await client.login("etl", "admin", "admin")
+    with pytest.raises(ClientClosedError):
+        await client.open()
+    with pytest.raises(ClientClosedError):
+        await client.version()
+
+
+async def test_calls_before_login_are_refused() -> None:
+    async with ZenooClient(
+        url="http://o", transport=MockTransport(lambda r: Response(200, b""))
+    ) as c:
+        with pytest.raises(ClientError, match="login"):
+            await c.search("res.partner")
+
+
+def test_urls() -> None:
+    assert ZenooClient("localhost", port=8069).url == "http://localhost:8069"
+    assert ZenooClient("localhost").url == "http://localhost:8069"
+    assert ZenooClient("erp.example.com", port=443).url == "https://erp.example.com:443"
+    assert ZenooClient(url="https://erp.example.com/").url == "https://erp.example.com"
+    for bad in (
+        {"url": "ftp://x"},
+        {"url": "https://user:pw@x"},
+        {},
+    ):
+        with pytest.raises(ConfigError):
+            ZenooClient(**bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        ZenooClient("h", url="http://x")
+    with pytest.raises(ConfigError):
+        ZenooClient(url="http://x", protocol="xmlrpc")  # type: ignore[arg-type]
+
+
+def test_disabling_tls_verification_warns_loudly(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="zenoo_etl.client"):
+        AiohttpTransport(verify_tls=False)
+    assert "TLS certificate verification is DISABLED" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="zenoo_etl.client"):
+        AiohttpTransport()
+    assert caplog.text == ""
+
+
+def test_repr_never_shows_the_secret() -> None:
+    client = ZenooClient(url="http://o")
+    client._secret = "hunter2-secret"
+    assert "hunter2" not in repr(client)
+
+
+@pytest.mark.parametrize("module", [zenoo_etl.client, zenoo_etl.batch])
+def test_public_names(module: object) -> None:
+    names = module.__all__  # type: ignore[attr-defined]
+    assert names == sorted(names)
+    for name in names:
+        assert getattr(module, name) is not None
+
+
+def test_client_exports_the_documented_names() -> None:
+    documented = {
+        "ZenooClient",
+        "LoadResult",
+        "ClientError",
+        "TransportError",
+        "ConnectError",
+        "RequestTimeout",
+        "OutcomeUnknownError",
+        "BadResponseError",
+        "OdooError",
+        "AuthenticationError",
+        "AccessError",
+        "ValidationError",
+        "MissingRecordError",
+        "OdooUserError",
+        "ConcurrencyError",
+        "ServerError",
+    }
+    assert documented <= set(zenoo_etl.client.__all__)
+    assert {"BatchContext", "BatchOperationResult", "BatchExecutionError"} <= set(
+        zenoo_etl.batch.__all__
+    )
+    for name in documented - {"ZenooClient", "LoadResult"}:
+        cls = getattr(zenoo_etl.client, name)
+        assert issubclass(cls, zenoo_etl.client.ClientError)
+        assert issubclass(cls, ZenooError)
+
+
+def test_client_does_not_import_the_batch_layer() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, zenoo_etl.client; print('zenoo_etl.batch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
