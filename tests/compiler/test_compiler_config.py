@@ -1,0 +1,150 @@
+"""zenoo.toml: models, unknown keys, secrets, target selection, env overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zenoo_etl.compiler import load_config
+from zenoo_etl.errors import ConfigError
+
+GOOD = """\
+[project]
+name = "p"
+
+[targets.local]
+url = "sandbox:.zenoo/sandbox.db"
+database = "etl"
+username = "admin"
+password = "admin"
+
+[targets.prod]
+url = "https://erp.example.com"
+database = "prod"
+username = "bot"
+api_key_env = "ZT_API_KEY"
+protocol = "json2"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "zenoo.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_defaults_and_first_target_is_default(tmp_path: Path) -> None:
+    config, name, target = load_config(write(tmp_path, GOOD), environ={})
+    assert name == "local"
+    assert target.is_sandbox
+    assert target.sandbox_db_path == tmp_path / ".zenoo" / "sandbox.db"
+    assert config.project.migrations == "migrations"
+    assert config.ledger.url == "sqlite:///.zenoo/ledger.db"
+    runner = config.runner
+    assert (runner.chunk_size, runner.concurrency, runner.retries, runner.timeout) == (
+        200,
+        4,
+        5,
+        120,
+    )
+    assert runner.on_error == "rollback"
+    assert runner.context == {
+        "tracking_disable": True,
+        "mail_create_nolog": True,
+        "mail_create_nosubscribe": True,
+        "mail_notrack": True,
+    }
+    assert target.credentials() == ("admin", None)
+
+
+def test_target_flag_beats_environment_which_beats_first(tmp_path: Path) -> None:
+    root = write(tmp_path, GOOD)
+    assert load_config(root, environ={"ZENOO_TARGET": "prod"})[1] == "prod"
+    assert load_config(root, target="local", environ={"ZENOO_TARGET": "prod"})[1] == "local"
+
+
+def test_unknown_target_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="target 'staging' .*--target.*local, prod"):
+        load_config(write(tmp_path, GOOD), target="staging", environ={})
+
+
+def test_ledger_url_environment_override(tmp_path: Path) -> None:
+    config, _, _ = load_config(
+        write(tmp_path, GOOD), environ={"ZENOO_LEDGER_URL": "postgresql://u@h/db"}
+    )
+    assert config.ledger.url == "postgresql://u@h/db"
+
+
+def test_unknown_key_names_key_file_and_line(tmp_path: Path) -> None:
+    text = GOOD + "\n[runner]\nchunk_size = 10\nconcurency = 3\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), environ={})
+    message = str(info.value)
+    assert "zenoo.toml:" in message
+    line = text.splitlines().index("concurency = 3") + 1
+    assert f"zenoo.toml:{line}:" in message
+    assert "unknown key 'runner.concurency'" in message
+    assert "concurrency" in message  # the allowed keys are listed
+
+
+def test_unknown_key_in_a_target(tmp_path: Path) -> None:
+    text = GOOD.replace('protocol = "json2"', 'protocol = "json2"\npasword_env = "X"')
+    with pytest.raises(ConfigError, match=r"unknown key 'targets\.prod\.pasword_env'"):
+        load_config(write(tmp_path, text), environ={})
+
+
+def test_literal_password_refused_on_real_target(tmp_path: Path) -> None:
+    text = GOOD.replace('api_key_env = "ZT_API_KEY"', 'password = "hunter2-secret"')
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), environ={})
+    message = str(info.value)
+    assert "only for sandbox" in message
+    assert "hunter2-secret" not in message
+    line = text.splitlines().index('password = "hunter2-secret"') + 1
+    assert f"zenoo.toml:{line}:" in message
+
+
+def test_secret_read_lazily_from_environment_and_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, target = load_config(write(tmp_path, GOOD), target="prod", environ={})
+    monkeypatch.delenv("ZT_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="ZT_API_KEY") as info:
+        target.credentials()
+    assert "not set" in str(info.value)
+    monkeypatch.setenv("ZT_API_KEY", "k-123-secret")
+    assert target.credentials() == (None, "k-123-secret")
+    assert "k-123-secret" not in repr(target)
+    assert "k-123-secret" not in target.model_dump_json()
+
+
+def test_sandbox_literal_password_excluded_from_dumps(tmp_path: Path) -> None:
+    _, _, target = load_config(
+        write(tmp_path, GOOD.replace('password = "admin"', 'password = "s3cr3t"')), environ={}
+    )
+    assert target.credentials()[0] == "s3cr3t"
+    assert "s3cr3t" not in repr(target)
+    assert "s3cr3t" not in target.model_dump_json()
+
+
+def test_toml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"zenoo\.toml:2:\d+: invalid TOML"):
+        load_config(write(tmp_path, '[project]\nname = "p\n'), environ={})
+
+
+def test_bad_value_names_key(tmp_path: Path) -> None:
+    text = GOOD + '\n[runner]\non_error = "explode"\n'
+    with pytest.raises(ConfigError, match=r"runner\.on_error"):
+        load_config(write(tmp_path, text), environ={})
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="zenoo-etl init"):
+        load_config(tmp_path, environ={})
+
+
+def test_real_target_without_credentials(tmp_path: Path) -> None:
+    text = GOOD.replace('api_key_env = "ZT_API_KEY"\n', "")
+    _, _, target = load_config(write(tmp_path, text), target="prod", environ={})
+    with pytest.raises(ConfigError, match="password_env or api_key_env"):
+        target.credentials()
