@@ -64,7 +64,7 @@ def test_target_flag_beats_environment_which_beats_first(tmp_path: Path) -> None
 
 
 def test_unknown_target_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="target 'staging' .*--target.*local, prod"):
+    with pytest.raises(ConfigError, match=r"target 'staging' .*--target.*local, prod"):
         load_config(write(tmp_path, GOOD), target="staging", environ={})
 
 
