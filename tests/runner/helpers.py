@@ -1,0 +1,203 @@
+"""Helpers for runner tests: temporary projects, a sandbox to look at, call counting.
+
+Projects are written into ``tmp_path`` with a ``sandbox:`` target (the runner
+starts the embedded server in-process) or an ``http://`` target pointing at a
+sandbox the test runs itself (for fault injection and RPC counting over the
+wire). Contents are checked over real HTTP with the project's client.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zenoo_etl.client import ZenooClient
+from zenoo_etl.compiler import Project, load_project
+from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
+
+PASSWORD_ENV = "ZENOO_TEST_TARGET_PASSWORD"
+
+
+@dataclass
+class ProjectFiles:
+    """A project folder under construction."""
+
+    root: Path
+    url: str = "sandbox:.zenoo/sandbox.db"
+    runner: str = ""
+    ledger_url: str = "sqlite:///.zenoo/ledger.db"
+
+    def write(self, migrations: Mapping[str, str], data: Mapping[str, str] | None = None) -> None:
+        target = (
+            'password = "admin"'
+            if self.url.startswith("sandbox:")
+            else f'password_env = "{PASSWORD_ENV}"'
+        )
+        (self.root / "zenoo.toml").write_text(
+            textwrap.dedent(
+                f"""\
+                [project]
+                name = "runner-test"
+
+                [targets.local]
+                url = "{self.url}"
+                database = "etl"
+                username = "admin"
+                {target}
+
+                [ledger]
+                url = "{self.ledger_url}"
+
+                [runner]
+                {self.runner}
+                """
+            )
+        )
+        folder = self.root / "migrations"
+        folder.mkdir(exist_ok=True)
+        for old in folder.iterdir():
+            if old.name not in migrations:
+                old.unlink()
+        for name, text in migrations.items():
+            (folder / name).write_text(textwrap.dedent(text))
+        for name, text in (data or {}).items():
+            path = self.root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+
+    def load(self) -> Project:
+        return load_project(self.root)
+
+    @property
+    def sandbox_db(self) -> Path:
+        return self.root / ".zenoo" / "sandbox.db"
+
+
+@asynccontextmanager
+async def looking_at(db_path: Path) -> AsyncIterator[ZenooClient]:
+    """A logged-in client on a sandbox serving ``db_path`` (after or between runs)."""
+    from zenoo_etl.sandbox import serve_sandbox
+
+    async with serve_sandbox(db_path=db_path) as sb, ZenooClient(url=sb.url) as client:
+        await client.login(sb.database, sb.username, sb.password)
+        yield client
+
+
+async def table(
+    client: ZenooClient, model: str, fields: Sequence[str], domain: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every record of ``model`` (archived too), sorted by id."""
+    rows = await client.execute_kw(
+        model,
+        "search_read",
+        [domain or []],
+        {"fields": list(fields), "context": {"active_test": False}, "order": "id"},
+    )
+    return list(rows)
+
+
+WRITES = frozenset({"create", "write", "unlink", "load", "copy"})
+
+
+@dataclass
+class Spy:
+    """Wraps an :class:`OdooTarget`: counts calls, can fail or lose answers on demand."""
+
+    inner: OdooTarget
+    calls: Counter[str] = field(default_factory=Counter)
+    log: list[tuple[str, str]] = field(default_factory=list)
+    # (method, n-th call of that method) -> exception factory, raised AFTER the call ran
+    lose_after: dict[tuple[str, int], Callable[[], BaseException]] = field(default_factory=dict)
+    # raised BEFORE the n-th call of any write method
+    fail_before_write: dict[int, Callable[[], BaseException]] = field(default_factory=dict)
+    writes: int = 0
+
+    def _before(self, method: str, model: str) -> None:
+        self.calls[method] += 1
+        self.log.append((method, model))
+        if method in WRITES:
+            self.writes += 1
+            factory = self.fail_before_write.get(self.writes)
+            if factory is not None:
+                raise factory()
+
+    def _after(self, method: str) -> None:
+        factory = self.lose_after.get((method, self.calls[method]))
+        if factory is not None:
+            raise factory()
+
+    async def fields_get(self, model: str) -> dict[str, dict[str, Any]]:
+        self._before("fields_get", model)
+        return await self.inner.fields_get(model)
+
+    async def search(
+        self,
+        model: str,
+        domain: list[Any],
+        context: Context | None = None,
+        limit: int | None = None,
+    ) -> list[int]:
+        self._before("search", model)
+        return await self.inner.search(model, domain, context, limit)
+
+    async def search_read(
+        self, model: str, domain: list[Any], fields: list[str], context: Context | None = None
+    ) -> list[dict[str, Any]]:
+        self._before("search_read", model)
+        return await self.inner.search_read(model, domain, fields, context)
+
+    async def read(
+        self, model: str, ids: list[int], fields: list[str], context: Context | None = None
+    ) -> list[dict[str, Any]]:
+        self._before("read", model)
+        return await self.inner.read(model, ids, fields, context)
+
+    async def create(
+        self, model: str, values: list[dict[str, Any]], context: Context | None = None
+    ) -> list[int]:
+        self._before("create", model)
+        out = await self.inner.create(model, values, context)
+        self._after("create")
+        return out
+
+    async def write(
+        self, model: str, ids: list[int], values: dict[str, Any], context: Context | None = None
+    ) -> None:
+        self._before("write", model)
+        await self.inner.write(model, ids, values, context)
+        self._after("write")
+
+    async def unlink(self, model: str, ids: list[int], context: Context | None = None) -> None:
+        self._before("unlink", model)
+        await self.inner.unlink(model, ids, context)
+        self._after("unlink")
+
+    async def load(
+        self, model: str, fields: list[str], rows: list[list[str]], context: Context | None = None
+    ) -> LoadAnswer:
+        self._before("load", model)
+        out = await self.inner.load(model, fields, rows, context)
+        self._after("load")
+        return out
+
+    async def call(
+        self,
+        model: str,
+        method: str,
+        ids: list[int],
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any],
+        context: Context | None = None,
+    ) -> Any:
+        self._before(method, model)
+        out = await self.inner.call(model, method, ids, args, kwargs, context)
+        self._after(method)
+        return out
+
+    def write_calls(self) -> int:
+        return sum(n for m, n in self.calls.items() if m in WRITES)
