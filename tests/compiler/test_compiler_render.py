@@ -183,7 +183,7 @@ def test_j2_migration_end_to_end(make_project: MakeProject) -> None:
             model = "res.partner"
             action = "create"
             records = [{ code = "{{ code }}" }]
-            fields = { name = "{{ vars.company }} {{ code | upper }}", ref = "{{ row.code|upper }}" }
+            fields = { name = "{{ vars.company }} {{ code|upper }}", ref = "{{ row.code|upper }}" }
             {% endfor %}
             """,
         }
