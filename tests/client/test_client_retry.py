@@ -19,6 +19,7 @@ from zenoo_etl.client import (
     ConnectionLostError,
     MissingRecordError,
     MockTransport,
+    OdooError,
     OutcomeUnknownError,
     Request,
     RequestTimeout,
@@ -203,8 +204,9 @@ async def test_retry_after_is_honoured() -> None:
 async def test_business_errors_are_never_retried(fault: Step) -> None:
     script = Script(fault, ok(1))
     client, sleeps = await client_for(script)
-    with pytest.raises(Exception):  # noqa: B017 - the class is checked by the replay tests
+    with pytest.raises(OdooError) as info:
         await client.create("res.partner", {"name": "x"})
+    assert not isinstance(info.value, ConcurrencyError)
     assert len(script.calls) == 1 and sleeps == []
 
 

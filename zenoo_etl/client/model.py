@@ -78,17 +78,6 @@ class ModelQuery:
         """The same query, calls made with ``context`` merged in."""
         return ModelQuery(self.client, self.name, self.domain, {**(self.context or {}), **context})
 
-    def _direct_ids(self) -> list[int] | None:
-        # filter(id=x) / filter(id__in=[...]) alone need no search round trip
-        # for write; delete still checks existence so the count is honest.
-        if len(self.domain) == 1 and isinstance(self.domain[0], (list, tuple)):
-            field, op, value = self.domain[0]
-            if field == "id" and op == "=" and isinstance(value, int):
-                return [value]
-            if field == "id" and op == "in" and isinstance(value, (list, tuple)):
-                return [int(v) for v in value]
-        return None
-
     async def ids(self, *, limit: int | None = None, order: str | None = None) -> list[int]:
         """Ids of the matching records."""
         return await self.client.search(
@@ -132,9 +121,7 @@ class ModelQuery:
 
     async def write(self, values: Mapping[str, Any]) -> int:
         """Write ``values`` on every matching record; returns how many were matched."""
-        ids = self._direct_ids()
-        if ids is None:
-            ids = await self.ids()
+        ids = await self.ids()
         if ids:
             await self.client.write(self.name, ids, values, context=self.context)
         return len(ids)
