@@ -1,7 +1,268 @@
-"""CLI commands (filled in by the issue that owns them)."""
+"""``zenoo-etl apply`` and ``zenoo-etl rollback``: thin click commands over :mod:`zenoo_etl.api`.
+
+They parse options, ask for confirmation on a terminal (never when stdin is
+not one: exit 2 with a hint to pass ``--yes``), show progress (rich bars on a
+terminal; plain lines when stdout is not a terminal, with ``--no-progress``
+or ``NO_COLOR``), and print a summary table, or exactly one JSON object with
+``--json``.
+"""
 
 from __future__ import annotations
 
-import click
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from zenoo_etl import api
+from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
+from zenoo_etl.errors import UsageError
+from zenoo_etl.runner.progress import NullProgress, ProgressReporter, StepCounts
+from zenoo_etl.runner.results import RunFailed, RunResult
+
+
+class PlainProgress:
+    """One line per event on stdout (not a terminal, ``--no-progress`` or ``NO_COLOR``)."""
+
+    def __init__(self, every: float = 2.0) -> None:
+        self._every = every
+        self._done: dict[str, int] = {}
+        self._total: dict[str, int | None] = {}
+        self._last: dict[str, float] = {}
+
+    def _echo(self, text: str) -> None:
+        click.echo(text)
+
+    def migration_started(self, version: int, name: str, steps: int) -> None:
+        self._echo(f"migration {version:04d}_{name}: started ({steps} step(s))")
+
+    def migration_finished(self, version: int, name: str, status: str) -> None:
+        self._echo(f"migration {version:04d}_{name}: {status}")
+
+    def step_started(self, step: str, model: str, action: str, total: int | None) -> None:
+        self._done[step], self._total[step], self._last[step] = 0, total, time.monotonic()
+        of = f" ({total} record(s))" if total is not None else ""
+        self._echo(f"  step {step}: {action} {model}{of}")
+
+    def step_advanced(self, step: str, n: int) -> None:
+        self._done[step] = self._done.get(step, 0) + n
+        now = time.monotonic()
+        if now - self._last.get(step, 0.0) >= self._every:
+            self._last[step] = now
+            total = self._total.get(step)
+            of = f"/{total}" if total is not None else ""
+            self._echo(f"  step {step}: {self._done[step]}{of}")
+
+    def step_finished(self, step: str, counts: StepCounts, seconds: float) -> None:
+        done = ", ".join(f"{k} {v}" for k, v in counts.as_dict().items() if v)
+        self._echo(f"  step {step}: done in {seconds:.1f}s ({done or 'nothing to do'})")
+
+    def warning(self, message: str) -> None:
+        click.echo(f"Warning: {message}", err=True)
+
+
+class RichProgress:
+    """A rich progress bar per step: done/total, records/s, ETA."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} rec/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._started: dict[str, float] = {}
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def migration_started(self, version: int, name: str, steps: int) -> None:
+        self._console.print(f"[bold]{version:04d}_{name}[/bold]")
+
+    def migration_finished(self, version: int, name: str, status: str) -> None:
+        colour = "green" if status == "applied" else "yellow"
+        self._console.print(f"  [{colour}]{status}[/{colour}]")
+
+    def step_started(self, step: str, model: str, action: str, total: int | None) -> None:
+        self._started[step] = time.monotonic()
+        self._tasks[step] = self._progress.add_task(f"{step} ({action})", total=total, rate="-")
+
+    def step_advanced(self, step: str, n: int) -> None:
+        task = self._tasks.get(step)
+        if task is not None:
+            self._progress.advance(task, n)
+            done = self._progress.tasks[task].completed
+            elapsed = max(time.monotonic() - self._started.get(step, 0.0), 1e-6)
+            self._progress.update(task, rate=f"{done / elapsed:,.0f}")
+
+    def step_finished(self, step: str, counts: StepCounts, seconds: float) -> None:
+        task = self._tasks.get(step)
+        if task is not None:
+            done = self._progress.tasks[task].completed
+            self._progress.update(task, total=done, completed=done)
+
+    def warning(self, message: str) -> None:
+        self._console.print(f"[yellow]Warning:[/yellow] {message}")
+
+
+def _summary(console: Console, result: RunResult) -> None:
+    table = Table(title=f"{result.command} on {result.target} ({result.seconds:.1f}s)")
+    for column in ("migration", "step", "status", "created", "updated", "deleted", "skipped"):
+        table.add_column(column)
+    table.add_column("time", justify="right")
+    table.add_column("rec/s", justify="right")
+    for migration in result.migrations:
+        label = f"{migration.version:04d}_{migration.name}"
+        if not migration.steps:
+            table.add_row(label, "-", migration.status, *[""] * 6)
+        for step in migration.steps:
+            data = step.to_dict()
+            table.add_row(
+                label,
+                step.step,
+                migration.status,
+                str(data["created"]),
+                str(data["updated"] + data["unchanged"]),
+                str(data["deleted"]),
+                str(data["skipped"]),
+                f"{step.seconds:.2f}s",
+                f"{data['records_per_second']:,.0f}",
+            )
+            label = ""
+    if not result.migrations:
+        console.print(f"Nothing to {result.command}: the target is up to date.")
+    else:
+        console.print(table)
+
+
+def _confirm_policy(yes: bool) -> tuple[bool, Any]:
+    """(yes, confirm callback); refuses to prompt when stdin is not a terminal."""
+    if yes:
+        return True, None
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "Refusing to ask for confirmation: stdin is not a terminal. Pass --yes to run "
+            "without a prompt (e.g. in a pipeline)."
+        )
+
+    def confirm(summary: str) -> bool:
+        click.echo(summary)
+        return click.confirm("Proceed?", default=False)
+
+    return False, confirm
+
+
+async def _run(env: CommandEnv, verb: str, yes: bool, call: Any) -> RunResult:
+    yes, confirm = _confirm_policy(yes)
+    console = Console(no_color=bool(os.environ.get("NO_COLOR")))
+    fancy = env.progress and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    progress: ProgressReporter
+    try:
+        if env.json_output or env.quiet:
+            result: RunResult = await call(yes, confirm, NullProgress())
+        elif fancy:
+            with RichProgress(console) as rich_progress:
+                result = await call(yes, confirm, rich_progress)
+        else:
+            progress = PlainProgress()
+            result = await call(yes, confirm, progress)
+    except RunFailed as failed:
+        if env.json_output:
+            emit_json(failed.result.to_dict())
+            click.echo(f"Error: {failed}", err=True)
+            sys.exit(failed.exit_code)
+        if failed.result.migrations and not env.quiet:
+            _summary(console, failed.result)
+        raise
+    if env.json_output:
+        emit_json(result.to_dict())
+    elif not env.quiet:
+        _summary(console, result)
+    return result
+
+
+@click.command("apply")
+@click.argument(
+    "plan_file",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="[PLAN.json]",
+)
+@click.option("--to", "to_version", type=int, default=None, help="Stop after this version.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--allow-drift", is_flag=True, help="Apply even if applied migrations changed.")
+@common_options
+def apply(
+    env: CommandEnv, plan_file: Path | None, to_version: int | None, yes: bool, allow_drift: bool
+) -> None:
+    """Apply pending migrations (or exactly a saved plan) to the target."""
+
+    async def call(yes_: bool, confirm: Any, progress: ProgressReporter) -> RunResult:
+        return await api.apply(
+            env.project,
+            target=env.target,
+            vars=env.vars,
+            plan_file=plan_file,
+            to_version=to_version,
+            allow_drift=allow_drift,
+            yes=yes_,
+            confirm=confirm,
+            progress=progress,
+        )
+
+    run(env, lambda: _run(env, "apply", yes, call))
+
+
+@click.command("rollback")
+@click.option(
+    "--to", "to_version", type=int, default=None, help="Undo migrations above V (0: all)."
+)
+@click.option("--last", type=int, default=None, help="Undo the newest N migrations (default 1).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Roll back past calls that have no undo.")
+@common_options
+def rollback(
+    env: CommandEnv, to_version: int | None, last: int | None, yes: bool, force: bool
+) -> None:
+    """Undo applied migrations, newest first."""
+
+    async def call(yes_: bool, confirm: Any, progress: ProgressReporter) -> RunResult:
+        return await api.rollback(
+            env.project,
+            target=env.target,
+            vars=env.vars,
+            to_version=to_version,
+            last=last,
+            force=force,
+            yes=yes_,
+            confirm=confirm,
+            progress=progress,
+        )
+
+    run(env, lambda: _run(env, "rollback", yes, call))
+
+
+COMMANDS: list[click.Command] = [apply, rollback]

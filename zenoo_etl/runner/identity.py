@@ -38,6 +38,7 @@ class LoadFailed(Exception):
         record = first.get("record")
         self.record: int | None = record if isinstance(record, int) else None
         self.field: str | None = first.get("field") or None
+        self.row: Any = None  # the Row, set by the caller that knows the chunk
 
 
 class UnknownOutcome(Exception):

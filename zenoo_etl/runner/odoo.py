@@ -171,7 +171,9 @@ class ClientTarget:
         kwargs: Mapping[str, Any],
         context: Context | None = None,
     ) -> Any:
-        return await self._kw(model, method, [ids, *args], dict(kwargs), context)
+        # No ids: a model-level call (@api.model), whose arguments start right away.
+        call_args = [ids, *args] if ids else list(args)
+        return await self._kw(model, method, call_args, dict(kwargs), context)
 
 
 __all__ = ["ClientTarget", "Context", "LoadAnswer", "OdooTarget"]

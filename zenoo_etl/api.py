@@ -1,0 +1,115 @@
+"""The library face of the CLI: one async function per command verb.
+
+Each function does what the command of the same name does, minus argument
+parsing and printing (alembic's ``command.py`` pattern)::
+
+    import asyncio
+    from zenoo_etl import api
+
+    result = asyncio.run(api.apply("path/to/project", target="local"))
+    print(result.to_dict())
+
+Lower-level pieces are re-exported for scripts: ``load_project`` and
+``compile_plan`` (compiler), ``open_ledger`` (ledger), and the runner's
+``apply``/``rollback`` taking an already loaded ``Project``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from zenoo_etl.compiler import Plan, Project, compile_plan, load_project
+from zenoo_etl.errors import UsageError
+from zenoo_etl.ledger.open import open_ledger
+from zenoo_etl.runner import apply as run_apply
+from zenoo_etl.runner import rollback as run_rollback
+from zenoo_etl.runner.progress import ProgressReporter
+from zenoo_etl.runner.results import RunResult
+
+
+def read_plan(path: Path | str) -> Plan:
+    """A saved plan file (``zenoo-etl plan --out``), or UsageError naming the file."""
+    file = Path(path)
+    try:
+        return Plan.model_validate_json(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"Cannot read the plan file {file}: {exc.strerror}.") from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(
+            f"{file} is not a zenoo-etl plan ({where}: {first['msg']}); make one with "
+            "'zenoo-etl plan --out FILE'."
+        ) from None
+
+
+def _project(
+    project_dir: Path | str, target: str | None, vars: Mapping[str, Any] | None
+) -> Project:
+    return load_project(Path(project_dir), target=target, vars=dict(vars or {}))
+
+
+async def apply(
+    project_dir: Path | str = ".",
+    *,
+    target: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    plan_file: Path | str | None = None,
+    to_version: int | None = None,
+    allow_drift: bool = False,
+    yes: bool = True,
+    confirm: Callable[[str], bool] | None = None,
+    progress: ProgressReporter | None = None,
+) -> RunResult:
+    """``zenoo-etl apply``: apply pending migrations (or exactly a saved plan's)."""
+    project = _project(project_dir, target, vars)
+    plan = read_plan(plan_file) if plan_file is not None else None
+    return await run_apply(
+        project,
+        plan=plan,
+        to_version=to_version,
+        progress=progress,
+        yes=yes,
+        allow_drift=allow_drift,
+        confirm=confirm,
+    )
+
+
+async def rollback(
+    project_dir: Path | str = ".",
+    *,
+    target: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    to_version: int | None = None,
+    last: int | None = None,
+    force: bool = False,
+    yes: bool = True,
+    confirm: Callable[[str], bool] | None = None,
+    progress: ProgressReporter | None = None,
+) -> RunResult:
+    """``zenoo-etl rollback``: undo applied migrations newest first."""
+    project = _project(project_dir, target, vars)
+    return await run_rollback(
+        project,
+        to_version=to_version,
+        last=last,
+        force=force,
+        progress=progress,
+        yes=yes,
+        confirm=confirm,
+    )
+
+
+__all__ = [
+    "RunResult",
+    "apply",
+    "compile_plan",
+    "load_project",
+    "open_ledger",
+    "read_plan",
+    "rollback",
+]

@@ -1,0 +1,492 @@
+"""What one chunk of one step does to Odoo and to the ledger, per action.
+
+:class:`StepRun` holds a step's compiled state (field types, converters,
+``load()`` columns, context) and runs one :class:`Chunk` at a time; the
+pipeline decides how many run at once. Ledger writes are batched per chunk
+and always ahead of the work they describe:
+
+* create (and the create half of upsert): keys as ``intent`` → RPC → ids
+  ``done``;
+* updates, deletes and archives: the previous values / snapshot are stored
+  (``done`` with ``previous``) BEFORE the write. Recording them only after
+  the answer would lose them for ever if the runner died in between; written
+  first, a rerun simply re-applies the (idempotent) write and rollback
+  restores values that are, at worst, already there;
+* call: ``intent`` → call → ``done``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, assert_never
+
+from zenoo_etl.client.errors import ConnectError, MissingRecordError, OdooError, OutcomeUnknownError
+from zenoo_etl.compiler.steps import Step
+from zenoo_etl.compiler.values import Row
+from zenoo_etl.ledger.protocol import DoneEntry, LedgerScope, StepRow
+from zenoo_etl.runner.coerce import (
+    CoercionError,
+    Converter,
+    equal_values,
+    load_converter,
+    normalise_read,
+    rpc_converter,
+    to_rpc_value,
+)
+from zenoo_etl.runner.identity import (
+    LoadFailed,
+    UnknownOutcome,
+    create_by_fields,
+    create_by_load,
+    create_plain,
+    search_matches,
+)
+from zenoo_etl.runner.odoo import OdooTarget
+from zenoo_etl.runner.progress import StepCounts
+from zenoo_etl.runner.resolve import Resolver, RowError
+
+# Above this many distinct value sets in one chunk, updates go through one
+# load() with a ".id" column instead of one write() per distinct set.
+_WRITE_GROUPS_MAX = 4
+_SNAPSHOT_SKIP = frozenset(
+    {"id", "create_uid", "create_date", "write_uid", "write_date", "display_name", "__last_update"}
+)
+
+
+@dataclass
+class Chunk:
+    """One unit of work: source rows, or record ids found by a domain."""
+
+    rows: list[Row] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows) or len(self.ids)
+
+
+@dataclass
+class StepRun:
+    """A step's compiled state and its per-chunk behaviour."""
+
+    odoo: OdooTarget
+    scope: LedgerScope
+    resolver: Resolver
+    version: int
+    step: Step
+    fields_get: dict[str, dict[str, Any]]
+    context: dict[str, Any]
+    row_values: dict[str, Any] = field(default_factory=dict)
+    fresh: bool = False
+    counts: StepCounts = field(default_factory=StepCounts)
+
+    def __post_init__(self) -> None:
+        self.types = {name: str(spec.get("type", "char")) for name, spec in self.fields_get.items()}
+        names = list(self.step.row_fields)
+        for name in [*names, *self.step.match]:
+            if name not in self.types:
+                raise RowError(f"model '{self.step.model}' has no field '{name}'", field=name)
+        self.converters: dict[str, Converter] = {n: rpc_converter(self.types[n]) for n in names}
+        self.load_columns: list[tuple[str, str, Converter]] = [
+            (name, *load_converter(name, self.types[name])) for name in names
+        ]
+
+    # -- helpers -------------------------------------------------------------
+
+    def convert(self, row: Row, resolved: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in resolved.items():
+            try:
+                out[name] = self.converters[name](value)
+            except CoercionError as exc:
+                raise RowError(f"field '{name}': {exc}", row=row, field=name) from None
+        return out
+
+    def load_cells(self, row: Row, resolved: dict[str, Any]) -> list[str]:
+        cells: list[str] = []
+        for name, _column, conv in self.load_columns:
+            try:
+                cells.append(conv(resolved.get(name, False)))
+            except CoercionError as exc:
+                raise RowError(f"field '{name}': {exc}", row=row, field=name) from None
+        return cells
+
+    async def states(self, keys: Sequence[str]) -> dict[str, StepRow]:
+        if self.fresh or not keys:
+            return {}
+        return await self.scope.step_state(self.version, self.step.id, keys)
+
+    async def _resolved(self, rows: list[Row]) -> list[dict[str, Any]]:
+        await self.resolver.prepare(rows)
+        return [self.resolver.resolve_row(row) for row in rows]
+
+    # -- dispatch --------------------------------------------------------------
+
+    async def run(self, chunk: Chunk) -> int:
+        """Run one chunk; returns how many units it covered (for progress)."""
+        action = self.step.action
+        match action:
+            case "create":
+                await self._create(chunk.rows)
+            case "upsert":
+                await self._upsert(chunk.rows)
+            case "update":
+                await self._update(chunk)
+            case "delete":
+                await self._delete(chunk)
+            case "call":
+                await self._call(chunk)
+            case _:
+                assert_never(action)
+        return len(chunk)
+
+    # -- create / upsert -------------------------------------------------------
+
+    async def _skip_done(self, rows: list[Row]) -> tuple[list[Row], dict[str, StepRow]]:
+        """Rows not yet created (an upsert's written rows are re-checked, not skipped)."""
+        states = await self.states([r.key for r in rows])
+        if not states:
+            return rows, states
+        todo = [
+            r
+            for r in rows
+            if (s := states.get(r.key)) is None or s.state != "done" or s.operation != "created"
+        ]
+        self.counts.skipped += len(rows) - len(todo)
+        return todo, states
+
+    async def _create(self, rows: list[Row]) -> None:
+        rows, states = await self._skip_done(rows)
+        if not rows:
+            return
+        resolved = await self._resolved(rows)
+        if self.step.identity == "fields" and any(
+            r.key in states and states[r.key].state == "intent" for r in rows
+        ):
+            rows, resolved = await self._adopt_by_fields(rows, resolved, states)
+        if rows:
+            await self._create_rows(rows, resolved)
+
+    async def _adopt_by_fields(
+        self, rows: list[Row], resolved: list[dict[str, Any]], states: dict[str, StepRow]
+    ) -> tuple[list[Row], list[dict[str, Any]]]:
+        """Intents of an interrupted run with identity fields: adopt what the match finds."""
+        values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]
+        hits = await search_matches(
+            self.odoo, self.step.model, self.step.match, self.types, values, [], self.context
+        )
+        entries: list[DoneEntry] = []
+        rest_rows: list[Row] = []
+        rest_resolved: list[dict[str, Any]] = []
+        for row, res, found in zip(rows, resolved, hits, strict=True):
+            pending = row.key in states and states[row.key].state == "intent"
+            if pending and found:
+                entries.append(DoneEntry(row.key, min(int(f["id"]) for f in found), "created"))
+            else:
+                rest_rows.append(row)
+                rest_resolved.append(res)
+        if entries:
+            await self.scope.record_done(self.version, self.step.id, self.step.model, entries)
+            self.counts.adopted += len(entries)
+            self.counts.created += len(entries)
+        return rest_rows, rest_resolved
+
+    async def _create_rows(self, rows: list[Row], resolved: list[dict[str, Any]]) -> None:
+        step, model = self.step, self.step.model
+        keys = [r.key for r in rows]
+        await self.scope.record_intents(self.version, step.id, model, "created", keys)
+
+        def adopted(n: int) -> None:
+            self.counts.adopted += n
+
+        try:
+            ids = await self._send_creates(rows, resolved, keys, adopted)
+        except (OdooError, ConnectError, LoadFailed):
+            # Odoo refused the call (or it was never sent): nothing of it was kept, so
+            # these keys are not pending; a rerun or rollback must not try to settle them.
+            await self.scope.mark_compensated(self.version, step.id, keys)
+            raise
+        entries = [DoneEntry(k, i, "created", None) for k, i in zip(keys, ids, strict=True)]
+        await self.scope.record_done(self.version, step.id, model, entries)
+        self.counts.created += len(entries)
+
+    async def _send_creates(
+        self,
+        rows: list[Row],
+        resolved: list[dict[str, Any]],
+        keys: list[str],
+        adopted: Callable[[int], None],
+    ) -> list[int]:
+        step, model = self.step, self.step.model
+        match step.identity:
+            case "xmlid":
+                cells = [self.load_cells(r, v) for r, v in zip(rows, resolved, strict=True)]
+                columns = [column for _n, column, _c in self.load_columns]
+                try:
+                    return await create_by_load(
+                        self.odoo, model, step.id, keys, columns, cells, self.context, adopted
+                    )
+                except LoadFailed as failed:
+                    if failed.record is not None and 0 <= failed.record < len(rows):
+                        failed.row = rows[failed.record]
+                    raise
+            case "fields":
+                values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]
+                return await create_by_fields(
+                    self.odoo, model, step.match, self.types, values, self.context, adopted
+                )
+            case "none":
+                values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]
+                return await create_plain(self.odoo, model, keys, values, self.context)
+            case _:
+                assert_never(step.identity)
+
+    async def _upsert(self, rows: list[Row]) -> None:
+        rows, states = await self._skip_done(rows)
+        if not rows:
+            return
+        resolved = await self._resolved(rows)
+        values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]
+        hits = await search_matches(
+            self.odoo,
+            self.step.model,
+            self.step.match,
+            self.types,
+            values,
+            list(self.step.row_fields),
+            self.context,
+        )
+        updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        entries: list[DoneEntry] = []
+        new_rows: list[Row] = []
+        new_resolved: list[dict[str, Any]] = []
+        for row, res, vals, found in zip(rows, resolved, values, hits, strict=True):
+            if len(found) > 1:
+                ids = sorted(int(f["id"]) for f in found)
+                raise RowError(
+                    f"match {self.step.match} finds {len(found)} records (ids {ids[:5]}); an "
+                    "upsert key must identify at most one record",
+                    row=row,
+                )
+            if not found:
+                new_rows.append(row)
+                new_resolved.append(res)
+                continue
+            record = found[0]
+            diff, previous = self._diff(record, vals)
+            if row.key not in states or states[row.key].state != "done":
+                # An interrupted run stored the original previous values: keep them.
+                entries.append(DoneEntry(row.key, int(record["id"]), "updated", previous))
+            if diff:
+                updates.append((int(record["id"]), diff, vals))
+            else:
+                self.counts.unchanged += 1
+        if entries:
+            await self.scope.record_done(self.version, self.step.id, self.step.model, entries)
+        await self._write_many(updates)
+        self.counts.updated += len(updates)
+        if new_rows:
+            await self._create_rows(new_rows, new_resolved)
+
+    def _diff(
+        self, record: dict[str, Any], values: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        diff: dict[str, Any] = {}
+        previous: dict[str, Any] = {}
+        for name, new in values.items():
+            current = record.get(name, False)
+            if not equal_values(self.types[name], current, new):
+                diff[name] = new
+                previous[name] = to_rpc_value(self.types[name], current)
+        return diff, previous
+
+    async def _write_many(self, updates: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> None:
+        """Write per-record diffs in as few calls as possible."""
+        if not updates:
+            return
+        groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
+        for record_id, diff, _full in updates:
+            token = json.dumps(diff, sort_keys=True, default=str)
+            groups.setdefault(token, (diff, []))[1].append(record_id)
+        model = self.step.model
+        if len(groups) <= _WRITE_GROUPS_MAX:
+            for diff, ids in groups.values():
+                await self.odoo.write(model, ids, diff, self.context)
+            return
+        # Many distinct value sets: one load() with a ".id" column writes them all.
+        names = sorted({name for _i, diff, _f in updates for name in diff})
+        convs = [load_converter(name, self.types[name]) for name in names]
+        columns = [".id", *(column for column, _c in convs)]
+        data = [
+            [
+                str(record_id),
+                *(
+                    conv(full.get(name, False))
+                    for name, (_c, conv) in zip(names, convs, strict=True)
+                ),
+            ]
+            for record_id, _diff, full in updates
+        ]
+        answer = await self.odoo.load(model, columns, data, self.context)
+        if answer.ids is None:
+            raise LoadFailed(answer)
+
+    # -- records selected by match or domain -------------------------------------
+
+    async def _targets(
+        self, chunk: Chunk, fields: Sequence[str]
+    ) -> list[tuple[Row | None, dict[str, Any]]]:
+        """The records a chunk addresses, read with ``fields``, with their row."""
+        if chunk.ids:
+            records = await self.odoo.read(
+                self.step.model, chunk.ids, list(fields), {**self.context, "active_test": False}
+            )
+            return [(None, r) for r in records]
+        resolved = await self._resolved(chunk.rows)
+        values = [self.convert(r, v) for r, v in zip(chunk.rows, resolved, strict=True)]
+        hits = await search_matches(
+            self.odoo, self.step.model, self.step.match, self.types, values, fields, self.context
+        )
+        out: list[tuple[Row | None, dict[str, Any]]] = []
+        seen: set[int] = set()
+        for row, found in zip(chunk.rows, hits, strict=True):
+            for record in found:
+                if int(record["id"]) not in seen:
+                    seen.add(int(record["id"]))
+                    out.append((row, record))
+        missing = len(chunk.rows) - len({id(r) for r, _ in out})
+        self.counts.skipped += max(missing, 0)
+        return out
+
+    async def _update(self, chunk: Chunk) -> None:
+        names = list(self.step.row_fields)
+        targets = await self._targets(chunk, names)
+        if not targets:
+            return
+        keys = [str(r["id"]) for _row, r in targets]
+        states = await self.states(keys)
+        constant: dict[str, Any] | None = None
+        if chunk.ids:
+            constant = self.row_values
+        updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        entries: list[DoneEntry] = []
+        for (row, record), key in zip(targets, keys, strict=True):
+            if row is not None:
+                res = self.resolver.resolve_row(row)
+                vals = self.convert(row, res)
+            else:
+                assert constant is not None
+                vals = constant
+            diff, previous = self._diff(record, vals)
+            if key not in states or states[key].state != "done":
+                entries.append(DoneEntry(key, int(record["id"]), "updated", previous))
+            if diff:
+                updates.append((int(record["id"]), diff, vals))
+            else:
+                self.counts.unchanged += 1
+        if entries:
+            await self.scope.record_done(self.version, self.step.id, self.step.model, entries)
+        await self._write_many(updates)
+        self.counts.updated += len(updates)
+
+    def snapshot_fields(self) -> list[str]:
+        return sorted(
+            name
+            for name, spec in self.fields_get.items()
+            if name not in _SNAPSHOT_SKIP
+            and spec.get("store", True) is not False
+            and not spec.get("readonly", False)
+            and spec.get("type") not in ("one2many",)
+        )
+
+    async def _delete(self, chunk: Chunk) -> None:
+        archive = self.step.archive
+        fields = ["active"] if archive else self.snapshot_fields()
+        targets = await self._targets(chunk, fields)
+        if not targets:
+            return
+        ids = [int(r["id"]) for _row, r in targets]
+        keys = [str(i) for i in ids]
+        states = await self.states(keys)
+        entries: list[DoneEntry] = []
+        for key, (_row, record) in zip(keys, targets, strict=True):
+            if key in states and states[key].state == "done":
+                continue  # snapshot already stored by the interrupted run: keep the original
+            if archive:
+                previous: dict[str, Any] = {"active": bool(record.get("active", True))}
+                entries.append(DoneEntry(key, int(record["id"]), "updated", previous))
+            else:
+                snapshot = {
+                    f: to_rpc_value(self.types[f], record[f]) for f in fields if f in record
+                }
+                entries.append(DoneEntry(key, int(record["id"]), "deleted", snapshot))
+        if entries:
+            await self.scope.record_done(self.version, self.step.id, self.step.model, entries)
+        if archive:
+            await self.odoo.write(self.step.model, ids, {"active": False}, self.context)
+        else:
+            await self._unlink(ids)
+        self.counts.deleted += len(ids)
+
+    async def _unlink(self, ids: list[int]) -> None:
+        model = self.step.model
+        try:
+            await self.odoo.unlink(model, ids, self.context)
+        except MissingRecordError:
+            # Some vanished meanwhile (Odoo refuses the whole call): unlink the rest.
+            alive = await self.odoo.search(model, [["id", "in", ids]], {"active_test": False})
+            await self.odoo.unlink(model, alive, self.context)
+
+    async def _call(self, chunk: Chunk) -> None:
+        step = self.step
+        method = step.method or ""
+        if step.selector == "model":
+            states = await self.states(["model"])
+            if "model" in states and states["model"].state == "done":
+                self.counts.skipped += 1
+                return
+            await self.scope.record_intents(self.version, step.id, step.model, "called", ["model"])
+            await self._call_rpc(method, [])
+            await self.scope.record_done(
+                self.version, step.id, step.model, [DoneEntry("model", None, "called", None)]
+            )
+            self.counts.called += 1
+            return
+        targets = await self._targets(chunk, ["id"])
+        keys = [str(r["id"]) for _row, r in targets]
+        states = await self.states(keys)
+        todo = [k for k in keys if k not in states or states[k].state != "done"]
+        self.counts.skipped += len(keys) - len(todo)
+        if not todo:
+            return
+        await self.scope.record_intents(self.version, step.id, step.model, "called", todo)
+        await self._call_rpc(method, [int(k) for k in todo])
+        entries = [DoneEntry(k, int(k), "called", None) for k in todo]
+        await self.scope.record_done(self.version, step.id, step.model, entries)
+        self.counts.called += len(todo)
+
+    async def _call_rpc(self, method: str, ids: list[int]) -> None:
+        try:
+            await self.odoo.call(
+                self.step.model, method, ids, self.step.args, self.step.kwargs, self.context
+            )
+        except OutcomeUnknownError:
+            raise UnknownOutcome([str(i) for i in ids], self.step.model) from None
+
+
+def group_by_previous(
+    records: Sequence[tuple[int, dict[str, Any]]],
+) -> list[tuple[dict[str, Any], list[int]]]:
+    """Group ``(id, values)`` pairs with identical values (one write per group)."""
+    groups: dict[str, tuple[dict[str, Any], list[int]]] = defaultdict(lambda: ({}, []))
+    for record_id, values in records:
+        token = json.dumps(values, sort_keys=True, default=str)
+        if token not in groups:
+            groups[token] = (values, [])
+        groups[token][1].append(record_id)
+    return list(groups.values())
+
+
+__all__ = ["Chunk", "StepRun", "group_by_previous", "normalise_read"]

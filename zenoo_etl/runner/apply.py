@@ -1,0 +1,360 @@
+"""Applying pending migrations to a target (``zenoo-etl apply``).
+
+Flow of one run: open the session (lock, sandbox, client), read the ledger,
+refuse drift (exit 4) and stale saved plans, then per pending migration:
+forget it if it was rolled back (re-applied from scratch), ``begin`` it,
+settle intents of an interrupted run, and run its steps in file order
+(``depends_on`` and refs only ever name earlier steps, which the compiler
+checks), each step streaming chunks through :func:`.pipeline.run_chunks`.
+
+On a failing chunk: nothing more is dispatched, in-flight chunks finish,
+then ``on_error = "rollback"`` undoes the migration (status ``rolled_back``)
+while ``stop`` marks it ``failed`` for a later resume; the run raises
+:class:`RunFailed` (exit 1) with one paragraph naming file, step, row, field
+and Odoo's message, and what to do next.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from zenoo_etl.client.errors import ClientError, OdooError
+from zenoo_etl.compiler import Migration, Plan, Project, Step, iter_rows
+from zenoo_etl.compiler.plan import ledger_position_of
+from zenoo_etl.compiler.sources import iter_source
+from zenoo_etl.errors import DriftError, UsageError, ZenooError
+from zenoo_etl.ledger.protocol import Counts, MigrationRecord
+from zenoo_etl.runner.actions import Chunk, StepRun
+from zenoo_etl.runner.identity import LoadFailed, UnknownOutcome
+from zenoo_etl.runner.odoo import OdooTarget
+from zenoo_etl.runner.pipeline import chunked, run_chunks
+from zenoo_etl.runner.progress import ProgressReporter
+from zenoo_etl.runner.reconcile import reconcile
+from zenoo_etl.runner.resolve import RowError
+from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, StepResult
+from zenoo_etl.runner.rollback import undo_migration
+from zenoo_etl.runner.session import Session, TargetWrapper, open_session
+
+
+class StepFailure(Exception):
+    """A chunk of a step failed; carries what is needed to explain it."""
+
+    def __init__(self, step: Step, chunk: Chunk, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.step = step
+        self.chunk = chunk
+        self.cause = cause
+
+
+def _row_words(
+    project: Project, migration: Migration, step: Step, chunk: Chunk, cause: BaseException
+) -> str:
+    row = getattr(cause, "row", None)
+    source = step.source.path if step.source is not None and step.source.path else None
+    where_file = source or project.relative(migration.path)
+    if row is not None:
+        line = row.line if row.line is not None else None
+        at = f" ({where_file}:{line})" if line is not None else f" ({where_file})"
+        return f"row {row.index + 1}{at}, key '{row.key}'"
+    if chunk.rows:
+        first, last = chunk.rows[0], chunk.rows[-1]
+        line = f", first at {where_file}:{first.line}" if first.line is not None else ""
+        return f"rows {first.index + 1}-{last.index + 1}{line}"
+    if chunk.ids:
+        return f"records {chunk.ids[0]}..{chunk.ids[-1]} ({len(chunk.ids)} found by domain)"
+    return "the step"
+
+
+def describe_failure(project: Project, migration: Migration, failure: StepFailure) -> str:
+    step, cause = failure.step, failure.cause
+    words = _row_words(project, migration, step, failure.chunk, cause)
+    field = getattr(cause, "field", None)
+    field_words = f", field '{field}'" if field else ""
+    if isinstance(cause, OdooError):
+        reason = f"Odoo said: {cause.message}"
+        if cause.odoo_name:
+            reason += f" ({cause.odoo_name})"
+    elif isinstance(cause, LoadFailed):
+        reason = f"Odoo said: {cause.message}"
+    elif isinstance(cause, UnknownOutcome):
+        reason = (
+            f"the answer for {len(cause.keys)} {cause.model} record(s) was lost and identity "
+            f"'{step.identity}' cannot verify whether they were created"
+        )
+    elif isinstance(cause, RowError):
+        reason = cause.message
+    else:
+        reason = str(cause)
+    return (
+        f"Migration {project.relative(migration.path)} failed at step '{step.id}' "
+        f"({step.action} {step.model}), {words}{field_words}: {reason}."
+    )
+
+
+class Runner:
+    """One apply run over an open :class:`Session`."""
+
+    def __init__(self, session: Session, result: RunResult) -> None:
+        self.session = session
+        self.project = session.project
+        self.result = result
+
+    async def step_run(self, migration: Migration, step: Step, fresh: bool) -> StepRun:
+        session = self.session
+        try:
+            fields = await session.fields(step.model)
+            run = StepRun(
+                odoo=session.odoo,
+                scope=session.scope,
+                resolver=session.resolver,
+                version=migration.version,
+                step=step,
+                fields_get=fields,
+                context=session.context(step.context),
+                fresh=fresh,
+            )
+        except RowError as exc:
+            raise StepFailure(step, Chunk(), exc) from exc
+        return run
+
+    def count_rows(self, migration: Migration, step: Step) -> int | None:
+        """Rows of a source without rendering them (for progress totals and ETA)."""
+        if step.source is None:
+            return None
+        try:
+            return sum(1 for _ in iter_source(step.source, self.project.root, migration.path))
+        except ZenooError:
+            return None  # iter_rows will report the problem with file and line
+
+    def chunks(
+        self, migration: Migration, step: Step, run: StepRun, size: int, ids: list[int] | None
+    ) -> Iterator[Chunk]:
+        if ids is not None:
+            for part in chunked(ids, size):
+                yield Chunk(ids=part)
+            return
+        for rows in chunked(iter_rows(self.project, migration, step), size):
+            yield Chunk(rows=rows)
+
+    async def run_step(self, migration: Migration, step: Step, fresh: bool) -> StepResult:
+        session = self.session
+        started = time.monotonic()
+        runner_cfg = self.project.config.runner
+        size = step.chunk_size or runner_cfg.chunk_size
+        run = await self.step_run(migration, step, fresh)
+        result = StepResult(step.id, step.model, step.action, run.counts)
+        ids: list[int] | None = None
+        total: int | None = None
+        if step.selector == "domain":
+            try:
+                if step.action == "update":
+                    row = next(iter(iter_rows(self.project, migration, step)))
+                    await session.resolver.prepare([row])
+                    run.row_values = run.convert(row, session.resolver.resolve_row(row))
+                ids = await session.odoo.search(step.model, list(step.domain or []), run.context)
+            except (RowError, ClientError) as exc:
+                raise StepFailure(step, Chunk(), exc) from exc
+            total = len(ids)
+        elif step.selector == "model":
+            ids = [0]  # one model-level call
+            total = 1
+        else:
+            total = self.count_rows(migration, step)
+        session.progress.step_started(step.id, step.model, step.action, total)
+
+        async def work(chunk: Chunk) -> int:
+            try:
+                return await run.run(chunk)
+            except (RowError, LoadFailed, UnknownOutcome, ZenooError) as exc:
+                raise StepFailure(step, chunk, exc) from exc
+
+        def advanced(n: int) -> None:
+            result.records += n
+            session.progress.step_advanced(step.id, n)
+
+        concurrency = 1 if step.action == "call" else runner_cfg.concurrency
+        try:
+            await run_chunks(
+                self.chunks(migration, step, run, size, ids),
+                work,
+                concurrency=concurrency,
+                on_done=advanced,
+            )
+        finally:
+            result.seconds = time.monotonic() - started
+            session.progress.step_finished(step.id, run.counts, result.seconds)
+        return result
+
+    async def apply_migration(
+        self, migration: Migration, existing: MigrationRecord | None
+    ) -> MigrationResult:
+        session, scope = self.session, self.session.scope
+        started = time.monotonic()
+        file = self.project.relative(migration.path)
+        result = MigrationResult(migration.version, migration.name, file, "applied")
+        self.result.migrations.append(result)
+        if existing is not None and existing.status == "rolled_back":
+            await scope.forget(migration.version)
+            existing = None
+        fresh = existing is None or not any((await scope.record_counts(migration.version)).values())
+        await scope.begin_migration(migration.version, migration.name, migration.checksum)
+        session.progress.migration_started(migration.version, migration.name, len(migration.steps))
+        try:
+            if not fresh:
+                await reconcile(session, migration, migration.version)
+            for step in migration.steps:
+                result.steps.append(await self.run_step(migration, step, fresh))
+        except StepFailure as failure:
+            message = describe_failure(self.project, migration, failure)
+            await self.fail(migration, result, message)
+        except ZenooError as exc:  # reconciliation refused, transport down before a chunk ...
+            await self.fail(migration, result, f"Migration {file} failed: {exc}")
+        totals = result.totals()
+        counts = Counts(totals.created, totals.updated, totals.deleted, totals.called)
+        await scope.set_status(migration.version, "applied", counts=counts)
+        result.seconds = time.monotonic() - started
+        session.progress.migration_finished(migration.version, migration.name, "applied")
+        return result
+
+    async def fail(self, migration: Migration, result: MigrationResult, message: str) -> None:
+        session, scope = self.session, self.session.scope
+        on_error = self.project.config.runner.on_error
+        result.error = message
+        if on_error == "rollback":
+            record = await scope.migration(migration.version)
+            assert record is not None
+            try:
+                undone = await undo_migration(session, record, force=True, error=message)
+            except Exception as exc:
+                await scope.set_status(migration.version, "failed", error=message)
+                result.status = "failed"
+                tail = (
+                    f" Rolling it back failed too ({exc}); the migration is marked failed. "
+                    "Fix the cause, then run 'zenoo-etl rollback' or 'zenoo-etl apply' again."
+                )
+            else:
+                result.status = "rolled_back"
+                n = sum(s.records for s in undone.steps)
+                tail = (
+                    f" Everything this migration did was rolled back ({n} record(s) undone). "
+                    "Fix the data or the migration, then run 'zenoo-etl apply' again."
+                )
+        else:
+            await scope.set_status(migration.version, "failed", error=message)
+            result.status = "failed"
+            tail = (
+                " The migration is marked failed and what was done is kept in the ledger "
+                "(on_error = \"stop\"). Fix the cause, then run 'zenoo-etl apply' again to "
+                "resume, or 'zenoo-etl rollback' to undo it."
+            )
+        session.progress.migration_finished(migration.version, migration.name, result.status)
+        self.result.ok = False
+        self.result.error = message + tail
+        self.result.warnings = list(session.warnings)
+        raise RunFailed(message + tail, self.result)
+
+
+def check_drift(project: Project, records: list[MigrationRecord]) -> None:
+    files = {m.version: m for m in project.migrations}
+    drifted: list[str] = []
+    for record in records:
+        if record.status != "applied":
+            continue
+        migration = files.get(record.version)
+        if migration is not None and migration.checksum != record.checksum:
+            drifted.append(project.relative(migration.path))
+    if drifted:
+        raise DriftError(
+            f"Applied migration(s) changed since they were applied: {', '.join(drifted)}. "
+            "Revert the change (an applied migration is history; add a new migration "
+            "instead), or pass --allow-drift to apply the pending ones anyway."
+        )
+
+
+async def pending_migrations(
+    session: Session, plan: Plan | None, to_version: int | None, allow_drift: bool
+) -> tuple[list[Migration], dict[int, MigrationRecord]]:
+    """The migrations this run applies, in order; refuses drift and stale plans."""
+    project, scope = session.project, session.scope
+    records = {r.version: r for r in await scope.migrations()}
+    if not allow_drift:
+        check_drift(project, list(records.values()))
+    applied = {v: r for v, r in records.items() if r.status == "applied"}
+    todo = [m for m in project.migrations if m.version not in applied]
+    if plan is not None:
+        position = await scope.position()
+        legacy = ledger_position_of({v: r.checksum for v, r in applied.items()})
+        if plan.ledger_position not in (position, legacy):
+            raise UsageError(
+                "The saved plan was made against another ledger state (something was applied "
+                "or rolled back since). Make a new plan with 'zenoo-etl plan --out FILE' and "
+                "review it."
+            )
+        if (
+            plan.target.database != project.target.database
+            or plan.target.name != project.target_name
+        ):
+            raise UsageError(
+                f"The saved plan is for target '{plan.target.name}' (database "
+                f"'{plan.target.database}'), not '{project.target_name}'; pass --target."
+            )
+        wanted = {m.version: m.checksum for m in plan.migrations if m.status == "pending"}
+        todo = [m for m in todo if m.version in wanted]
+        changed = [project.relative(m.path) for m in todo if m.checksum != wanted[m.version]]
+        if changed:
+            raise UsageError(
+                f"Migration file(s) changed since the plan was made: {', '.join(changed)}. "
+                "Make a new plan with 'zenoo-etl plan --out FILE'."
+            )
+    if to_version is not None:
+        todo = [m for m in todo if m.version <= to_version]
+    return todo, records
+
+
+def summary_text(project: Project, todo: list[Migration]) -> str:
+    lines = [
+        f"Apply {len(todo)} migration(s) to target '{project.target_name}' "
+        f"({project.target.url}, database {project.target.database}):"
+    ]
+    for m in todo:
+        steps = ", ".join(f"{s.id} ({s.action} {s.model})" for s in m.steps)
+        lines.append(f"  {m.version:04d}_{m.name}: {steps}")
+    return "\n".join(lines)
+
+
+async def apply(
+    project: Project,
+    plan: Plan | None = None,
+    to_version: int | None = None,
+    progress: ProgressReporter | None = None,
+    yes: bool = True,
+    *,
+    allow_drift: bool = False,
+    confirm: Callable[[str], bool] | None = None,
+    wrap_target: TargetWrapper | None = None,
+    odoo: OdooTarget | None = None,
+) -> RunResult:
+    """Apply pending migrations (or exactly a saved plan's) to the project's target."""
+    started = time.monotonic()
+    result = RunResult("apply", project.target_name)
+    async with open_session(
+        project, "apply", progress, wrap_target=wrap_target, odoo=odoo
+    ) as session:
+        todo, records = await pending_migrations(session, plan, to_version, allow_drift)
+        if todo and not yes and confirm is not None and not confirm(summary_text(project, todo)):
+            raise ZenooError("Aborted: nothing was applied.")
+        runner = Runner(session, result)
+        for migration in todo:
+            await runner.apply_migration(migration, records.get(migration.version))
+        result.warnings = list(session.warnings)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _unused(_: Any) -> None:  # keeps OdooError import meaningful for type narrowing
+    return None
+
+
+__all__ = ["StepFailure", "apply", "check_drift", "describe_failure", "pending_migrations"]

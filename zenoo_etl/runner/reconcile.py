@@ -1,0 +1,87 @@
+"""Settling intents left by an interrupted run (DESIGN.md section 5).
+
+An ``intent`` row means "about to be sent": the runner died, or the answer
+was lost, before Odoo's answer was recorded. Before anything else, apply and
+rollback settle them per step:
+
+* created with ``identity = "xmlid"``: look the external ids up in
+  ``ir.model.data``; adopt what exists (``done`` with its id), the rest stays
+  an intent and is simply sent again by the run (or dropped by rollback);
+* created with ``identity = "fields"``: settled chunk by chunk by the run,
+  which searches the ``match`` fields of those rows before re-sending
+  (the ledger does not keep field values); rollback cannot look them up;
+* created with ``identity = "none"`` and method calls: unverifiable — apply
+  stops and says so; ``rollback --force`` drops them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from zenoo_etl.compiler import Migration
+from zenoo_etl.errors import MigrationFailed
+from zenoo_etl.ledger.protocol import DoneEntry, LedgerRecord
+from zenoo_etl.runner.identity import lookup_xmlids, xmlid_name
+from zenoo_etl.runner.session import Session
+
+
+class OutcomeUnknown(MigrationFailed):
+    """Records whose creation (or call) cannot be verified (exit 1)."""
+
+
+def _group(intents: list[LedgerRecord]) -> dict[tuple[str, str, str], list[LedgerRecord]]:
+    groups: dict[tuple[str, str, str], list[LedgerRecord]] = defaultdict(list)
+    for record in intents:
+        groups[(record.step, record.model, record.operation)].append(record)
+    return groups
+
+
+async def reconcile(
+    session: Session, migration: Migration | None, version: int, *, for_rollback: bool = False
+) -> int:
+    """Settle the intents of ``version``; returns how many records were adopted."""
+    scope = session.scope
+    intents = await scope.intents(version)
+    if not intents:
+        return 0
+    steps = {s.id: s for s in migration.steps} if migration is not None else {}
+    adopted = 0
+    where = migration.path.name if migration is not None else f"version {version}"
+    for (step_id, model, operation), records in _group(intents).items():
+        keys = [r.key for r in records]
+        step = steps.get(step_id)
+        identity = step.identity if step is not None else "none"
+        if operation == "created" and identity == "xmlid":
+            names = {xmlid_name(step_id, key): key for key in keys}
+            found = await lookup_xmlids(session.odoo, model, list(names))
+            entries = [DoneEntry(names[n], rid, "created", None) for n, rid in found.items()]
+            if entries:
+                await scope.record_done(version, step_id, model, entries)
+                adopted += len(entries)
+            if for_rollback:
+                rest = [k for k in keys if xmlid_name(step_id, k) not in found]
+                if rest:
+                    await scope.mark_compensated(version, step_id, rest)
+            continue
+        if operation == "created" and identity == "fields" and not for_rollback:
+            continue  # settled per chunk by the run (it has the match values)
+        if for_rollback:
+            session.warn(
+                f"{where}, step '{step_id}': {len(keys)} {model} record(s) were sent but never "
+                "confirmed and cannot be looked up; check the target for them by hand "
+                f"(first keys: {', '.join(keys[:5])})"
+            )
+            await scope.mark_compensated(version, step_id, keys)
+            continue
+        what = "method calls" if operation == "called" else f"{model} record(s)"
+        raise OutcomeUnknown(
+            f"{where}, step '{step_id}': {len(keys)} {what} were sent by an interrupted run and "
+            f"their outcome cannot be verified (identity '{identity}', first keys: "
+            f"{', '.join(keys[:5])}). Check the target by hand, then run "
+            "'zenoo-etl rollback --force' to undo this migration and drop these records from "
+            'the ledger, or use identity = "xmlid" so reruns can settle this on their own.'
+        )
+    return adopted
+
+
+__all__ = ["OutcomeUnknown", "reconcile"]

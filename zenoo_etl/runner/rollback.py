@@ -1,0 +1,288 @@
+"""Undoing migrations from the ledger, newest record first (``zenoo-etl rollback``).
+
+Per migration: settle its intents (:mod:`.reconcile`), then repeatedly take
+the newest ``done`` records (a page at a time, so memory stays flat and an
+interrupted rollback resumes where it stopped), group consecutive records of
+the same step and operation, undo each group in one or two calls, and mark
+them ``compensated`` in one ledger batch:
+
+* created → ``unlink`` the ids still present (already gone is fine);
+* updated → ``write`` the previous values back (one call per distinct set);
+* deleted → recreate from the snapshot (``create`` list), new ids recorded;
+  a record still present was never deleted and is left alone;
+* called → the step's ``undo`` method, or refused unless ``--force``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from zenoo_etl.compiler import Migration, Project
+from zenoo_etl.errors import UsageError, ZenooError
+from zenoo_etl.ledger.protocol import LedgerRecord, MigrationRecord
+from zenoo_etl.runner.odoo import OdooTarget
+from zenoo_etl.runner.progress import ProgressReporter, StepCounts
+from zenoo_etl.runner.reconcile import reconcile
+from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, StepResult
+from zenoo_etl.runner.session import Session, TargetWrapper, open_session
+
+PAGE = 500
+_UNDOABLE = ("applied", "failed", "applying")
+
+
+class IrreversibleStep(ZenooError):
+    """A step cannot be undone (a call without ``undo``) and ``--force`` was not given."""
+
+
+def _migration(project: Project, version: int) -> Migration | None:
+    return next((m for m in project.migrations if m.version == version), None)
+
+
+async def _newest(session: Session, version: int) -> list[LedgerRecord]:
+    records: list[LedgerRecord] = []
+    iterator = session.scope.records_for_rollback(version)
+    try:
+        async for record in iterator:
+            records.append(record)
+            if len(records) >= PAGE:
+                break
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    return records
+
+
+def _groups(records: list[LedgerRecord]) -> list[list[LedgerRecord]]:
+    groups: list[list[LedgerRecord]] = []
+    for record in records:
+        last = groups[-1][0] if groups else None
+        if last is not None and (last.step, last.model, last.operation) == (
+            record.step,
+            record.model,
+            record.operation,
+        ):
+            groups[-1].append(record)
+        else:
+            groups.append([record])
+    return groups
+
+
+async def _alive(session: Session, model: str, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    found = await session.odoo.search(model, [["id", "in", ids]], {"active_test": False})
+    return set(found)
+
+
+async def undo_group(
+    session: Session,
+    migration: Migration | None,
+    group: list[LedgerRecord],
+    *,
+    force: bool,
+    counts: StepCounts,
+) -> None:
+    """Undo one group of same-step, same-operation records; mark them compensated."""
+    first = group[0]
+    version, step_id, model = first.version, first.step, first.model
+    step = next((s for s in migration.steps if s.id == step_id), None) if migration else None
+    context = session.context(step.context if step is not None else None)
+    odoo = session.odoo
+    keys = [r.key for r in group]
+    recreated: dict[str, int] = {}
+    match first.operation:
+        case "created":
+            ids = [r.odoo_id for r in group if r.odoo_id is not None]
+            alive = sorted(await _alive(session, model, ids))
+            await odoo.unlink(model, alive, context)
+            counts.deleted += len(alive)
+        case "updated":
+            by_values: dict[str, tuple[dict[str, Any], list[int]]] = {}
+            for record in group:
+                previous = record.previous or {}
+                if previous and record.odoo_id is not None:
+                    token = json.dumps(previous, sort_keys=True, default=str)
+                    by_values.setdefault(token, (previous, []))[1].append(record.odoo_id)
+            for previous, ids in by_values.values():
+                alive = sorted(await _alive(session, model, ids))
+                values = {
+                    k: ([tuple(c) for c in v] if _is_commands(v) else v)
+                    for k, v in previous.items()
+                }
+                await odoo.write(model, alive, values, context)
+                counts.updated += len(alive)
+        case "deleted":
+            ids = [r.odoo_id for r in group if r.odoo_id is not None]
+            present = await _alive(session, model, ids)
+            todo = [r for r in group if r.odoo_id not in present and r.previous]
+            snapshots = [
+                {
+                    k: ([tuple(c) for c in v] if _is_commands(v) else v)
+                    for k, v in r.previous.items()
+                }
+                for r in todo
+            ]
+            new_ids = await odoo.create(model, snapshots, context)
+            recreated = {r.key: i for r, i in zip(todo, new_ids, strict=True)}
+            counts.created += len(new_ids)
+        case "called":
+            if step is not None and step.undo is not None:
+                ids = [r.odoo_id for r in group if r.odoo_id is not None]
+                await odoo.call(
+                    model, step.undo.method, ids, step.undo.args, step.undo.kwargs, context
+                )
+                counts.called += len(group)
+            elif not force:
+                where = migration.path.name if migration else f"version {version}"
+                raise IrreversibleStep(
+                    f"{where}, step '{step_id}' called '{step.method if step else '?'}' on "
+                    f"{model} without an undo; it cannot be rolled back. Give the step "
+                    "undo = { method = ..., args = [...] }, or pass --force to roll back the "
+                    "rest and leave these calls as they are."
+                )
+            else:
+                session.warn(f"step '{step_id}': {len(group)} call(s) left as they are (--force)")
+        case other:
+            raise AssertionError(f"unknown ledger operation {other!r}")
+    await session.scope.mark_compensated(version, step_id, keys, recreated_ids=recreated or None)
+
+
+def _is_commands(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(c, (list, tuple)) and len(c) == 3 and isinstance(c[0], int) for c in value
+        )
+    )
+
+
+async def _refuse_irreversible(session: Session, record: MigrationRecord) -> None:
+    """Stop before a migration whose calls without ``undo`` actually ran."""
+    migration = _migration(session.project, record.version)
+    if migration is None:
+        return
+    for step in migration.steps:
+        if step.reversible:
+            continue
+        states = await session.scope.step_state(record.version, step.id)
+        if any(s.state == "done" for s in states.values()):
+            raise IrreversibleStep(
+                f"Migration {session.project.relative(migration.path)} step '{step.id}' called "
+                f"'{step.method}' on {step.model} without an undo, so it cannot be rolled back; "
+                "the rollback stopped before it. Give the step undo = { method = ..., args = "
+                "[...] }, roll back only newer migrations with --to, or pass --force to undo "
+                "the rest and leave those calls as they are."
+            )
+
+
+async def undo_migration(
+    session: Session,
+    record: MigrationRecord,
+    *,
+    force: bool,
+    error: str | None = None,
+) -> MigrationResult:
+    """Undo everything the ledger holds for one migration; status ``rolled_back``."""
+    started = time.monotonic()
+    project = session.project
+    migration = _migration(project, record.version)
+    file = project.relative(migration.path) if migration else f"version {record.version}"
+    result = MigrationResult(record.version, record.name, file, "rolled_back")
+    session.progress.migration_started(record.version, record.name, 1)
+    await reconcile(session, migration, record.version, for_rollback=True)
+    per_step: dict[str, StepResult] = {}
+    while True:
+        page = await _newest(session, record.version)
+        if not page:
+            break
+        for group in _groups(page):
+            head = group[0]
+            step_result = per_step.get(head.step)
+            if step_result is None:
+                step_result = StepResult(head.step, head.model, "rollback")
+                per_step[head.step] = step_result
+                session.progress.step_started(head.step, head.model, "rollback", None)
+            await undo_group(session, migration, group, force=force, counts=step_result.counts)
+            step_result.records += len(group)
+            session.progress.step_advanced(head.step, len(group))
+        for name in list(per_step):
+            session.resolver.forget_step(name)
+    for step_result in per_step.values():
+        session.progress.step_finished(step_result.step, step_result.counts, 0.0)
+    await session.scope.set_status(record.version, "rolled_back", error=error)
+    result.steps = list(per_step.values())
+    result.seconds = time.monotonic() - started
+    session.progress.migration_finished(record.version, record.name, "rolled_back")
+    return result
+
+
+def select_for_rollback(
+    records: list[MigrationRecord], to_version: int | None, last: int | None
+) -> list[MigrationRecord]:
+    """Migrations to undo, newest first: above ``to_version``, or the ``last`` N (default 1)."""
+    undoable = sorted((r for r in records if r.status in _UNDOABLE), key=lambda r: -r.version)
+    if to_version is not None and last is not None:
+        raise UsageError("Give either --to VERSION or --last N, not both.")
+    if to_version is not None:
+        if to_version < 0:
+            raise UsageError("--to takes a version number, 0 to undo every migration.")
+        return [r for r in undoable if r.version > to_version]
+    count = 1 if last is None else last
+    if count < 1:
+        raise UsageError("--last takes a positive number of migrations.")
+    return undoable[:count]
+
+
+async def rollback(
+    project: Project,
+    to_version: int | None = None,
+    last: int | None = None,
+    force: bool = False,
+    progress: ProgressReporter | None = None,
+    *,
+    yes: bool = True,
+    confirm: Callable[[str], bool] | None = None,
+    wrap_target: TargetWrapper | None = None,
+    odoo: OdooTarget | None = None,
+) -> RunResult:
+    """Undo applied migrations newest first; see the module docstring."""
+    started = time.monotonic()
+    result = RunResult("rollback", project.target_name)
+    async with open_session(
+        project, "rollback", progress, wrap_target=wrap_target, odoo=odoo
+    ) as session:
+        chosen = select_for_rollback(await session.scope.migrations(), to_version, last)
+        if chosen and not yes and confirm is not None:
+            summary = "\n".join(f"  undo {r.version:04d}_{r.name} ({r.status})" for r in chosen)
+            if not confirm(
+                f"Roll back {len(chosen)} migration(s) on target "
+                f"'{project.target_name}':\n{summary}"
+            ):
+                raise ZenooError("Aborted: nothing was rolled back.")
+        try:
+            for record in chosen:
+                if not force:
+                    await _refuse_irreversible(session, record)
+                result.migrations.append(await undo_migration(session, record, force=force))
+        except ZenooError as exc:
+            result.ok = False
+            result.error = str(exc)
+            result.warnings = list(session.warnings)
+            result.seconds = time.monotonic() - started
+            raise RunFailed(
+                f"Rollback stopped: {exc} Migrations undone before the failure: "
+                f"{', '.join(m.name for m in result.migrations) or 'none'}; run the rollback "
+                "again to resume.",
+                result,
+            ) from exc
+        result.warnings = list(session.warnings)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+__all__ = ["IrreversibleStep", "rollback", "select_for_rollback", "undo_group", "undo_migration"]

@@ -1,0 +1,154 @@
+"""One run's resources: ledger scope + lock, embedded sandbox, client, caches.
+
+:func:`open_session` takes the ledger lock FIRST (so a second pipeline fails
+fast with exit 3 without touching Odoo), keeps it alive with a heartbeat
+task, starts the embedded sandbox in-process for ``sandbox:`` targets, opens
+ONE :class:`ZenooClient` and logs in. Everything is released in reverse
+order, also when the run fails or is cancelled.
+
+The ledger scope of a sandbox target is its ``sandbox:`` url, never the
+ephemeral loopback port the server happens to get.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from zenoo_etl.client import ZenooClient
+from zenoo_etl.compiler import Project
+from zenoo_etl.ledger.open import open_ledger
+from zenoo_etl.ledger.protocol import LedgerScope
+from zenoo_etl.runner.odoo import ClientTarget, OdooTarget
+from zenoo_etl.runner.progress import NullProgress, ProgressReporter
+from zenoo_etl.runner.resolve import Resolver
+
+log = logging.getLogger("zenoo_etl.runner")
+
+HEARTBEAT_SECONDS = 30.0
+
+TargetWrapper = Callable[[OdooTarget], OdooTarget]
+
+
+@dataclass
+class Session:
+    """Everything a run needs, opened once."""
+
+    project: Project
+    scope: LedgerScope
+    odoo: OdooTarget
+    progress: ProgressReporter
+    resolver: Resolver
+    fields_cache: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    async def fields(self, model: str) -> dict[str, dict[str, Any]]:
+        """``fields_get`` of ``model``, fetched once per run."""
+        cached = self.fields_cache.get(model)
+        if cached is None:
+            cached = await self.odoo.fields_get(model)
+            self.fields_cache[model] = cached
+        return cached
+
+    def context(self, step_context: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {**self.project.config.runner.context, **(step_context or {})}
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning(message)
+        self.progress.warning(message)
+
+
+async def _heartbeat(scope: LedgerScope, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await scope.heartbeat()
+        except Exception as exc:  # keep working; the lock check at release will tell
+            log.warning("lock heartbeat failed: %s", exc)
+
+
+@asynccontextmanager
+async def open_session(
+    project: Project,
+    command: str,
+    progress: ProgressReporter | None = None,
+    *,
+    wrap_target: TargetWrapper | None = None,
+    odoo: OdooTarget | None = None,
+) -> AsyncIterator[Session]:
+    """Lock the target's ledger scope, connect to Odoo, yield a :class:`Session`.
+
+    ``odoo`` replaces the connection (no sandbox, no client): for embedding and tests.
+    """
+    target = project.target
+    async with AsyncExitStack() as stack:
+        ledger = await stack.enter_async_context(
+            open_ledger(project.config.ledger.url, project.root)
+        )
+        scope = ledger.scope(target.url, target.database)
+        taken_over = await scope.acquire_lock(command)
+        if taken_over is not None:
+            log.warning("took over a stale lock held by %s", taken_over.describe())
+
+        async def _release() -> None:
+            await scope.release()
+
+        stack.push_async_callback(_release)
+        beat = asyncio.ensure_future(_heartbeat(scope, HEARTBEAT_SECONDS))
+
+        async def _stop_beat() -> None:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+        stack.push_async_callback(_stop_beat)
+
+        if odoo is None:
+            odoo = await _connect(stack, project)
+        if wrap_target is not None:
+            odoo = wrap_target(odoo)
+        yield Session(
+            project=project,
+            scope=scope,
+            odoo=odoo,
+            progress=progress or NullProgress(),
+            resolver=Resolver(odoo, scope),
+        )
+
+
+async def _connect(stack: AsyncExitStack, project: Project) -> OdooTarget:
+    """Start the embedded sandbox if the target is one; open ONE client and log in."""
+    target = project.target
+    runner = project.config.runner
+    url = target.url
+    if target.is_sandbox:
+        # Imported lazily: only sandbox targets pay for (and need) the embedded server.
+        serve_sandbox = importlib.import_module("zenoo_etl.sandbox").serve_sandbox
+        sandbox = await stack.enter_async_context(
+            serve_sandbox(db_path=target.sandbox_db_path, database=target.database)
+        )
+        url = sandbox.url
+    client = await stack.enter_async_context(
+        ZenooClient(
+            url=url,
+            protocol=target.protocol,
+            timeout=runner.timeout,
+            retries=runner.retries,
+            concurrency=runner.concurrency,
+            verify_tls=target.verify_tls,
+            ca_bundle=target.ca_bundle,
+        )
+    )
+    password, api_key = target.credentials()
+    await client.login(target.database, target.username, password, api_key=api_key)
+    return ClientTarget(client)
+
+
+__all__ = ["HEARTBEAT_SECONDS", "Session", "TargetWrapper", "open_session"]
