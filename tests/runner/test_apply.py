@@ -1,0 +1,329 @@
+"""apply and rollback against the embedded sandbox over real HTTP, SQLite ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from zenoo_etl.ledger.open import open_ledger
+from zenoo_etl.runner import RecordingProgress, RunFailed, apply, rollback
+from zenoo_etl.runner.odoo import OdooTarget
+
+from .helpers import ProjectFiles, Spy, looking_at, table
+
+TAGS = """\
+    description = "tags"
+
+    [[steps]]
+    id = "tags"
+    model = "res.partner.category"
+    action = "create"
+    key = "{{ row.name }}"
+    records = [{ name = "Retail" }, { name = "Wholesale" }, { name = "VIP" }]
+
+    [steps.fields]
+    name = "{{ row.name }}"
+"""
+
+PARTNERS = """\
+    description = "partners from a CSV"
+
+    [[steps]]
+    id = "partners"
+    model = "res.partner"
+    action = "create"
+    source = { csv = "data/partners.csv" }
+    key = "{{ row.legacy_id }}"
+    chunk_size = 3
+
+    [steps.fields]
+    name = "{{ row.name | trim }}"
+    email = "{{ row.email | lower }}"
+    ref = "LEG-{{ row.legacy_id }}"
+    is_company = "{{ row.company == 'yes' }}"
+    country_id = { xmlid = "base.{{ row.country | lower }}" }
+    category_id = [{ ref = "tags", key = "{{ row.tag }}" }]
+"""
+
+CSV = """\
+    legacy_id,name,email,country,tag,company
+    1, Alice ,ALICE@EXAMPLE.COM,BE,Retail,no
+    2,Bob,bob@example.com,DE,Wholesale,yes
+    3,Carol,carol@example.com,US,VIP,no
+    4,Dan,dan@example.com,BE,Retail,no
+    5,Eve,eve@example.com,FR,Retail,yes
+    6,Frank,frank@example.com,DE,VIP,no
+    7,Grace,grace@example.com,US,Wholesale,no
+    8,{{ 7*7 }},heidi@example.com,BE,Retail,no
+"""
+
+MORE = """\
+    description = "upsert, update, delete, archive, call"
+
+    [[steps]]
+    id = "vip-upsert"
+    model = "res.partner"
+    action = "upsert"
+    match = ["ref"]
+    key = "{{ row.ref }}"
+    records = [
+      { ref = "LEG-1", name = "Alice Renamed" },
+      { ref = "LEG-2", name = "Bob" },
+      { ref = "NEW-1", name = "Newcomer" },
+    ]
+
+    [steps.fields]
+    ref = "{{ row.ref }}"
+    name = "{{ row.name }}"
+
+    [[steps]]
+    id = "phones"
+    model = "res.partner"
+    action = "update"
+    match = ["ref"]
+    key = "{{ row.ref }}"
+    records = [{ ref = "LEG-3", phone = "+32 1" }, { ref = "LEG-4", phone = "+32 2" }]
+
+    [steps.values]
+    ref = "{{ row.ref }}"
+    phone = "{{ row.phone }}"
+
+    [[steps]]
+    id = "germans"
+    model = "res.partner"
+    action = "update"
+    domain = [["country_id.code", "=", "DE"]]
+
+    [steps.values]
+    comment = "Guten Tag"
+
+    [[steps]]
+    id = "drop-old"
+    model = "res.partner"
+    action = "delete"
+    domain = [["ref", "=", "OLD-1"]]
+
+    [[steps]]
+    id = "archive-old"
+    model = "res.partner"
+    action = "delete"
+    archive = true
+    domain = [["ref", "=", "OLD-2"]]
+
+    [[steps]]
+    id = "stamp"
+    model = "res.partner"
+    action = "call"
+    method = "write"
+    args = [{ function = "stamped" }]
+    domain = [["ref", "=", "LEG-5"]]
+    undo = { method = "write", args = [{ function = false }] }
+"""
+
+PARTNER_FIELDS = [
+    "name",
+    "email",
+    "ref",
+    "phone",
+    "comment",
+    "function",
+    "is_company",
+    "active",
+    "country_id",
+    "category_id",
+]
+
+
+def _files(project_files: ProjectFiles, *, more: bool = True) -> None:
+    migrations = {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS}
+    if more:
+        migrations["0003_more.toml"] = MORE
+    project_files.write(migrations, {"data/partners.csv": CSV})
+
+
+async def _seed_old(project_files: ProjectFiles) -> None:
+    """Two pre-existing partners the migrations delete and archive, one they update."""
+    project_files.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    async with looking_at(project_files.sandbox_db) as client:
+        await client.create(
+            "res.partner",
+            [
+                {"name": "Old One", "ref": "OLD-1", "email": "old1@example.com"},
+                {"name": "Old Two", "ref": "OLD-2"},
+            ],
+        )
+
+
+def _comparable(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    out = []
+    for row in rows:
+        values = []
+        for name in PARTNER_FIELDS:
+            value = row.get(name)
+            if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+                value = value[0]
+            values.append(repr(sorted(value) if isinstance(value, list) else value))
+        out.append(tuple(values))
+    return sorted(out)
+
+
+def _spying(spies: list[Spy]) -> Any:
+    def wrap(target: OdooTarget) -> OdooTarget:
+        spy = Spy(target)
+        spies.append(spy)
+        return spy
+
+    return wrap
+
+
+async def test_apply_creates_resolves_and_a_second_apply_writes_nothing(
+    project_files: ProjectFiles,
+) -> None:
+    """Creates via load() with xmlids, resolves xmlid/ref in bulk, reruns are no-ops."""
+    _files(project_files, more=False)
+    spies: list[Spy] = []
+    progress = RecordingProgress()
+    result = await apply(project_files.load(), progress=progress, wrap_target=_spying(spies))
+    assert result.ok
+    assert [m.status for m in result.migrations] == ["applied", "applied"]
+    partners_step = result.migrations[1].steps[0]
+    assert partners_step.counts.created == 8
+    spy = spies[0]
+    # 8 rows in chunks of 3 = 3 load() calls; one ir.model.data look-up per chunk (module base)
+    assert spy.calls["load"] == 1 + 3
+    assert spy.calls["create"] == 0
+    assert spy.calls["fields_get"] == 2  # once per model per run
+    imd = [m for m in spy.log if m == ("search_read", "ir.model.data")]
+    assert len(imd) <= 3
+
+    async with looking_at(project_files.sandbox_db) as client:
+        rows = await table(client, "res.partner", PARTNER_FIELDS, [["ref", "like", "LEG-"]])
+        tags = await table(client, "res.partner.category", ["name"])
+        countries = await table(client, "res.country", ["code"])
+    assert len(rows) == 8
+    by_ref = {r["ref"]: r for r in rows}
+    code = {c["id"]: c["code"] for c in countries}
+    tag = {t["id"]: t["name"] for t in tags}
+    assert by_ref["LEG-1"]["name"] == "Alice"
+    assert by_ref["LEG-1"]["email"] == "alice@example.com"
+    assert by_ref["LEG-2"]["is_company"] is True
+    assert code[by_ref["LEG-2"]["country_id"][0]] == "DE"
+    assert [tag[i] for i in by_ref["LEG-3"]["category_id"]] == ["VIP"]
+    assert by_ref["LEG-8"]["name"] == "{{ 7*7 }}"  # data is never evaluated
+
+    again: list[Spy] = []
+    second = await apply(project_files.load(), wrap_target=_spying(again))
+    assert second.migrations == []
+    assert again[0].write_calls() == 0
+    assert sum(again[0].calls.values()) == 0  # the ledger answers alone
+
+
+async def test_every_action_then_rollback_restores_the_target_exactly(
+    project_files: ProjectFiles,
+) -> None:
+    """upsert/update/delete/archive/call land as written; rollback --to 0 undoes all."""
+    _files(project_files)
+    await _seed_old(project_files)
+    async with looking_at(project_files.sandbox_db) as client:
+        before_partners = await table(client, "res.partner", PARTNER_FIELDS)
+        before_tags = await table(client, "res.partner.category", ["name"])
+
+    result = await apply(project_files.load())
+    assert result.ok, result.error
+    more = {s.step: s.counts for s in result.migrations[2].steps}
+    assert (more["vip-upsert"].updated, more["vip-upsert"].unchanged) == (1, 1)
+    assert more["vip-upsert"].created == 1
+    assert more["phones"].updated == 2
+    assert more["germans"].updated == 2
+    assert more["drop-old"].deleted == 1
+    assert more["archive-old"].deleted == 1
+    assert more["stamp"].called == 1
+
+    async with looking_at(project_files.sandbox_db) as client:
+        rows = {r["ref"]: r for r in await table(client, "res.partner", PARTNER_FIELDS)}
+    assert rows["LEG-1"]["name"] == "Alice Renamed"
+    assert rows["NEW-1"]["name"] == "Newcomer"
+    assert rows["LEG-3"]["phone"] == "+32 1"
+    assert rows["LEG-2"]["comment"] == "Guten Tag"
+    assert rows["LEG-6"]["comment"] == "Guten Tag"
+    assert "OLD-1" not in rows
+    assert rows["OLD-2"]["active"] is False
+    assert rows["LEG-5"]["function"] == "stamped"
+
+    undone = await rollback(project_files.load(), to_version=0)
+    assert [m.version for m in undone.migrations] == [3, 2, 1]
+    async with looking_at(project_files.sandbox_db) as client:
+        after_partners = await table(client, "res.partner", PARTNER_FIELDS)
+        after_tags = await table(client, "res.partner.category", ["name"])
+    assert _comparable(after_partners) == _comparable(before_partners)
+    assert after_tags == before_tags
+
+    async with open_ledger(project_files.load().config.ledger.url, project_files.root) as ledger:
+        scope = ledger.scope("sandbox:.zenoo/sandbox.db", "etl")
+        statuses = {m.version: m.status for m in await scope.migrations()}
+    assert statuses == {1: "rolled_back", 2: "rolled_back", 3: "rolled_back"}
+
+    # a later apply re-applies from scratch
+    again = await apply(project_files.load())
+    assert [m.status for m in again.migrations] == ["applied"] * 3
+    async with looking_at(project_files.sandbox_db) as client:
+        legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
+    assert len(legs) == 8
+
+
+async def test_failing_chunk_with_on_error_rollback_leaves_nothing(
+    project_files: ProjectFiles,
+) -> None:
+    """A row Odoo refuses: the message names file, step, row and Odoo's words; all undone."""
+    project_files.runner = "chunk_size = 2"
+    bad = CSV.replace("6,Frank,frank@example.com,DE,VIP,no", "6,Frank,frank@example.com,XX,VIP,no")
+    project_files.write(
+        {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS}, {"data/partners.csv": bad}
+    )
+    with pytest.raises(RunFailed) as caught:
+        await apply(project_files.load())
+    message = str(caught.value)
+    assert "migrations/0002_partners.toml" in message
+    assert "step 'partners'" in message
+    assert "row 6" in message and "data/partners.csv:7" in message
+    assert "base.xx" in message
+    assert "rolled back" in message
+    assert caught.value.exit_code == 1
+    async with looking_at(project_files.sandbox_db) as client:
+        legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
+        tags = await table(client, "res.partner.category", ["name"])
+    assert legs == []
+    assert {t["name"] for t in tags} == {"Retail", "Wholesale", "VIP"}  # 0001 stays applied
+
+
+async def test_odoo_refusal_maps_to_the_row_with_on_error_stop_then_resume(
+    project_files: ProjectFiles,
+) -> None:
+    """on_error = stop keeps what was done; after fixing the data a rerun finishes, no dups."""
+    project_files.runner = 'chunk_size = 2\non_error = "stop"'
+    bad = CSV.replace("5,Eve,eve@example.com", "5,,eve@example.com")  # no name: Odoo refuses
+    project_files.write(
+        {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS}, {"data/partners.csv": bad}
+    )
+    with pytest.raises(RunFailed) as caught:
+        await apply(project_files.load())
+    message = str(caught.value)
+    assert "step 'partners'" in message and "row 5" in message
+    assert "marked failed" in message
+    async with looking_at(project_files.sandbox_db) as client:
+        legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
+    assert 0 < len(legs) < 8
+
+    project_files.write(
+        {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS}, {"data/partners.csv": CSV}
+    )
+    spies: list[Spy] = []
+    result = await apply(project_files.load(), wrap_target=_spying(spies))
+    assert result.ok
+    step = result.migrations[0].steps[0]
+    assert step.counts.skipped == len(legs)
+    assert step.counts.created == 8 - len(legs)
+    async with looking_at(project_files.sandbox_db) as client:
+        legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
+    assert sorted(r["ref"] for r in legs) == [f"LEG-{i}" for i in range(1, 9)]
