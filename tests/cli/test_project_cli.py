@@ -1,0 +1,81 @@
+"""`zenoo-etl init` and `zenoo-etl new`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from zenoo_etl.cli import main
+from zenoo_etl.compiler import compile_plan, load_project
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_init_scaffolds_a_project_that_plans(tmp_path: Path) -> None:
+    root = tmp_path / "acme"
+    code, out, err = invoke("init", str(root))
+    assert code == 0, err
+    for rel in ("zenoo.toml", "migrations/0001_example.toml", "data/partners.csv", ".gitignore"):
+        assert (root / rel).is_file(), rel
+    assert ".zenoo/" in (root / ".gitignore").read_text().splitlines()
+    config = (root / "zenoo.toml").read_text()
+    assert 'name = "acme"' in config and "# [targets.prod]" in config
+    project = load_project(root, environ={})
+    assert project.target.is_sandbox
+    plan = compile_plan(project)
+    assert plan.migrations[0].steps[0].records == 3
+    code, out, _ = invoke("plan", "--project", str(root), "--json")
+    assert code == 0 and json.loads(out)["migrations"][0]["records"] == 3
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "zenoo.toml").write_text("# mine\n")
+    code, _, err = invoke("init", str(tmp_path))
+    assert code == 2
+    assert "already exists" in err
+    assert (tmp_path / "zenoo.toml").read_text() == "# mine\n"
+    assert not (tmp_path / "migrations").exists()
+
+
+def test_init_keeps_an_existing_gitignore(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*.pyc")
+    assert invoke("init", str(tmp_path))[0] == 0
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.zenoo/\n"
+
+
+def test_new_numbers_migrations(tmp_path: Path) -> None:
+    assert invoke("init", str(tmp_path))[0] == 0
+    code, out, err = invoke("new", "fix_prices", "--project", str(tmp_path))
+    assert code == 0, err
+    created = tmp_path / "migrations" / "0002_fix_prices.toml"
+    assert created.is_file() and str(created) in out
+    (tmp_path / "migrations" / "0010_jump.toml").write_text(
+        created.read_text().replace("fix-prices", "jump")
+    )
+    assert (
+        invoke("new", "next-one", "--project", str(tmp_path), "--description", "Next one")[0] == 0
+    )
+    newest = tmp_path / "migrations" / "0011_next-one.toml"
+    assert 'description = "Next one"' in newest.read_text()
+    # every generated file loads and plans
+    plan = compile_plan(load_project(tmp_path, environ={}))
+    assert [m.version for m in plan.migrations] == [1, 2, 10, 11]
+
+
+def test_new_validates_the_slug(tmp_path: Path) -> None:
+    assert invoke("init", str(tmp_path))[0] == 0
+    for bad in ("Fix Prices", "../x", "_x", "é"):
+        code, _, err = invoke("new", bad, "--project", str(tmp_path))
+        assert code == 2, bad
+        assert "slug" in err
+    assert sorted(p.name for p in (tmp_path / "migrations").iterdir()) == ["0001_example.toml"]
+
+
+def test_new_outside_a_project(tmp_path: Path) -> None:
+    code, _, err = invoke("new", "x", "--project", str(tmp_path))
+    assert code == 2 and "zenoo-etl init" in err
