@@ -1,0 +1,81 @@
+"""Lost answers (outcome unknown) are reconciled by xmlid: every row exactly once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from zenoo_etl.client import ZenooClient
+from zenoo_etl.client.errors import OutcomeUnknownError
+from zenoo_etl.runner import apply
+from zenoo_etl.runner.identity import XMLID_MODULE
+from zenoo_etl.runner.odoo import OdooTarget
+from zenoo_etl.sandbox import serve_sandbox
+
+from .helpers import PASSWORD_ENV, ProjectFiles, Spy, table
+from .test_apply import CSV, PARTNERS, TAGS
+
+
+def _lost() -> BaseException:
+    return OutcomeUnknownError("answer lost (test)", model="res.partner", method="load")
+
+
+async def _exactly_once(client: ZenooClient) -> None:
+    legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
+    assert sorted(r["ref"] for r in legs) == [f"LEG-{i}" for i in range(1, 9)]
+    imd = await table(client, "ir.model.data", ["name", "res_id"], [["module", "=", XMLID_MODULE]])
+    partner_xmlids = [r for r in imd if r["name"].startswith("partners_")]
+    assert len(partner_xmlids) == 8
+    assert {r["res_id"] for r in partner_xmlids} == {r["id"] for r in legs}
+
+
+async def test_answer_lost_after_commit_is_adopted_not_resent(
+    project_files: ProjectFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load() that committed but whose answer was lost: its rows are adopted by xmlid."""
+    async with serve_sandbox(db_path=project_files.root / "sb.db") as sb:
+        monkeypatch.setenv(PASSWORD_ENV, sb.password)
+        project_files.url = sb.url
+        project_files.runner = "chunk_size = 3\nconcurrency = 1"
+        project_files.write(
+            {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS}, {"data/partners.csv": CSV}
+        )
+        spies: list[Spy] = []
+
+        def wrap(target: OdooTarget) -> OdooTarget:
+            # the 3rd load() overall is the 2nd chunk of partners (tags are load #1)
+            spy = Spy(target, lose_after={("load", 3): _lost})
+            spies.append(spy)
+            return spy
+
+        result = await apply(project_files.load(), wrap_target=wrap)
+        step = result.migrations[1].steps[0]
+        assert step.counts.adopted == 3
+        assert step.counts.created == 8
+        assert spies[0].calls["load"] == 1 + 3  # the lost chunk was NOT sent again
+        async with ZenooClient(url=sb.url) as client:
+            await client.login(sb.database, sb.username, sb.password)
+            await _exactly_once(client)
+
+
+async def test_dropped_responses_from_the_server_still_give_exactly_once(
+    project_files: ProjectFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox commits then drops a share of answers; apply converges without duplicates."""
+    async with serve_sandbox(db_path=project_files.root / "sb.db") as sb:
+        monkeypatch.setenv(PASSWORD_ENV, sb.password)
+        project_files.url = sb.url
+        project_files.runner = "chunk_size = 2\nconcurrency = 2\nretries = 8"
+        project_files.write(
+            {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS}, {"data/partners.csv": CSV}
+        )
+        sb.faults.configure(drop_after_commit_rate=0.3, seed=11)
+        result = await apply(project_files.load())
+        history: list[Any] = list(sb.faults.history)
+        sb.faults.clear()
+        assert result.ok
+        assert "drop" in history  # answers really were lost on the way
+        async with ZenooClient(url=sb.url) as client:
+            await client.login(sb.database, sb.username, sb.password)
+            await _exactly_once(client)
