@@ -231,3 +231,27 @@ def test_client_does_not_import_the_batch_layer() -> None:
     code = "import sys, zenoo_etl.client; print('zenoo_etl.batch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("server_closes", [False, True])
+async def test_keep_alive_is_used_when_allowed_and_close_is_honoured(server_closes: bool) -> None:
+    peers: list[object] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+        response = web.Response(body=b'{"jsonrpc":"2.0","id":1,"result":[1]}')
+        if server_closes:  # what threaded Odoo does on every answer
+            response.force_close()
+        return response
+
+    runner, url = await serve(handler)
+    transport = AiohttpTransport(concurrency=1, timeout=5)
+    try:
+        for _ in range(4):
+            response = await transport.handle(Request("POST", url + "/jsonrpc", {}, b"{}"))
+            assert response.status == 200
+    finally:
+        await transport.aclose()
+        await runner.cleanup()
+    assert len(peers) == 4
+    assert len(set(peers)) == (4 if server_closes else 1)
