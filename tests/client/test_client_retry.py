@@ -268,3 +268,15 @@ def test_retry_after_parses_seconds_and_http_dates() -> None:
     assert parse_retry_after("Fri, 27 Nov 2026 03:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+async def test_write_creating_sub_records_is_not_resent_after_an_unknown_outcome() -> None:
+    script = Script(fail(ConnectionLostError("reset")), ok(True))
+    client, _ = await client_for(script)
+    with pytest.raises(OutcomeUnknownError):
+        await client.write("res.partner", [1], {"child_ids": [(0, 0, {"name": "kid"})]})
+    # Linking (4) or setting (6) is idempotent: resent.
+    script = Script(fail(ConnectionLostError("reset")), ok(True))
+    client, _ = await client_for(script)
+    assert await client.write("res.partner", [1], {"category_id": [(6, 0, [1, 2]), (4, 3)]})
+    assert len(script.calls) == 2

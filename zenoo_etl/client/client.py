@@ -343,7 +343,6 @@ class ZenooClient:
         self._check_open()
         policy = self.retry_policy
         short = method.rpartition(".")[2]
-        idempotent = short in IDEMPOTENT_METHODS
         request = Request("POST", url, headers or self._json_headers, body)
         where = f"{model}.{method}" if model else method
         attempt = 0
@@ -354,7 +353,7 @@ class ZenooClient:
                 response = await self._transport.handle(request)
                 status = response.status
                 if status in RETRY_ANY_STATUS or status in RETRY_IDEMPOTENT_STATUS:
-                    if status in RETRY_IDEMPOTENT_STATUS and not idempotent:
+                    if status in RETRY_IDEMPOTENT_STATUS and not resendable(short, args, kwargs):
                         raise self._outcome_unknown(where, model, method, f"HTTP {status}")
                     if attempt >= policy.retries:
                         raise BadResponseError(
@@ -374,7 +373,7 @@ class ZenooClient:
                     raise
                 reason = "connection refused"
             except (RequestTimeout, ConnectionLostError) as exc:
-                if not idempotent:
+                if not resendable(short, args, kwargs):
                     raise self._outcome_unknown(where, model, method, type(exc).__name__) from exc
                 if attempt >= policy.retries:
                     raise
@@ -656,6 +655,25 @@ class ZenooClient:
         return BatchContext(self, **options)
 
 
+def resendable(method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None) -> bool:
+    """Whether a call whose outcome is unknown may be sent again (see ``retry.py``).
+
+    ``write`` is, unless its values hold an x2many CREATE command ``(0, 0, vals)``,
+    which would create the sub-records twice. Only consulted after a fault.
+    """
+    if method not in IDEMPOTENT_METHODS:
+        return False
+    if method == "write":
+        values = args[1] if len(args) > 1 else (kwargs or {}).get("vals", {})
+        if isinstance(values, Mapping):
+            for value in values.values():
+                if isinstance(value, (list, tuple)) and any(
+                    isinstance(cmd, (list, tuple)) and cmd and cmd[0] == 0 for cmd in value
+                ):
+                    return False
+    return True
+
+
 def _paging(offset: int, limit: int | None, order: str | None) -> dict[str, Any] | None:
     kwargs: dict[str, Any] = {}
     if offset:
@@ -688,4 +706,4 @@ def _base_url(host: str | None, port: int | None, url: str | None) -> str:
     return url.rstrip("/")
 
 
-__all__ = ["LoadResult", "ZenooClient"]
+__all__ = ["LoadResult", "ZenooClient", "resendable"]
