@@ -61,10 +61,12 @@ def _v1(dialect: Dialect) -> list[str]:
             counts {json} NOT NULL,
             error TEXT)""",
         "CREATE INDEX zenoo_events_by_scope ON zenoo_events (scope_id, seq)",
-        # seq orders records newest-first for rollback. The unique key (scope,
-        # step, key, version) also serves every lookup by (scope, step[, key]):
-        # a separate (scope, step, state) index cost 15% on every batched write
-        # and led SQLite's planner to scan whole steps for bulk key lookups.
+        # seq orders records newest-first for rollback. The unique key also
+        # serves lookups by (scope, step, key); it leads with `key` so that no
+        # planner (PostgreSQL with stale statistics did) can use it to scan a
+        # whole step when a bulk lookup names keys. A separate (scope, step,
+        # state) index cost 15% on every batched write and misled SQLite's
+        # planner the same way; whole-step reads go through by_version.
         f"""CREATE TABLE zenoo_records (
             seq {serial},
             scope_id {big} NOT NULL REFERENCES zenoo_scopes (id),
@@ -76,7 +78,7 @@ def _v1(dialect: Dialect) -> list[str]:
             operation TEXT NOT NULL {op_check},
             state TEXT NOT NULL {state_check},
             previous {json},
-            UNIQUE (scope_id, step, key, version))""",
+            UNIQUE (key, step, scope_id, version))""",
         "CREATE INDEX zenoo_records_by_version ON zenoo_records (scope_id, version, state, seq)",
         f"""CREATE TABLE zenoo_locks (
             scope_id {big} PRIMARY KEY REFERENCES zenoo_scopes (id),
