@@ -51,3 +51,26 @@ def pg_url() -> _Iterator[str]:
         yield started
     finally:
         cluster.stop()
+
+
+# --- Sandbox: sandbox, sandbox19 --------------------------------------------------
+# Fresh embedded Odoo-compatible servers on temporary databases, bound to
+# 127.0.0.1 on an ephemeral port; starting one takes a few milliseconds.
+from collections.abc import AsyncIterator as _AsyncIterator  # noqa: E402
+
+from zenoo_etl.sandbox import SandboxServer as _SandboxServer  # noqa: E402
+from zenoo_etl.sandbox import serve_sandbox as _serve_sandbox  # noqa: E402
+
+
+@_pytest.fixture
+async def sandbox() -> _AsyncIterator[_SandboxServer]:
+    """A fresh Odoo-18-like sandbox (legacy JSON-RPC only); yields the started server."""
+    async with _serve_sandbox() as server:
+        yield server
+
+
+@_pytest.fixture
+async def sandbox19() -> _AsyncIterator[_SandboxServer]:
+    """A fresh Odoo-19-like sandbox with the JSON-2 API on (``server.api_key`` is a key)."""
+    async with _serve_sandbox(version="19.0") as server:
+        yield server

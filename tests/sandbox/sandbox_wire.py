@@ -1,0 +1,68 @@
+"""Tiny raw-HTTP helpers for the sandbox tests (deliberately not the project's client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from zenoo_etl.sandbox import SandboxServer
+
+
+class Wire:
+    """Sends JSON-RPC calls to a sandbox with a plain aiohttp session."""
+
+    def __init__(self, server: SandboxServer, session: aiohttp.ClientSession) -> None:
+        self.server = server
+        self.session = session
+        self._id = 0
+
+    async def post(self, path: str, payload: Any) -> tuple[int, Any]:
+        async with self.session.post(self.server.url + path, json=payload) as resp:
+            if resp.content_type == "application/json":
+                return resp.status, await resp.json()
+            return resp.status, await resp.text()
+
+    async def rpc(self, service: str, method: str, *args: Any) -> dict[str, Any]:
+        """The whole JSON-RPC envelope of ``service.method(*args)``."""
+        self._id += 1
+        params = {"service": service, "method": method, "args": list(args)}
+        status, body = await self.post(
+            "/jsonrpc", {"jsonrpc": "2.0", "method": "call", "params": params, "id": self._id}
+        )
+        assert status == 200, body
+        assert isinstance(body, dict)
+        return body
+
+    async def call(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``execute_kw`` as admin; returns the result or raises AssertionError on an error."""
+        body = await self.rpc(
+            "object",
+            "execute_kw",
+            self.server.database,
+            2,
+            "admin",
+            model,
+            method,
+            list(args),
+            kwargs,
+        )
+        assert "error" not in body, body["error"]["data"]["message"]
+        return body["result"]
+
+    async def fail(self, model: str, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """``execute_kw`` expected to fail; returns ``error.data``."""
+        body = await self.rpc(
+            "object",
+            "execute_kw",
+            self.server.database,
+            2,
+            "admin",
+            model,
+            method,
+            list(args),
+            kwargs,
+        )
+        assert "error" in body, f"expected an error, got {body.get('result')!r}"
+        data: dict[str, Any] = body["error"]["data"]
+        return data

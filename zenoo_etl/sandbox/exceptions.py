@@ -1,0 +1,140 @@
+"""The errors the sandbox sends back, named and worded as a real Odoo server does.
+
+Each class carries the ``data.name`` Odoo reports (``odoo.exceptions.*``,
+``builtins.*``, ``werkzeug.exceptions.*``), the HTTP status JSON-2 uses for it,
+and the arguments list. The server turns them into error envelopes; nothing
+here knows about HTTP framing.
+
+    SandboxRpcError (ZenooError)          name                              JSON-2
+    ├── UserError                         odoo.exceptions.UserError          422
+    │   ├── ValidationError               odoo.exceptions.ValidationError    422
+    │   ├── AccessError                   odoo.exceptions.AccessError        403
+    │   ├── AccessDenied                  odoo.exceptions.AccessDenied       403
+    │   └── MissingError                  odoo.exceptions.MissingError       404
+    ├── PythonError                       builtins.ValueError/TypeError/...  500
+    ├── OperationalError                  psycopg2.OperationalError          500
+    ├── SessionExpired                    odoo.http.SessionExpiredException  (code 100)
+    └── HttpError                         werkzeug.exceptions.*              its code
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zenoo_etl.errors import ZenooError
+
+
+class SandboxRpcError(ZenooError):
+    """An error the emulated Odoo reports to its client."""
+
+    odoo_name = "odoo.exceptions.UserError"
+    http_status = 500
+
+    def __init__(self, message: str, arguments: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.arguments: list[Any] = [message] if arguments is None else arguments
+
+    @property
+    def traceback_name(self) -> str:
+        """The exception name as the last traceback line prints it."""
+        module, _, short = self.odoo_name.rpartition(".")
+        return short if module == "builtins" else self.odoo_name
+
+    def debug(self) -> str:
+        """A traceback-like text, shaped like Odoo's ``data.debug``."""
+        return (
+            "Traceback (most recent call last):\n"
+            '  File "zenoo_etl/sandbox/orm.py", in call\n'
+            f"{self.traceback_name}: {self.message}\n"
+        )
+
+    def payload(self) -> dict[str, Any]:
+        """``serialize_exception``: name, debug, message, arguments, context."""
+        return {
+            "name": self.odoo_name,
+            "debug": self.debug(),
+            "message": self.message,
+            "arguments": self.arguments,
+            "context": {},
+        }
+
+
+class UserError(SandboxRpcError):
+    odoo_name = "odoo.exceptions.UserError"
+    http_status = 422
+
+
+class ValidationError(UserError):
+    odoo_name = "odoo.exceptions.ValidationError"
+
+
+class AccessError(UserError):
+    odoo_name = "odoo.exceptions.AccessError"
+    http_status = 403
+
+
+class AccessDenied(UserError):
+    odoo_name = "odoo.exceptions.AccessDenied"
+    http_status = 403
+
+    def __init__(self, message: str = "Access Denied") -> None:
+        super().__init__(message)
+
+
+class MissingError(UserError):
+    odoo_name = "odoo.exceptions.MissingError"
+    http_status = 404
+
+
+class PythonError(SandboxRpcError):
+    """A plain Python exception escaping the ORM (``builtins.ValueError`` ...)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.odoo_name = f"builtins.{kind}"
+
+
+class OperationalError(SandboxRpcError):
+    odoo_name = "psycopg2.OperationalError"
+
+
+class SessionExpired(SandboxRpcError):
+    odoo_name = "odoo.http.SessionExpiredException"
+
+    def __init__(self) -> None:
+        super().__init__("Session expired")
+
+
+class HttpError(SandboxRpcError):
+    """A werkzeug HTTP exception: message is its description, arguments add the code."""
+
+    def __init__(self, status: int, kind: str, description: str) -> None:
+        super().__init__(description, [description, status])
+        self.http_status = status
+        self.odoo_name = f"werkzeug.exceptions.{kind}"
+
+
+def value_error(message: str) -> PythonError:
+    return PythonError("ValueError", message)
+
+
+def missing(model: str, ids: list[int], uid: int) -> MissingError:
+    """Odoo's MissingError text, naming the recordset as ``model(1, 2)`` / ``model(1,)``."""
+    return MissingError(
+        f"Record does not exist or has been deleted.\n(Record: {model}{tuple(ids)!r}, User: {uid})"
+    )
+
+
+NOT_NULL_TEMPLATE = (
+    "The operation cannot be completed:\n"
+    "- Create/update: a mandatory field is not set.\n"
+    "- Delete: another model requires the record being deleted. If possible, archive it instead.\n"
+    "\n"
+    "Model: {description} ({model})\n"
+    "Field: {string} ({field})"
+)
+
+FK_TEMPLATE = (
+    "The operation cannot be completed: another model requires the record being deleted. "
+    "If possible, archive it instead.\n\nModel: {description} ({model})\nConstraint: {constraint}"
+)

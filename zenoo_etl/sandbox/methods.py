@@ -1,0 +1,217 @@
+"""The ORM methods callable over RPC, with Odoo's names and Python signatures.
+
+Each entry maps a method name to a function ``fn(env, model, ...)`` and says
+whether it is a model method (``@api.model``: no ids) or a record method
+(first argument: the ids). Binding RPC arguments to these signatures is what
+turns bad arguments into the same ``TypeError`` Odoo reports.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from zenoo_etl.sandbox.exceptions import PythonError, value_error
+from zenoo_etl.sandbox.load import load
+from zenoo_etl.sandbox.orm import Env
+from zenoo_etl.sandbox.storage import hash_key
+
+Method = Callable[..., Any]
+
+
+def _check_int(name: str, value: Any) -> int | None:
+    if value is None or value is False:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PythonError("TypeError", f"{name} must be an integer, got {value!r}")
+    return value
+
+
+def create(env: Env, model: str, vals_list: Any) -> Any:
+    if isinstance(vals_list, dict):
+        return env.create(model, [vals_list])[0]
+    if not isinstance(vals_list, list):
+        raise PythonError("TypeError", f"'{type(vals_list).__name__}' object is not a mapping")
+    return env.create(model, vals_list)
+
+
+def write(env: Env, model: str, ids: Any, vals: Any) -> bool:
+    return env.write(model, ids, vals)
+
+
+def unlink(env: Env, model: str, ids: Any) -> bool:
+    return env.unlink(model, ids)
+
+
+def read(
+    env: Env, model: str, ids: Any, fields: Any = None, load: str = "_classic_read"
+) -> list[dict[str, Any]]:
+    return env.read(model, ids, fields)
+
+
+def search(
+    env: Env, model: str, domain: Any, offset: int = 0, limit: Any = None, order: Any = None
+) -> list[int]:
+    result: list[int] = env.search(
+        model, domain, _check_int("offset", offset) or 0, _check_int("limit", limit), order
+    )
+    return result
+
+
+def search_count(env: Env, model: str, domain: Any, limit: Any = None) -> int:
+    result: int = env.search(model, domain, limit=_check_int("limit", limit), count=True)
+    return result
+
+
+def search_read(
+    env: Env,
+    model: str,
+    domain: Any = None,
+    fields: Any = None,
+    offset: int = 0,
+    limit: Any = None,
+    order: Any = None,
+    **read_kwargs: Any,
+) -> list[dict[str, Any]]:
+    ids = search(env, model, domain or [], offset, limit, order)
+    if fields:
+        env._check_fields(env.model(model), fields)
+    return env.read(model, ids, fields) if ids else []
+
+
+def fields_get(
+    env: Env, model: str, allfields: Any = None, attributes: Any = None
+) -> dict[str, Any]:
+    env.model(model)
+    return env.registry.fields_get(model, allfields, attributes)
+
+
+def name_search(
+    env: Env,
+    model: str,
+    name: str = "",
+    args: Any = None,
+    operator: str = "ilike",
+    limit: int = 100,
+    domain: Any = None,
+) -> list[list[Any]]:
+    mdef = env.model(model)
+    full = list(domain or args or [])
+    if name:
+        full.append([mdef.rec_name, operator, name])
+    ids = search(env, model, full, 0, limit)
+    labels = env.display_names(model, ids)
+    return [[i, labels[i]] for i in ids]
+
+
+def default_get(
+    env: Env, model: str, fields_list: Any = None, fields: Any = None
+) -> dict[str, Any]:
+    mdef = env.model(model)
+    names = fields_list if fields_list is not None else fields
+    if names is None:
+        names = list(env.registry.slots[model])
+    return env.default_values(mdef, names)
+
+
+def copy(env: Env, model: str, ids: Any, default: Any = None) -> list[int]:
+    mdef = env.model(model)
+    ids = env._ids(ids)
+    env.check_exist(model, ids)
+    slots = env.registry.slots[model]
+    names = [
+        n
+        for n, s in slots.items()
+        if s.field.store
+        and not s.field.readonly
+        and s.field.type != "one2many"
+        and n not in ("id", "password")
+        and n not in mdef.inherits.values()
+    ]
+    new_ids = []
+    for rec in env.read(model, ids, names):
+        vals: dict[str, Any] = {}
+        for n in names:
+            value = rec[n]
+            ftype = slots[n].field.type
+            if ftype == "many2one":
+                value = value[0] if value else False
+            elif ftype == "many2many":
+                value = [[6, 0, value]]
+            vals[n] = value
+        if isinstance(vals.get(mdef.rec_name), str) and mdef.rec_name == "name":
+            vals["name"] = f"{vals['name']} (copy)"
+        vals.update(default or {})
+        new_ids += env.create(model, [vals])
+    return new_ids
+
+
+def exists(env: Env, model: str, ids: Any) -> list[int]:
+    found = env.existing(model, env._ids(ids))
+    return [i for i in env._ids(ids) if i in found]
+
+
+def rpc_load(env: Env, model: str, fields: Any, data: Any) -> dict[str, Any]:
+    return load(env, env.model(model), fields, data)
+
+
+def check_object_reference(
+    env: Env, model: str, module: str, xml_id: str, raise_on_access_error: bool = False
+) -> list[Any]:
+    row = env.cr.execute(
+        "SELECT model, res_id FROM ir_model_data WHERE module = ? AND name = ?", (module, xml_id)
+    ).fetchone()
+    if row is None:
+        raise value_error(f"External ID not found in the system: {module}.{xml_id}")
+    return [row[0], row[1]]
+
+
+def context_get(env: Env, model: str) -> dict[str, Any]:
+    return {"lang": "en_US", "tz": False, "uid": env.uid}
+
+
+def generate_api_key(
+    env: Env, model: str, name: str, scope: str = "rpc", expiration_date: Any = None
+) -> str:
+    """Create an API key for the calling user and return it (shown only once)."""
+    key = secrets.token_hex(20)
+    key_id = env.create(
+        "res.users.apikeys",
+        [{"name": name, "user_id": env.uid, "scope": scope, "expiration_date": expiration_date}],
+    )[0]
+    env.cr.execute(
+        "INSERT INTO _sandbox_apikey_secret (id, key_hash) VALUES (?, ?)", (key_id, hash_key(key))
+    )
+    return key
+
+
+#: method name -> (function, is model method)
+COMMON: dict[str, tuple[Method, bool]] = {
+    "create": (create, True),
+    "write": (write, False),
+    "unlink": (unlink, False),
+    "read": (read, False),
+    "search": (search, True),
+    "search_count": (search_count, True),
+    "search_read": (search_read, True),
+    "fields_get": (fields_get, True),
+    "name_search": (name_search, True),
+    "default_get": (default_get, True),
+    "load": (rpc_load, True),
+    "copy": (copy, False),
+    "exists": (exists, False),
+}
+
+SPECIFIC: dict[str, dict[str, tuple[Method, bool]]] = {
+    "ir.model.data": {"check_object_reference": (check_object_reference, True)},
+    "res.users": {"context_get": (context_get, True)},
+    "res.users.apikeys": {"generate": (generate_api_key, True)},
+}
+
+
+def lookup(model: str, method: str) -> tuple[Method, bool] | None:
+    return SPECIFIC.get(model, {}).get(method) or COMMON.get(method)
+
+
+__all__ = ["COMMON", "SPECIFIC", "hash_key", "lookup"]

@@ -1,0 +1,751 @@
+"""The ORM core: create, write, unlink and read on SQLite, the way Odoo does them.
+
+An :class:`Env` lives for one RPC call, inside one SQLite transaction that the
+caller commits or rolls back. It validates values against the declarations
+(unknown fields, selection values, required columns, CHECK and UNIQUE
+constraints, many2one targets), applies defaults and x2many commands, handles
+``_inherits`` delegation and ``ondelete`` rules, and formats read results.
+Search and the domain language are in :mod:`zenoo_etl.sandbox.domain`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from zenoo_etl.sandbox import domain as domain_mod
+from zenoo_etl.sandbox.exceptions import (
+    FK_TEMPLATE,
+    NOT_NULL_TEMPLATE,
+    PythonError,
+    UserError,
+    ValidationError,
+    missing,
+    value_error,
+)
+from zenoo_etl.sandbox.fields import MAGIC_FIELDS, Field, ModelDef, XmlidDefault
+from zenoo_etl.sandbox.registry import Registry, Slot
+from zenoo_etl.sandbox.storage import Sequences
+
+Converter = Callable[[Any], Any]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _to_text(value: Any) -> Any:
+    if value is None or value is False or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _to_int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError) as exc:
+        raise value_error(str(exc)) from exc
+
+
+def _to_float(value: Any) -> float:
+    try:
+        return float(value or 0.0)
+    except (TypeError, ValueError) as exc:
+        raise value_error(str(exc)) from exc
+
+
+def _to_bool(value: Any) -> int:
+    return 1 if value else 0
+
+
+def _to_date(value: Any) -> Any:
+    if not value:
+        return None
+    text = str(value)
+    if len(text) < 10 or text[4] != "-" or text[7] != "-" or not text[:4].isdigit():
+        raise value_error(f"time data {text!r} does not match format '%Y-%m-%d'")
+    return text[:10]
+
+
+def _to_datetime(value: Any) -> Any:
+    if not value:
+        return None
+    text = str(value).replace("T", " ")
+    if len(text) == 10:
+        text += " 00:00:00"
+    if len(text) < 19 or text[4] != "-" or text[13] != ":":
+        raise value_error(f"time data {value!r} does not match format '%Y-%m-%d %H:%M:%S'")
+    return text[:19]
+
+
+def _to_m2o(value: Any) -> Any:
+    if value is None or value is False or value == 0:
+        return None
+    if isinstance(value, list | tuple) and value:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PythonError("TypeError", f"unhashable or invalid many2one value: {value!r}")
+    return value
+
+
+_CONVERTERS: dict[str, Converter] = {
+    "char": _to_text,
+    "text": _to_text,
+    "html": _to_text,
+    "binary": _to_text,
+    "integer": _to_int,
+    "many2one_reference": _to_int,
+    "float": _to_float,
+    "monetary": _to_float,
+    "boolean": _to_bool,
+    "date": _to_date,
+    "datetime": _to_datetime,
+    "many2one": _to_m2o,
+}
+
+
+def read_value(ftype: str, raw: Any) -> Any:
+    """A stored value as Odoo's ``read`` returns it (NULL becomes False, 0, 0.0)."""
+    if raw is None:
+        if ftype in ("integer", "many2one_reference"):
+            return 0
+        if ftype in ("float", "monetary"):
+            return 0.0
+        return False
+    if ftype == "boolean":
+        return bool(raw)
+    return raw
+
+
+class Env:
+    """One RPC call's view of the database: user, context, and the ORM methods."""
+
+    def __init__(
+        self,
+        cr: sqlite3.Connection,
+        registry: Registry,
+        sequences: Sequences,
+        uid: int,
+        context: dict[str, Any] | None = None,
+        now: str = "1970-01-01 00:00:00",
+    ) -> None:
+        self.cr = cr
+        self.registry = registry
+        self.sequences = sequences
+        self.uid = uid
+        self.context: dict[str, Any] = dict(context or {})
+        self.now = now
+        self.flags: set[str] = set()
+        self._xmlid_cache: dict[str, int | None] = {}
+
+    # ----------------------------------------------------------------- helpers
+
+    def model(self, name: str) -> ModelDef:
+        mdef = self.registry.models.get(name)
+        if mdef is None:
+            raise UserError(f"Object {name} doesn't exist")
+        return mdef
+
+    def slots(self, model: str) -> dict[str, Slot]:
+        return self.registry.slots[model]
+
+    def existing(self, model: str, ids: Iterable[int]) -> set[int]:
+        wanted = list({i for i in ids if isinstance(i, int)})
+        found: set[int] = set()
+        table = self.registry.models[model].table
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            found.update(
+                r[0]
+                for r in self.cr.execute(
+                    f'SELECT id FROM "{table}" WHERE id IN ({_marks(len(chunk))})', chunk
+                )
+            )
+        return found
+
+    def check_exist(self, model: str, ids: list[int]) -> None:
+        found = self.existing(model, ids)
+        lost = [i for i in dict.fromkeys(ids) if i not in found]
+        if lost:
+            raise missing(model, lost, self.uid)
+
+    def xmlid_to_res_id(self, xmlid: str) -> int | None:
+        if xmlid not in self._xmlid_cache:
+            module, _, name = xmlid.partition(".")
+            row = self.cr.execute(
+                "SELECT res_id FROM ir_model_data WHERE module = ? AND name = ?", (module, name)
+            ).fetchone()
+            self._xmlid_cache[xmlid] = row[0] if row else None
+        return self._xmlid_cache[xmlid]
+
+    def _check_fields(self, mdef: ModelDef, names: Iterable[str]) -> None:
+        slots = self.registry.slots[mdef.name]
+        for name in names:
+            if name not in slots:
+                raise value_error(f"Invalid field {name!r} on model {mdef.name!r}")
+
+    def _default(self, mdef: ModelDef, fname: str, fdef: Field) -> tuple[bool, Any]:
+        key = f"default_{fname}"
+        if key in self.context:
+            return True, self.context[key]
+        default = fdef.default
+        if default is None:
+            return False, None
+        if isinstance(default, XmlidDefault):
+            return True, self.xmlid_to_res_id(default.xmlid) or False
+        if callable(default):
+            return True, default(self)
+        return True, default
+
+    def default_values(self, mdef: ModelDef, names: Iterable[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        slots = self.registry.slots[mdef.name]
+        for name in names:
+            slot = slots.get(name)
+            if slot is None or name in MAGIC_FIELDS:
+                continue
+            found, value = self._default(slot.owner, name, slot.field)
+            if found:
+                out[name] = value
+        return out
+
+    # ----------------------------------------------------------------- create
+
+    def create(self, model: str, vals_list: list[dict[str, Any]]) -> list[int]:
+        mdef = self.model(model)
+        if not vals_list:
+            return []
+        for vals in vals_list:
+            if not isinstance(vals, dict):
+                raise PythonError("TypeError", f"'{type(vals).__name__}' object is not a mapping")
+            self._check_fields(mdef, vals)
+        vals_list = [dict(v) for v in vals_list]
+        if mdef.prepare_vals:
+            mdef.prepare_vals(self, vals_list)
+        slots = self.registry.slots[model]
+        own_defaults = {n: f for n, f in mdef.fields.items() if f.store and (f.default is not None)}
+        for n in mdef.fields:
+            if f"default_{n}" in self.context and n not in own_defaults:
+                own_defaults[n] = mdef.fields[n]
+        defaults: dict[str, Any] = {}
+        for vals in vals_list:
+            for n, f in own_defaults.items():
+                if n not in vals:
+                    if n not in defaults or callable(f.default):
+                        defaults[n] = self._default(mdef, n, f)[1]
+                    vals[n] = defaults[n]
+        # delegation: values of the parents' fields create (or update) the parent records
+        for parent_name, via in mdef.inherits.items():
+            parent_vals: list[dict[str, Any]] = []
+            for vals in vals_list:
+                pv = {
+                    k: vals.pop(k)
+                    for k in list(vals)
+                    if slots[k].via == via and k not in mdef.fields
+                }
+                parent_vals.append(pv)
+            to_create = [i for i, v in enumerate(vals_list) if not v.get(via)]
+            if to_create:
+                self.flags.add("no_variant")
+                try:
+                    new_ids = self.create(parent_name, [parent_vals[i] for i in to_create])
+                finally:
+                    self.flags.discard("no_variant")
+                for i, pid in zip(to_create, new_ids, strict=True):
+                    vals_list[i][via] = pid
+            for i, pv in enumerate(parent_vals):
+                if pv and i not in to_create:
+                    self.write(parent_name, [vals_list[i][via]], pv)
+        columns = [
+            n for n, f in mdef.fields.items() if f.is_column and any(n in v for v in vals_list)
+        ]
+        rows: list[list[Any]] = []
+        m2o_targets: dict[str, set[int]] = {}
+        x2many: list[tuple[int, str, Any]] = []
+        for index, vals in enumerate(vals_list):
+            row: list[Any] = []
+            for n in columns:
+                fdef = mdef.fields[n]
+                value = self._convert(mdef, n, fdef, vals.get(n))
+                if value is not None and fdef.type == "many2one":
+                    m2o_targets.setdefault(n, set()).add(value)
+                row.append(value)
+            for n, value in vals.items():
+                xdef = mdef.fields.get(n)
+                if xdef is not None and xdef.type in ("one2many", "many2many"):
+                    x2many.append((index, n, value))
+            rows.append(row)
+        self._check_required(mdef, columns, rows)
+        self._check_targets(mdef, m2o_targets)
+        self._run_checks(mdef, columns, rows)
+        ids = self.sequences.next(model, len(rows))
+        all_cols = ["id", *columns, "create_uid", "create_date", "write_uid", "write_date"]
+        stamp = (self.uid, self.now, self.uid, self.now)
+        col_sql = ", ".join('"' + c + '"' for c in all_cols)
+        sql = f'INSERT INTO "{mdef.table}" ({col_sql}) VALUES ({_marks(len(all_cols))})'
+        try:
+            self.cr.executemany(sql, [(i, *r, *stamp) for i, r in zip(ids, rows, strict=True)])
+        except sqlite3.IntegrityError as exc:
+            raise self._integrity_error(mdef, exc) from exc
+        for index, fname, value in x2many:
+            self._write_x2many(mdef, fname, [ids[index]], value)
+        if mdef.after_create:
+            mdef.after_create(self, ids, vals_list)
+        return ids
+
+    def _convert(self, mdef: ModelDef, fname: str, fdef: Field, value: Any) -> Any:
+        if fdef.type == "selection":
+            if value is None or value is False:
+                return None
+            keys = {k for k, _ in fdef.selection or ()}
+            if value not in keys:
+                raise value_error(f"Wrong value for {mdef.name}.{fname}: {value!r}")
+            return value
+        return _CONVERTERS[fdef.type](value)
+
+    def _check_required(self, mdef: ModelDef, columns: list[str], rows: list[list[Any]]) -> None:
+        for n, fdef in mdef.fields.items():
+            if not (fdef.required and fdef.is_column):
+                continue
+            if n not in columns:
+                bad = bool(rows)
+            else:
+                pos = columns.index(n)
+                bad = any(r[pos] is None for r in rows)
+            if bad:
+                raise self.not_null(mdef, n)
+
+    def not_null(self, mdef: ModelDef, fname: str) -> ValidationError:
+        fdef = mdef.fields[fname]
+        return ValidationError(
+            NOT_NULL_TEMPLATE.format(
+                description=mdef.description, model=mdef.name, string=fdef.string, field=fname
+            )
+        )
+
+    def _check_targets(self, mdef: ModelDef, targets: dict[str, set[int]]) -> None:
+        for fname, ids in targets.items():
+            relation = mdef.fields[fname].relation
+            assert relation is not None
+            found = self.existing(relation, ids)
+            lost = sorted(ids - found)
+            if lost:
+                raise missing(relation, lost, self.uid)
+
+    def _run_checks(self, mdef: ModelDef, columns: list[str], rows: list[list[Any]]) -> None:
+        for check in mdef.checks:
+            for row in rows:
+                if not check.predicate(dict(zip(columns, row, strict=True))):
+                    raise ValidationError(f"The operation cannot be completed: {check.message}")
+
+    def _integrity_error(self, mdef: ModelDef, exc: sqlite3.IntegrityError) -> ValidationError:
+        text = str(exc)
+        for unique in mdef.uniques:
+            cols = ", ".join(f"{mdef.table}.{c}" for c in unique.columns)
+            if cols in text:
+                return ValidationError(f"The operation cannot be completed: {unique.message}")
+        return ValidationError(f"The operation cannot be completed: {text}")
+
+    # ------------------------------------------------------------------ write
+
+    def write(self, model: str, ids: list[int], vals: dict[str, Any]) -> bool:
+        mdef = self.model(model)
+        if not isinstance(vals, dict):
+            raise PythonError("TypeError", f"'{type(vals).__name__}' object is not a mapping")
+        ids = self._ids(ids)
+        self._check_fields(mdef, vals)
+        self.check_exist(model, ids)
+        if not ids:
+            return True
+        vals = dict(vals)
+        if mdef.prepare_vals:
+            box = [vals]
+            mdef.prepare_vals(self, box)
+            vals = box[0]
+        slots = self.registry.slots[model]
+        for via in mdef.inherits.values():
+            pv = {k: vals.pop(k) for k in list(vals) if slots[k].via == via}
+            if pv:
+                parent = slots[next(iter(pv))].owner.name
+                marks = _marks(len(ids))
+                pids = [
+                    r[0]
+                    for r in self.cr.execute(
+                        f'SELECT DISTINCT "{via}" FROM "{mdef.table}" WHERE id IN ({marks})', ids
+                    )
+                ]
+                self.flags.add("from_variant")
+                try:
+                    self.write(parent, pids, pv)
+                finally:
+                    self.flags.discard("from_variant")
+        columns: list[str] = []
+        values: list[Any] = []
+        x2many: list[tuple[str, Any]] = []
+        for n, value in vals.items():
+            fdef = mdef.fields.get(n)
+            if fdef is None or not fdef.store or n in MAGIC_FIELDS:
+                continue
+            if fdef.type in ("one2many", "many2many"):
+                x2many.append((n, value))
+                continue
+            converted = self._convert(mdef, n, fdef, value)
+            if converted is None and fdef.required:
+                raise self.not_null(mdef, n)
+            if converted is not None and fdef.type == "many2one":
+                self._check_targets(mdef, {n: {converted}})
+                if n == mdef.parent_field:
+                    self._check_recursion(mdef, ids, converted)
+            columns.append(n)
+            values.append(converted)
+        if columns:
+            assignments = ", ".join(f'"{c}" = ?' for c in [*columns, "write_uid", "write_date"])
+            try:
+                self.cr.execute(
+                    f'UPDATE "{mdef.table}" SET {assignments} WHERE id IN ({_marks(len(ids))})',
+                    [*values, self.uid, self.now, *ids],
+                )
+            except sqlite3.IntegrityError as exc:
+                raise self._integrity_error(mdef, exc) from exc
+            self._recheck(mdef, ids, columns)
+        for n, value in x2many:
+            self._write_x2many(mdef, n, ids, value)
+        if mdef.after_write:
+            mdef.after_write(self, ids, vals)
+        return True
+
+    def _recheck(self, mdef: ModelDef, ids: list[int], written: list[str]) -> None:
+        for check in mdef.checks:
+            if not set(check.columns) & set(written):
+                continue
+            cols = ",".join(f'"{c}"' for c in check.columns)
+            rows = self.cr.execute(
+                f'SELECT {cols} FROM "{mdef.table}" WHERE id IN ({_marks(len(ids))})', ids
+            ).fetchall()
+            self._run_checks(mdef, list(check.columns), [list(r) for r in rows])
+
+    def _check_recursion(self, mdef: ModelDef, ids: list[int], parent: int) -> None:
+        seen = set(ids)
+        current: int | None = parent
+        while current is not None:
+            if current in seen:
+                raise ValidationError(mdef.recursion_message)
+            seen.add(current)
+            row = self.cr.execute(
+                f'SELECT "{mdef.parent_field}" FROM "{mdef.table}" WHERE id = ?', (current,)
+            ).fetchone()
+            current = row[0] if row else None
+
+    @staticmethod
+    def _ids(ids: Any) -> list[int]:
+        if isinstance(ids, int) and not isinstance(ids, bool):
+            return [ids]
+        if not isinstance(ids, list | tuple) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
+            raise PythonError("TypeError", f"Invalid record ids: {ids!r}")
+        return list(dict.fromkeys(ids))
+
+    # --------------------------------------------------------------- x2many
+
+    def _commands(self, value: Any) -> list[list[Any]]:
+        if value is None or value is False:
+            return [[5, 0, 0]]
+        if not isinstance(value, list | tuple):
+            raise value_error(f"Wrong value for x2many field: {value!r}")
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return [[6, 0, list(value)]]
+        commands = []
+        for cmd in value:
+            if not isinstance(cmd, list | tuple) or not cmd or cmd[0] not in range(7):
+                raise value_error(f"Invalid x2many command: {cmd!r}")
+            commands.append([*cmd, 0, 0][:3])
+        return commands
+
+    def _write_x2many(self, mdef: ModelDef, fname: str, ids: list[int], value: Any) -> None:
+        fdef = mdef.fields[fname]
+        comodel = fdef.relation
+        assert comodel is not None
+        for cmd, arg, extra in self._commands(value):
+            if cmd == 0:
+                for rid in ids:
+                    vals = dict(extra or {})
+                    if fdef.type == "one2many":
+                        assert fdef.inverse_name is not None
+                        vals[fdef.inverse_name] = rid
+                        self.create(comodel, [vals])
+                    else:
+                        new = self.create(comodel, [vals])
+                        self._link(fdef, ids=[rid], targets=new, replace=False)
+            elif cmd == 1:
+                self.write(comodel, [arg], dict(extra or {}))
+            elif cmd == 2:
+                self.unlink(comodel, [arg])
+            elif cmd in (3, 5):
+                self._unlink_links(fdef, ids, None if cmd == 5 else [arg])
+            elif cmd == 4:
+                self.check_exist(comodel, [arg])
+                self._link(fdef, ids, [arg], replace=False)
+            elif cmd == 6:
+                targets = list(extra or [])
+                self.check_exist(comodel, targets)
+                self._link(fdef, ids, targets, replace=True)
+
+    def _link(self, fdef: Field, ids: list[int], targets: list[int], replace: bool) -> None:
+        if fdef.type == "one2many":
+            assert fdef.relation and fdef.inverse_name
+            table = self.registry.models[fdef.relation].table
+            if replace:
+                self._unlink_links(fdef, ids, None)
+            marks = _marks(len(targets))
+            self.cr.execute(
+                f'UPDATE "{table}" SET "{fdef.inverse_name}" = ? WHERE id IN ({marks})',
+                [ids[0], *targets],
+            )
+            return
+        rel, c1, c2 = fdef.relation_table, fdef.column1, fdef.column2
+        if replace:
+            self.cr.execute(f'DELETE FROM "{rel}" WHERE "{c1}" IN ({_marks(len(ids))})', ids)
+        self.cr.executemany(
+            f'INSERT OR IGNORE INTO "{rel}" ("{c1}", "{c2}") VALUES (?, ?)',
+            [(i, t) for i in ids for t in targets],
+        )
+
+    def _unlink_links(self, fdef: Field, ids: list[int], targets: list[int] | None) -> None:
+        if fdef.type == "one2many":
+            assert fdef.relation and fdef.inverse_name
+            comodel = self.registry.models[fdef.relation]
+            inverse = comodel.fields[fdef.inverse_name]
+            where = f'"{fdef.inverse_name}" IN ({_marks(len(ids))})'
+            params: list[Any] = list(ids)
+            if targets is not None:
+                where += f" AND id IN ({_marks(len(targets))})"
+                params += targets
+            child_ids = [
+                r[0]
+                for r in self.cr.execute(f'SELECT id FROM "{comodel.table}" WHERE {where}', params)
+            ]
+            if not child_ids:
+                return
+            if inverse.ondelete == "cascade" or inverse.required:
+                self.unlink(comodel.name, child_ids)
+            else:
+                self.write(comodel.name, child_ids, {fdef.inverse_name: False})
+            return
+        rel, c1, c2 = fdef.relation_table, fdef.column1, fdef.column2
+        sql = f'DELETE FROM "{rel}" WHERE "{c1}" IN ({_marks(len(ids))})'
+        params = list(ids)
+        if targets is not None:
+            sql += f' AND "{c2}" IN ({_marks(len(targets))})'
+            params += targets
+        self.cr.execute(sql, params)
+
+    # ----------------------------------------------------------------- unlink
+
+    def unlink(self, model: str, ids: list[int]) -> bool:
+        mdef = self.model(model)
+        ids = self._ids(ids)
+        self.check_exist(model, ids)
+        self._unlink(mdef, ids)
+        return True
+
+    def _unlink(self, mdef: ModelDef, ids: list[int]) -> None:
+        if not ids:
+            return
+        marks = _marks(len(ids))
+        parents: list[tuple[str, list[int]]] = []
+        for parent_name, via in mdef.inherits.items():
+            pids = [
+                r[0]
+                for r in self.cr.execute(
+                    f'SELECT "{via}" FROM "{mdef.table}" WHERE id IN ({marks})', ids
+                )
+            ]
+            parents.append((parent_name, pids))
+        for ref_model, fname, fdef in self.registry.referrers[mdef.name]:
+            dependents = [
+                r[0]
+                for r in self.cr.execute(
+                    f'SELECT id FROM "{ref_model.table}" WHERE "{fname}" IN ({marks})', ids
+                )
+                if not (ref_model is mdef and r[0] in ids)
+            ]
+            if not dependents:
+                continue
+            if fdef.ondelete == "cascade":
+                self._unlink(ref_model, dependents)
+            elif fdef.ondelete == "restrict" or fdef.required:
+                raise ValidationError(
+                    FK_TEMPLATE.format(
+                        description=ref_model.description,
+                        model=ref_model.name,
+                        constraint=f"{ref_model.table}_{fname}_fkey",
+                    )
+                )
+            else:
+                self.cr.execute(
+                    f'UPDATE "{ref_model.table}" SET "{fname}" = NULL WHERE "{fname}" IN ({marks})',
+                    ids,
+                )
+        for other in self.registry.models.values():
+            for fdef in other.fields.values():
+                if fdef.type != "many2many":
+                    continue
+                if other is mdef:
+                    self.cr.execute(
+                        f'DELETE FROM "{fdef.relation_table}" WHERE "{fdef.column1}" IN ({marks})',
+                        ids,
+                    )
+                elif fdef.relation == mdef.name:
+                    self.cr.execute(
+                        f'DELETE FROM "{fdef.relation_table}" WHERE "{fdef.column2}" IN ({marks})',
+                        ids,
+                    )
+        self.cr.execute(
+            f"DELETE FROM ir_model_data WHERE model = ? AND res_id IN ({marks})", [mdef.name, *ids]
+        )
+        self.cr.execute(f'DELETE FROM "{mdef.table}" WHERE id IN ({marks})', ids)
+        # a product variant takes its template along when it was the last variant
+        for parent_name, pids in parents:
+            if parent_name == "product.template":
+                orphans = [
+                    p
+                    for p in set(pids)
+                    if not self.cr.execute(
+                        "SELECT 1 FROM product_product WHERE product_tmpl_id = ?", (p,)
+                    ).fetchone()
+                ]
+                self._unlink(self.registry.models[parent_name], orphans)
+
+    # ------------------------------------------------------------------- read
+
+    def read(
+        self, model: str, ids: list[int], fields: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        mdef = self.model(model)
+        ids = self._ids(ids)
+        slots = self.registry.slots[model]
+        if not fields:
+            names = [n for n in slots if n != "password"]
+        else:
+            if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+                raise value_error(f"Invalid fields: {fields!r}")
+            self._check_fields(mdef, fields)
+            names = [n for n in dict.fromkeys(fields) if n != "id"]
+        names = [n for n in names if n != "id"]
+        if not ids:
+            return []
+        raw = self.raw_rows(mdef, ids, names)
+        order = [i for i in ids if i in raw]
+        records: list[dict[str, Any]] = [{"id": i} for i in order]
+        for name in names:
+            slot = slots[name]
+            ftype = slot.field.type
+            if name == "display_name":
+                names_by_id = self.display_names(model, order)
+                for rec in records:
+                    rec[name] = names_by_id.get(rec["id"], False)
+            elif ftype == "many2one" and slot.field.store:
+                assert slot.field.relation is not None
+                targets = {raw[i][name] for i in order if raw[i][name]}
+                labels = self.display_names(slot.field.relation, list(targets))
+                for rec in records:
+                    target = raw[rec["id"]][name]
+                    rec[name] = [target, labels.get(target, "")] if target else False
+            elif ftype in ("one2many", "many2many"):
+                links = self._x2many_ids(mdef, slot, raw, order)
+                for rec in records:
+                    rec[name] = links.get(rec["id"], [])
+            elif name == "password":
+                for rec in records:
+                    rec[name] = False
+            else:
+                for rec in records:
+                    rec[name] = read_value(ftype, raw[rec["id"]][name])
+        return records
+
+    def raw_rows(
+        self, mdef: ModelDef, ids: list[int], names: list[str]
+    ) -> dict[int, dict[str, Any]]:
+        """Stored values (and computed ones) keyed by id, NULLs kept as None."""
+        slots = self.registry.slots[mdef.name]
+        wanted: list[str] = []
+        for n in names:
+            slot = slots[n]
+            if slot.field.is_column:
+                wanted.append(n)
+            elif slot.field.compute is not None:
+                wanted.extend(slot.field.depends)
+            elif slot.field.type in ("one2many", "many2many") and slot.via:
+                wanted.append(slot.via)
+        wanted = list(dict.fromkeys(wanted))
+        for via in mdef.inherits.values():
+            if via not in wanted:
+                wanted.append(via)
+        cols = ", ".join(["t.id", *(slots[n].column for n in wanted)])
+        out: dict[int, dict[str, Any]] = {}
+        from_sql = self.registry.from_clause(mdef)
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            for row in self.cr.execute(
+                f"SELECT {cols} FROM {from_sql} WHERE t.id IN ({_marks(len(chunk))})", chunk
+            ):
+                out[row[0]] = dict(zip(wanted, row[1:], strict=True))
+        for n in names:
+            compute = slots[n].field.compute
+            if compute is not None:
+                for rec in out.values():
+                    rec[n] = compute(rec)
+        return out
+
+    def _x2many_ids(
+        self, mdef: ModelDef, slot: Slot, raw: dict[int, dict[str, Any]], ids: list[int]
+    ) -> dict[int, list[int]]:
+        fdef = slot.field
+        # owner ids: the record itself, or its delegated parent
+        owner_of = {i: (raw[i][slot.via] if slot.via else i) for i in ids}
+        owners = list({o for o in owner_of.values() if o})
+        if not owners:
+            return {}
+        if fdef.type == "one2many":
+            assert fdef.relation is not None
+            table = self.registry.models[fdef.relation].table
+            sql = (
+                f'SELECT "{fdef.inverse_name}", id FROM "{table}" '
+                f'WHERE "{fdef.inverse_name}" IN ({_marks(len(owners))}) ORDER BY id'
+            )
+        else:
+            sql = (
+                f'SELECT "{fdef.column1}", "{fdef.column2}" FROM "{fdef.relation_table}" '
+                f'WHERE "{fdef.column1}" IN ({_marks(len(owners))}) ORDER BY "{fdef.column2}"'
+            )
+        by_owner: dict[int, list[int]] = {}
+        for owner, target in self.cr.execute(sql, owners):
+            by_owner.setdefault(owner, []).append(target)
+        return {i: by_owner.get(o, []) for i, o in owner_of.items()}
+
+    def display_names(self, model: str, ids: list[int]) -> dict[int, str]:
+        mdef = self.registry.models[model]
+        if not ids:
+            return {}
+        raw = self.raw_rows(mdef, ids, list(mdef.display_fields))
+        display = mdef.display
+        return {i: (display(row) if display else f"{model},{i}") for i, row in raw.items()}
+
+    # ----------------------------------------------------------------- search
+
+    def search(
+        self,
+        model: str,
+        domain: Any,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        count: bool = False,
+    ) -> Any:
+        mdef = self.model(model)
+        return domain_mod.search(self, mdef, domain, offset, limit, order, count)
+
+
+__all__ = ["Env", "read_value"]

@@ -1,0 +1,491 @@
+"""The HTTP face of the sandbox: Odoo's routes, envelopes and status codes.
+
+Routes: ``POST /jsonrpc`` (services common/object/db), ``/web/session/authenticate``,
+``/web/dataset/call_kw[/<path>]`` (cookie ``session_id``),
+``/web/webclient/version_info``, and in version 19.0 ``GET /web/version`` and
+JSON-2 ``POST /json/2/<model>/<method>``; ``POST /__sandbox__/faults`` when
+fault control is on. Every answer carries ``Connection: close`` like Odoo's
+threaded server. ORM work runs synchronously on the event loop (see
+:mod:`zenoo_etl.sandbox.service`), so each call is one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import secrets
+import socket
+import struct
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError as PydanticValidationError
+
+from zenoo_etl.errors import UsageError
+from zenoo_etl.sandbox.exceptions import (
+    AccessDenied,
+    HttpError,
+    OperationalError,
+    PythonError,
+    SandboxRpcError,
+    SessionExpired,
+)
+from zenoo_etl.sandbox.faults import FaultInjector
+from zenoo_etl.sandbox.seed import ADMIN_LOGIN, ADMIN_PASSWORD
+from zenoo_etl.sandbox.service import Database
+
+VERSIONS = ("18.0", "19.0")
+_JSON = "application/json; charset=utf-8"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _dumps(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _json_response(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        text=_dumps(payload), status=status, content_type="application/json", charset="utf-8"
+    )
+
+
+def _rpc_result(req_id: Any, result: Any) -> web.Response:
+    return _json_response({"jsonrpc": "2.0", "id": req_id, "result": result})
+
+
+def _rpc_error(req_id: Any, exc: SandboxRpcError) -> web.Response:
+    code, message = 200, "Odoo Server Error"
+    if isinstance(exc, SessionExpired):
+        code, message = 100, "Odoo Session Expired"
+    elif isinstance(exc, HttpError) and exc.http_status == 404:
+        code, message = 404, "404: Not Found"
+    error = {"code": code, "message": message, "data": exc.payload()}
+    return _json_response({"jsonrpc": "2.0", "id": req_id, "error": error})
+
+
+def _json2_error(exc: SandboxRpcError) -> web.Response:
+    p = exc.payload()
+    body = {k: p[k] for k in ("name", "message", "arguments", "context", "debug")}
+    return _json_response(body, status=exc.http_status)
+
+
+class _BadJson(Exception):
+    pass
+
+
+async def _read_json(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _BadJson(str(exc)) from exc
+
+
+class SandboxServer:
+    """An Odoo-compatible server on SQLite; start/stop it or use :func:`serve_sandbox`."""
+
+    def __init__(
+        self,
+        db_path: Path | str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        database: str = "etl",
+        fault_control: bool = False,
+        version: str = "18.0",
+    ) -> None:
+        if version not in VERSIONS:
+            raise UsageError(
+                f"Sandbox version {version!r} is not supported; use one of {', '.join(VERSIONS)}."
+            )
+        self.host = host
+        self.port = port
+        self.database = database
+        self.version = version
+        self.fault_control = fault_control
+        self.db_path = Path(db_path) if db_path is not None else None
+        self.username = ADMIN_LOGIN
+        self.password = ADMIN_PASSWORD
+        self.api_key = ""
+        self.faults = FaultInjector()
+        self.db: Database | None = None
+        self._runner: web.AppRunner | None = None
+        self._sessions: dict[str, int] = {}
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        self.db = Database(self.db_path, self.database)
+        self.api_key = self.db.create_api_key("zenoo-etl sandbox admin key")
+        app = web.Application(client_max_size=512 * 1024 * 1024, middlewares=[self._middleware])
+        app.router.add_post("/jsonrpc", self._jsonrpc)
+        app.router.add_post("/web/session/authenticate", self._session_authenticate)
+        app.router.add_post("/web/dataset/call_kw", self._call_kw)
+        app.router.add_post("/web/dataset/call_kw/{path:.*}", self._call_kw)
+        app.router.add_post("/web/webclient/version_info", self._version_info)
+        if self.major >= 19:
+            app.router.add_get("/web/version", self._web_version)
+            app.router.add_post("/json/2/{model}/{method}", self._json2)
+            app.router.add_route("*", "/json/2/{tail:.*}", self._json2_not_found)
+        if self.fault_control:
+            app.router.add_post("/__sandbox__/faults", self._faults_control)
+            app.router.add_get("/__sandbox__/faults", self._faults_control)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        address = self._runner.addresses[0]
+        self.port = int(address[1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def _database(self) -> Database:
+        assert self.db is not None, "the sandbox is not started"
+        return self.db
+
+    # --------------------------------------------------------------- middleware
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/__sandbox__/"):
+            response = await handler(request)
+        else:
+            decision = self.faults.decide()
+            if decision.latency_ms:
+                await asyncio.sleep(decision.latency_ms / 1000)
+            if decision.kind == "reset":
+                _reset(request)
+                return web.Response(status=500)
+            if decision.kind == "throttle":
+                response = web.Response(
+                    status=429,
+                    text="Too Many Requests",
+                    headers={"Retry-After": str(decision.retry_after)},
+                )
+            elif decision.kind == "error":
+                response = web.Response(status=decision.status, text=f"{decision.status} fault")
+            else:
+                response = await handler(request)
+                if decision.kind == "drop":
+                    _reset(request)
+                    return response
+        response.headers["Connection"] = "close"
+        return response
+
+    # ---------------------------------------------------------------- /jsonrpc
+
+    async def _jsonrpc(self, request: web.Request) -> web.Response:
+        try:
+            body = await _read_json(request)
+        except _BadJson:
+            return web.Response(status=400, text="Invalid JSON data")
+        req_id = body.get("id") if isinstance(body, dict) else None
+        try:
+            if not isinstance(body, dict):
+                raise PythonError(
+                    "AttributeError", f"'{type(body).__name__}' object has no attribute 'get'"
+                )
+            params = body.get("params") or {}
+            if not isinstance(params, dict):
+                raise PythonError("TypeError", "params must be an object")
+            result = self._dispatch(params.get("service"), params.get("method"), params.get("args"))
+        except SandboxRpcError as exc:
+            return _rpc_error(req_id, exc)
+        return _rpc_result(req_id, result)
+
+    def _check_db(self, name: Any) -> None:
+        if name != self.database:
+            text = (
+                'connection to server at "127.0.0.1", port 5432 failed: '
+                f'FATAL:  database "{name}" does not exist\n'
+            )
+            raise OperationalError(text)
+
+    def _version(self) -> dict[str, Any]:
+        major = self.major
+        return {
+            "server_version": self.version,
+            "server_version_info": [major, 0, 0, "final", 0, ""],
+            "server_serie": self.version,
+            "protocol_version": 1,
+        }
+
+    def _dispatch(self, service: Any, method: Any, args: Any) -> Any:
+        args = list(args) if isinstance(args, list) else []
+        db = self._database()
+        if service == "common":
+            if method == "version":
+                return self._version()
+            if method in ("login", "authenticate"):
+                if len(args) < 3:
+                    raise PythonError("TypeError", f"{method}() missing required arguments")
+                self._check_db(args[0])
+                return db.authenticate(args[1], args[2]) or False
+            raise PythonError("KeyError", repr(f"exp_{method}"))
+        if service == "object":
+            if method not in ("execute", "execute_kw"):
+                raise PythonError("NameError", f"Method not available {method}")
+            if len(args) < 5:
+                raise PythonError("TypeError", f"{method}() missing required arguments")
+            dbname, uid, password, model, name = args[:5]
+            self._check_db(dbname)
+            db.check(uid, password)
+            if method == "execute":
+                return db.execute(uid, model, name, args[5:], {})
+            call_args = args[5] if len(args) > 5 else []
+            kwargs = args[6] if len(args) > 6 else {}
+            if not isinstance(call_args, list) or not isinstance(kwargs, dict | None):
+                raise PythonError("TypeError", "execute_kw() expects a list of args and a dict")
+            return db.execute(uid, model, name, call_args, kwargs or {})
+        if service == "db":
+            if method == "list":
+                return [self.database]
+            if method == "server_version":
+                return self.version
+            raise PythonError("KeyError", repr(f"exp_{method}"))
+        raise PythonError("Exception", f"Unknown service {service!r}")
+
+    # --------------------------------------------------------- session routes
+
+    async def _session_authenticate(self, request: web.Request) -> web.Response:
+        try:
+            body = await _read_json(request)
+        except _BadJson:
+            return web.Response(status=400, text="Invalid JSON data")
+        req_id = body.get("id") if isinstance(body, dict) else None
+        params = body.get("params") if isinstance(body, dict) else None
+        params = params if isinstance(params, dict) else {}
+        try:
+            self._check_db(params.get("db"))
+            uid = self._database().authenticate(params.get("login"), params.get("password"))
+            if uid is None:
+                raise AccessDenied()
+        except SandboxRpcError as exc:
+            return _rpc_error(req_id, exc)
+        sid = secrets.token_urlsafe(54)
+        self._sessions[sid] = uid
+        response = _rpc_result(req_id, self._session_info(uid))
+        response.set_cookie("session_id", sid, max_age=604800, httponly=True, path="/")
+        return response
+
+    def _session_info(self, uid: int) -> dict[str, Any]:
+        db = self._database()
+        user = db.execute(uid, "res.users", "read", [[uid], ["name", "login", "partner_id"]], {})
+        rec = user[0]
+        version = self._version()
+        return {
+            "uid": uid,
+            "is_system": uid == 2,
+            "is_admin": uid == 2,
+            "is_public": False,
+            "is_internal_user": True,
+            "user_context": {"lang": "en_US", "tz": False, "uid": uid},
+            "db": self.database,
+            "user_settings": {"id": 1, "user_id": {"id": uid}},
+            "server_version": version["server_version"],
+            "server_version_info": version["server_version_info"],
+            "support_url": "https://www.odoo.com/buy",
+            "name": rec["name"],
+            "username": rec["login"],
+            "partner_write_date": False,
+            "partner_display_name": rec["partner_id"][1] if rec["partner_id"] else False,
+            "partner_id": rec["partner_id"][0] if rec["partner_id"] else False,
+            "web.base.url": self.url,
+            "active_ids_limit": 20000,
+            "profile_session": None,
+            "profile_collectors": None,
+            "profile_params": None,
+            "max_file_upload_size": 134217728,
+            "home_action_id": False,
+            "cache_hashes": {},
+            "currencies": {"1": {"symbol": "$", "position": "before", "digits": [69, 2]}},
+            "bundle_params": {"lang": "en_US"},
+            "test_mode": False,
+            "view_info": {},
+            "user_companies": {
+                "current_company": 1,
+                "allowed_companies": {
+                    "1": {
+                        "id": 1,
+                        "name": "My Company",
+                        "sequence": 0,
+                        "child_ids": [],
+                        "parent_id": False,
+                    }
+                },
+                "disallowed_ancestor_companies": {},
+            },
+            "show_effect": True,
+            "display_switch_company_menu": False,
+            "websocket_worker_version": f"{self.version}-5",
+            "tour_enabled": False,
+            "current_tour": None,
+            "storeData": {},
+            "iap_company_enrich": False,
+        }
+
+    async def _call_kw(self, request: web.Request) -> web.Response:
+        try:
+            body = await _read_json(request)
+        except _BadJson:
+            return web.Response(status=400, text="Invalid JSON data")
+        req_id = body.get("id") if isinstance(body, dict) else None
+        params = body.get("params") if isinstance(body, dict) else None
+        params = params if isinstance(params, dict) else {}
+        try:
+            uid = self._sessions.get(request.cookies.get("session_id", ""))
+            if uid is None:
+                raise SessionExpired()
+            args = params.get("args") or []
+            kwargs = params.get("kwargs") or {}
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise PythonError("TypeError", "call_kw() expects a list of args and a dict")
+            model, method = params.get("model"), params.get("method")
+            if not isinstance(model, str) or not isinstance(method, str):
+                raise PythonError("TypeError", "call_kw() needs a model and a method name")
+            result = self._database().execute(uid, model, method, args, kwargs)
+        except SandboxRpcError as exc:
+            return _rpc_error(req_id, exc)
+        return _rpc_result(req_id, result)
+
+    async def _version_info(self, request: web.Request) -> web.Response:
+        try:
+            body = await _read_json(request)
+        except _BadJson:
+            return web.Response(status=400, text="Invalid JSON data")
+        req_id = body.get("id") if isinstance(body, dict) else None
+        return _rpc_result(req_id, self._version())
+
+    async def _web_version(self, request: web.Request) -> web.Response:
+        info = self._version()
+        return _json_response(
+            {"version_info": info["server_version_info"], "version": self.version}
+        )
+
+    # ------------------------------------------------------------------ JSON-2
+
+    async def _json2(self, request: web.Request) -> web.Response:
+        model = request.match_info["model"]
+        method = request.match_info["method"]
+        db = self._database()
+        try:
+            scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+            uid = db.api_key_uid(key.strip()) if scheme.lower() == "bearer" and key else None
+            if uid is None:
+                raise HttpError(401, "Unauthorized", "Invalid apikey")
+            wanted_db = request.headers.get("X-Odoo-Database")
+            if wanted_db is not None and wanted_db != self.database:
+                raise HttpError(404, "NotFound", f"database {wanted_db!r} not found")
+            try:
+                body = await _read_json(request) if request.can_read_body else {}
+            except _BadJson as exc:
+                raise HttpError(
+                    400, "BadRequest", f"could not parse the body as json: {exc}"
+                ) from exc
+            if not isinstance(body, dict):
+                raise HttpError(
+                    400, "BadRequest", "could not parse the body as json: not an object"
+                )
+            if model not in db.registry.models:
+                raise HttpError(404, "NotFound", f"the model {model!r} does not exist")
+            try:
+                _, is_model = db.resolve(model, method)
+            except SandboxRpcError as exc:
+                raise HttpError(
+                    404, "NotFound", f"the method {model}.{method} does not exist"
+                ) from exc
+            kwargs = dict(body)
+            ids = kwargs.pop("ids", None) or []
+            if is_model and ids:
+                raise HttpError(
+                    422, "UnprocessableEntity", f"cannot call {model}.{method} with ids"
+                )
+            try:
+                result = db.execute(uid, model, method, [], kwargs, ids=None if is_model else ids)
+            except PythonError as exc:
+                if exc.odoo_name == "builtins.TypeError" and exc.message.startswith(f"{method}()"):
+                    raise HttpError(422, "UnprocessableEntity", exc.message) from exc
+                raise
+        except SandboxRpcError as exc:
+            return _json2_error(exc)
+        if method == "create" and isinstance(result, int):
+            result = [result]
+        return _json_response(result)
+
+    async def _json2_not_found(self, request: web.Request) -> web.Response:
+        return _json2_error(
+            HttpError(404, "NotFound", "Did you mean POST /json/2/<model>/<method>?")
+        )
+
+    # ------------------------------------------------------------ fault control
+
+    async def _faults_control(self, request: web.Request) -> web.Response:
+        remote = request.remote or ""
+        try:
+            loopback = ipaddress.ip_address(remote).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            return _json_response({"error": "fault control is only open to loopback"}, 403)
+        if request.method == "POST":
+            try:
+                body = await _read_json(request) if request.can_read_body else {}
+                if not isinstance(body, dict):
+                    raise _BadJson("expected an object")
+                self.faults.configure(**body)
+            except (_BadJson, PydanticValidationError) as exc:
+                return _json_response({"error": str(exc)}, 400)
+        return _json_response(
+            {"settings": self.faults.settings.model_dump(), "history": self.faults.history}
+        )
+
+
+def _reset(request: web.Request) -> None:
+    """Close the connection with a TCP reset, answering nothing."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+@asynccontextmanager
+async def serve_sandbox(
+    db_path: Path | str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    database: str = "etl",
+    fault_control: bool = False,
+    version: str = "18.0",
+) -> AsyncIterator[SandboxServer]:
+    """Run a sandbox for the duration of the block; yields the started server."""
+    server = SandboxServer(db_path, host, port, database, fault_control, version)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+__all__ = ["VERSIONS", "SandboxServer", "serve_sandbox"]

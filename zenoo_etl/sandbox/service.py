@@ -1,0 +1,193 @@
+"""The database behind the server: authentication and one transaction per call.
+
+:class:`Database` owns the SQLite connection, the registry and the id
+sequences. :meth:`Database.execute` checks the method name the way Odoo's
+dispatcher does (private, unknown), binds the arguments, runs the method in an
+:class:`~zenoo_etl.sandbox.orm.Env` inside ``BEGIN``/``COMMIT`` and rolls back
+on any error. It is synchronous on purpose: the server calls it on the event
+loop with no ``await`` inside, so concurrent calls never interleave.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sqlite3
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from zenoo_etl.sandbox import methods
+from zenoo_etl.sandbox.exceptions import (
+    AccessDenied,
+    AccessError,
+    PythonError,
+    SandboxRpcError,
+    UserError,
+    missing,
+)
+from zenoo_etl.sandbox.models import declare_models
+from zenoo_etl.sandbox.orm import Env
+from zenoo_etl.sandbox.registry import Registry
+from zenoo_etl.sandbox.seed import ADMIN_UID, seed
+from zenoo_etl.sandbox.storage import (
+    Sequences,
+    connect,
+    create_schema,
+    get_meta,
+    hash_key,
+    set_meta,
+)
+
+SUPERUSER_ID = 1
+
+
+def _seed(env: Env) -> None:
+    seed(env)
+    set_meta(env.cr, "seeded", "1")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Database:
+    """One sandbox database (a SQLite file), seeded on first use."""
+
+    def __init__(self, path: Path | None, name: str = "etl") -> None:
+        self.name = name
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        if path is None:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="zenoo-sandbox-")
+            path = Path(self._tmpdir.name) / "sandbox.db"
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.registry = Registry(declare_models())
+        self.conn: sqlite3.Connection = connect(path)
+        create_schema(self.conn, self.registry)
+        self.sequences = Sequences(self.conn, self.registry)
+        if get_meta(self.conn, "seeded") is None:
+            self._transaction(SUPERUSER_ID, {}, _seed)
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+
+    # ------------------------------------------------------------ transactions
+
+    def _transaction(self, uid: int, context: dict[str, Any], work: Any) -> Any:
+        env = Env(self.conn, self.registry, self.sequences, uid, context, _now())
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(env)
+            self.sequences.persist(self.conn)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return result
+
+    # ---------------------------------------------------------- authentication
+
+    def authenticate(self, login: Any, password: Any) -> int | None:
+        """The uid for a login and a password or API key, None when they don't match."""
+        if not isinstance(login, str) or not isinstance(password, str):
+            return None
+        row = self.conn.execute(
+            "SELECT id, password FROM res_users WHERE login = ? AND active = 1", (login,)
+        ).fetchone()
+        if row is None:
+            return None
+        uid, stored = row
+        if stored is not None and stored == hash_key(password):
+            return int(uid)
+        return int(uid) if self.api_key_uid(password) == uid else None
+
+    def api_key_uid(self, key: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT a.user_id FROM _sandbox_apikey_secret s "
+            "JOIN res_users_apikeys a ON a.id = s.id WHERE s.key_hash = ? "
+            "AND (a.expiration_date IS NULL OR a.expiration_date > ?)",
+            (hash_key(key), _now()),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def check(self, uid: Any, password: Any) -> int:
+        """``security.check``: MissingError for an unknown uid, AccessDenied otherwise."""
+        if isinstance(uid, bool) or not isinstance(uid, int):
+            raise AccessDenied()
+        row = self.conn.execute(
+            "SELECT login, password, active FROM res_users WHERE id = ?", (uid,)
+        ).fetchone()
+        if row is None:
+            raise missing("res.users", [uid], uid)
+        _login, stored, active = row
+        if not active or not isinstance(password, str):
+            raise AccessDenied()
+        if stored is not None and stored == hash_key(password):
+            return uid
+        if self.api_key_uid(password) == uid:
+            return uid
+        raise AccessDenied()
+
+    def create_api_key(self, name: str, uid: int = ADMIN_UID) -> str:
+        key: str = self._transaction(
+            uid, {}, lambda env: methods.generate_api_key(env, "res.users.apikeys", name)
+        )
+        return key
+
+    # --------------------------------------------------------------- dispatch
+
+    def resolve(self, model: str, method: str) -> tuple[methods.Method, bool]:
+        """Odoo's order of checks: private name, unknown model, unknown method."""
+        if not isinstance(method, str) or not isinstance(model, str):
+            raise PythonError("TypeError", "model and method must be strings")
+        if method.startswith("_"):
+            raise AccessError(
+                f"Private methods (such as '{model}.{method}') cannot be called remotely."
+            )
+        if model not in self.registry.models:
+            raise UserError(f"Object {model} doesn't exist")
+        found = methods.lookup(model, method)
+        if found is None:
+            raise PythonError("AttributeError", f"The method '{model}.{method}' does not exist")
+        return found
+
+    def execute(
+        self,
+        uid: int,
+        model: str,
+        method: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        ids: list[int] | None = None,
+    ) -> Any:
+        """Run one ORM method in its own transaction; ``ids`` is given by JSON-2 only."""
+        kwargs = dict(kwargs)
+        context = kwargs.pop("context", None) or {}
+        if not isinstance(context, dict):
+            raise PythonError("TypeError", "context must be a dictionary")
+        fn, is_model = self.resolve(model, method)
+        if ids is not None and not is_model:
+            args = [ids, *args]
+        try:
+            bound = inspect.signature(fn).bind(None, model, *args, **kwargs)
+        except TypeError as exc:
+            raise PythonError("TypeError", f"{method}() {exc}") from exc
+
+        def work(env: Env) -> Any:
+            return fn(env, *bound.args[1:], **bound.kwargs)
+
+        try:
+            return self._transaction(uid, context, work)
+        except SandboxRpcError:
+            raise
+        except sqlite3.Error as exc:
+            raise PythonError("ValueError", f"The operation cannot be completed: {exc}") from exc
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            raise PythonError(type(exc).__name__, str(exc)) from exc
+
+
+__all__ = ["SUPERUSER_ID", "Database"]

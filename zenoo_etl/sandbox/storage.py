@@ -1,0 +1,150 @@
+"""SQLite storage: opening the file, creating tables from the registry, id sequences.
+
+One table per model (``res.partner`` -> ``res_partner``) with a column per
+stored field, one link table per many2many, and two bookkeeping tables:
+``_sandbox_meta`` (schema version, seeded flag) and ``_sandbox_sequence``.
+Ids come from :class:`Sequences`, held in memory like PostgreSQL sequences:
+a rolled-back call still consumes its ids, so ids are never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from zenoo_etl.sandbox.fields import ModelDef
+from zenoo_etl.sandbox.registry import Registry
+
+SCHEMA_VERSION = "1"
+
+_SQL_TYPES = {
+    "integer": "INTEGER",
+    "many2one": "INTEGER",
+    "many2one_reference": "INTEGER",
+    "boolean": "INTEGER",
+    "float": "REAL",
+    "monetary": "REAL",
+}
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database in autocommit mode; transactions are explicit BEGIN/COMMIT."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def _table_sql(mdef: ModelDef) -> list[str]:
+    cols = ["id INTEGER PRIMARY KEY"]
+    for name, fdef in mdef.column_fields().items():
+        sql_type = _SQL_TYPES.get(fdef.type, "TEXT")
+        cols.append(f'"{name}" {sql_type}')
+    cols += ["create_uid INTEGER", "create_date TEXT", "write_uid INTEGER", "write_date TEXT"]
+    stmts = [f'CREATE TABLE IF NOT EXISTS "{mdef.table}" ({", ".join(cols)})']
+    for name, fdef in mdef.column_fields().items():
+        if fdef.type == "many2one" or name in ("code", "default_code", "ref", "login"):
+            stmts.append(
+                f'CREATE INDEX IF NOT EXISTS "{mdef.table}_{name}_index" '
+                f'ON "{mdef.table}" ("{name}")'
+            )
+        elif fdef.type == "many2one_reference":
+            stmts.append(
+                f'CREATE INDEX IF NOT EXISTS "{mdef.table}_{name}_index" '
+                f'ON "{mdef.table}" (model, "{name}")'
+            )
+    for unique in mdef.uniques:
+        cols_sql = ", ".join(f'"{c}"' for c in unique.columns)
+        stmts.append(
+            f'CREATE UNIQUE INDEX IF NOT EXISTS "{unique.name}" ON "{mdef.table}" ({cols_sql})'
+        )
+    for fdef in mdef.fields.values():
+        if fdef.type == "many2many" and fdef.relation_table:
+            c1, c2 = sorted([fdef.column1 or "", fdef.column2 or ""])
+            stmts.append(
+                f'CREATE TABLE IF NOT EXISTS "{fdef.relation_table}" ("{c1}" INTEGER NOT NULL, '
+                f'"{c2}" INTEGER NOT NULL, PRIMARY KEY ("{c1}", "{c2}"))'
+            )
+            stmts.append(
+                f'CREATE INDEX IF NOT EXISTS "{fdef.relation_table}_{c2}_index" '
+                f'ON "{fdef.relation_table}" ("{c2}", "{c1}")'
+            )
+    return stmts
+
+
+def create_schema(conn: sqlite3.Connection, registry: Registry) -> None:
+    conn.execute("BEGIN")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS _sandbox_meta (key TEXT PRIMARY KEY, value TEXT)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _sandbox_sequence (model TEXT PRIMARY KEY, last INTEGER)"
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _sandbox_apikey_secret "
+            "(id INTEGER PRIMARY KEY, key_hash TEXT NOT NULL)"
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _sandbox_password (uid INTEGER PRIMARY KEY, hash TEXT)"
+        )
+        for mdef in registry.models.values():
+            for stmt in _table_sql(mdef):
+                conn.execute(stmt)
+        conn.execute(
+            "INSERT OR IGNORE INTO _sandbox_meta (key, value) VALUES ('schema_version', ?)",
+            (SCHEMA_VERSION,),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM _sandbox_meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO _sandbox_meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def hash_key(secret: str) -> str:
+    """The stored form of a password or API key (never kept in clear)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Sequences:
+    """Per-model id counters that survive rollbacks, persisted on each commit."""
+
+    def __init__(self, conn: sqlite3.Connection, registry: Registry) -> None:
+        self._last: dict[str, int] = {}
+        self._dirty: set[str] = set()
+        stored = dict(conn.execute("SELECT model, last FROM _sandbox_sequence").fetchall())
+        for name, mdef in registry.models.items():
+            row = conn.execute(f'SELECT MAX(id) FROM "{mdef.table}"').fetchone()
+            self._last[name] = max(int(stored.get(name, 0)), int(row[0] or 0))
+
+    def next(self, model: str, count: int) -> list[int]:
+        start = self._last[model] + 1
+        self._last[model] += count
+        self._dirty.add(model)
+        return list(range(start, start + count))
+
+    def set_at_least(self, model: str, value: int) -> None:
+        if value > self._last[model]:
+            self._last[model] = value
+            self._dirty.add(model)
+
+    def persist(self, conn: sqlite3.Connection) -> None:
+        """Write touched counters; called inside the committing transaction."""
+        if self._dirty:
+            conn.executemany(
+                "INSERT OR REPLACE INTO _sandbox_sequence (model, last) VALUES (?, ?)",
+                [(m, self._last[m]) for m in self._dirty],
+            )
+            self._dirty.clear()
+
+
+__all__ = ["Sequences", "connect", "create_schema", "get_meta", "hash_key", "set_meta"]
