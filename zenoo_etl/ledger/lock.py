@@ -1,0 +1,167 @@
+"""The apply lock of a scope: one row per target, holder host/pid, heartbeat, takeover.
+
+Mixed into :class:`~zenoo_etl.ledger.sql.SqlScope`. Each acquisition gets a
+random token; heartbeat and release act only on the row carrying our token,
+and a takeover is an UPDATE conditional on the stale token, so of two runs
+racing for a lock exactly one wins on both backends.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from zenoo_etl.errors import LockHeldError
+from zenoo_etl.ledger.driver import Conn, Driver
+from zenoo_etl.ledger.errors import LedgerError
+from zenoo_etl.ledger.protocol import DEFAULT_STALE_AFTER_SECONDS, LockHolder, LockInfo, utcnow
+
+log = logging.getLogger("zenoo_etl.ledger")
+
+_LOCK_COLUMNS = "host, pid, command, started_at, heartbeat_at, token"
+
+
+class LockMixin:
+    """Lock methods of a scope; the scope provides the driver and its id."""
+
+    _d: Driver
+    _id: int | None
+    _held: LockInfo | None
+
+    async def _scope_id(self, conn: Conn, *, create: bool) -> int | None:
+        raise NotImplementedError
+
+    def _where(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def held_lock(self) -> LockInfo | None:
+        return self._held
+
+    def _lock(self, row: Sequence[Any]) -> LockInfo:
+        return LockInfo(
+            host=row[0],
+            pid=int(row[1]),
+            command=row[2],
+            started_at=self._d.parse_ts(row[3]),
+            heartbeat_at=self._d.parse_ts(row[4]),
+            token=row[5],
+        )
+
+    async def _read_lock(self, conn: Conn) -> LockInfo | None:
+        sid = await self._scope_id(conn, create=False)
+        if sid is None:
+            return None
+        row = await conn.fetchone(
+            f"SELECT {_LOCK_COLUMNS} FROM zenoo_locks WHERE scope_id = ?", (sid,)
+        )
+        return None if row is None else self._lock(row)
+
+    def _held_error(self, info: LockInfo) -> LockHeldError:
+        age = int(info.age_of_heartbeat().total_seconds())
+        return LockHeldError(
+            f"Another run holds the lock of {self._where()}: {info.describe()} ({age}s ago). "
+            "Wait for it to finish. If that process is gone, run `zenoo-etl unlock` once its "
+            "heartbeat is stale, or `zenoo-etl unlock --force`."
+        )
+
+    async def acquire_lock(
+        self,
+        command: str = "",
+        *,
+        stale_after_seconds: float = DEFAULT_STALE_AFTER_SECONDS,
+        holder: LockHolder | None = None,
+    ) -> LockInfo | None:
+        who = holder or LockHolder(command=command)
+        now = utcnow()
+        mine = LockInfo(who.host, who.pid, command or who.command, now, now, uuid.uuid4().hex)
+        values = (
+            mine.host,
+            mine.pid,
+            mine.command,
+            self._d.ts(now),
+            self._d.ts(now),
+            mine.token,
+        )
+        async with self._d.session(write=True) as conn:
+            sid = await self._scope_id(conn, create=True)
+            assert sid is not None
+            current = await self._read_lock(conn)
+            if current is not None and self._held and current.token == self._held.token:
+                return None  # we already hold it: acquiring again is a no-op
+            if current is not None and not current.is_stale(stale_after_seconds, now):
+                raise self._held_error(current)
+            if current is None:
+                taken = await conn.execute(
+                    f"INSERT INTO zenoo_locks (scope_id, {_LOCK_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope_id) DO NOTHING",
+                    (sid, *values),
+                )
+            else:
+                # Conditional on the stale token: of two takers, exactly one wins.
+                taken = await conn.execute(
+                    "UPDATE zenoo_locks SET host = ?, pid = ?, command = ?, started_at = ?, "
+                    "heartbeat_at = ?, token = ? WHERE scope_id = ? AND token = ?",
+                    (*values, sid, current.token),
+                )
+            if taken != 1:
+                winner = await self._read_lock(conn)
+                raise self._held_error(winner or mine)
+        self._held = mine
+        if current is not None:
+            log.warning(
+                "Took over the stale lock of %s held by %s.", self._where(), current.describe()
+            )
+        return current
+
+    async def heartbeat(self) -> None:
+        held = self._held
+        if held is None:
+            raise LedgerError(f"heartbeat() without holding the lock of {self._where()}.")
+        async with self._d.session(write=True) as conn:
+            sid = await self._scope_id(conn, create=False)
+            changed = await conn.execute(
+                "UPDATE zenoo_locks SET heartbeat_at = ? WHERE scope_id = ? AND token = ?",
+                (self._d.ts(utcnow()), sid, held.token),
+            )
+            if changed != 1:
+                self._held = None
+                current = await self._read_lock(conn)
+                raise LockHeldError(
+                    f"This run lost the lock of {self._where()}"
+                    + (f" to {current.describe()}" if current else "")
+                    + ": it was taken over or force-unlocked. Stop writing to this target and "
+                    "rerun once the other run is done."
+                )
+
+    async def release(self) -> None:
+        held = self._held
+        if held is None:
+            return
+        self._held = None
+        async with self._d.session(write=True) as conn:
+            sid = await self._scope_id(conn, create=False)
+            await conn.execute(
+                "DELETE FROM zenoo_locks WHERE scope_id = ? AND token = ?", (sid, held.token)
+            )
+
+    async def force_unlock(self) -> LockInfo | None:
+        async with self._d.session(write=True) as conn:
+            current = await self._read_lock(conn)
+            if current is not None:
+                await conn.execute(
+                    "DELETE FROM zenoo_locks WHERE scope_id = ? AND token = ?",
+                    (self._id, current.token),
+                )
+        if current is not None and self._held and self._held.token == current.token:
+            self._held = None
+        return current
+
+    async def lock_info(self) -> LockInfo | None:
+        async with self._d.session(write=False) as conn:
+            return await self._read_lock(conn)
+
+
+__all__ = ["LockMixin"]
