@@ -31,18 +31,26 @@ from zenoo_etl.client.errors import (
     MissingRecordError,
     OutcomeUnknownError,
     RequestTimeout,
-    odoo_error_from_payload,
 )
-from zenoo_etl.client.protocol import dumps, json2_params, loads, normalise_result, parse_version
+from zenoo_etl.client.protocol import (
+    base_url,
+    dumps,
+    json2_params,
+    json2_result,
+    jsonrpc_result,
+    loads,
+    normalise_result,
+    parse_version,
+)
 from zenoo_etl.client.retry import (
-    IDEMPOTENT_METHODS,
     RETRY_ANY_STATUS,
     RETRY_IDEMPOTENT_STATUS,
     RetryPolicy,
     Sleep,
     parse_retry_after,
+    resendable,
 )
-from zenoo_etl.client.transport import AiohttpTransport, Request, Response, Transport
+from zenoo_etl.client.transport import AiohttpTransport, Request, Transport
 from zenoo_etl.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -85,7 +93,7 @@ class ZenooClient:
         rng: Callable[[], float] | None = None,
         transport: Transport | None = None,
     ) -> None:
-        self.url = _base_url(host, port, url)
+        self.url = base_url(host, port, url)
         if protocol not in ("auto", "jsonrpc", "json2"):
             raise ConfigError(
                 f"Unknown Odoo protocol {protocol!r}: use 'auto', 'jsonrpc' or 'json2'."
@@ -366,8 +374,8 @@ class ZenooClient:
                     outcome_unknown = outcome_unknown or status in RETRY_IDEMPOTENT_STATUS
                 else:
                     if self.protocol == "json2" and url != self._jsonrpc_url:
-                        return self._json2_result(response, model, method)
-                    return self._jsonrpc_result(response, model, method)
+                        return json2_result(response, model, method, self._secrets())
+                    return jsonrpc_result(response, model, method, self._secrets())
             except ConnectError:
                 if attempt >= policy.retries:
                     raise
@@ -430,61 +438,6 @@ class ZenooClient:
 
     def _secrets(self) -> tuple[str, ...]:
         return (self._secret,) if self._secret else ()
-
-    def _jsonrpc_result(self, response: Response, model: str | None, method: str) -> Any:
-        payload = loads(response.content, status=response.status, what=method)
-        if not isinstance(payload, dict):
-            raise BadResponseError(
-                f"The server answered {method} with JSON that is not a JSON-RPC envelope.",
-                http_status=response.status,
-            )
-        error = payload.get("error")
-        if error is None:
-            if response.status != 200:
-                raise BadResponseError(
-                    f"The server answered {method} with HTTP {response.status}.",
-                    http_status=response.status,
-                )
-            # Odoo omits "result" when the method returned None.
-            return payload.get("result")
-        if not isinstance(error, dict):
-            error = {"message": str(error)}
-        data = error.get("data")
-        if not isinstance(data, dict):
-            data = {"message": error.get("message", "Odoo Server Error")}
-        if error.get("code") == 100 and not data.get("name"):
-            data = {**data, "name": "odoo.http.SessionExpiredException"}
-        exc = odoo_error_from_payload(
-            data,
-            model=model,
-            method=method,
-            http_status=response.status if response.status != 200 else None,
-            secrets=self._secrets(),
-        )
-        if error.get("code") == 100 and not isinstance(exc, AuthenticationError):
-            raise AuthenticationError(exc.message, odoo_name=exc.odoo_name, method=method)
-        raise exc
-
-    def _json2_result(self, response: Response, model: str | None, method: str) -> Any:
-        status = response.status
-        if status == 200:
-            return loads(response.content, status=status, what=method) if response.content else None
-        try:
-            payload = loads(response.content, status=status, what=method)
-        except BadResponseError:
-            payload = None
-        if isinstance(payload, dict) and ("name" in payload or "message" in payload):
-            raise odoo_error_from_payload(
-                payload, model=model, method=method, http_status=status, secrets=self._secrets()
-            )
-        if status == 401:
-            raise AuthenticationError(
-                "the API key was refused", odoo_name="", model=model, method=method, http_status=401
-            )
-        raise BadResponseError(
-            f"The server answered {model}.{method} with HTTP {status} and no Odoo error.",
-            http_status=status,
-        )
 
     # ------------------------------------------------------------------ helpers
 
@@ -655,25 +608,6 @@ class ZenooClient:
         return BatchContext(self, **options)
 
 
-def resendable(method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None) -> bool:
-    """Whether a call whose outcome is unknown may be sent again (see ``retry.py``).
-
-    ``write`` is, unless its values hold an x2many CREATE command ``(0, 0, vals)``,
-    which would create the sub-records twice. Only consulted after a fault.
-    """
-    if method not in IDEMPOTENT_METHODS:
-        return False
-    if method == "write":
-        values = args[1] if len(args) > 1 else (kwargs or {}).get("vals", {})
-        if isinstance(values, Mapping):
-            for value in values.values():
-                if isinstance(value, (list, tuple)) and any(
-                    isinstance(cmd, (list, tuple)) and cmd and cmd[0] == 0 for cmd in value
-                ):
-                    return False
-    return True
-
-
 def _paging(offset: int, limit: int | None, order: str | None) -> dict[str, Any] | None:
     kwargs: dict[str, Any] = {}
     if offset:
@@ -685,25 +619,4 @@ def _paging(offset: int, limit: int | None, order: str | None) -> dict[str, Any]
     return kwargs or None
 
 
-def _base_url(host: str | None, port: int | None, url: str | None) -> str:
-    if url is None and host is None:
-        raise ConfigError("Give ZenooClient a host (and port) or url=.")
-    if url is not None and host is not None:
-        raise ConfigError("Give ZenooClient either a host or url=, not both.")
-    if url is None:
-        assert host is not None
-        if "://" in host:
-            url = host
-        else:
-            scheme = "https" if port == 443 else "http"
-            url = f"{scheme}://{host}:{port if port is not None else 8069}"
-    elif port is not None:
-        raise ConfigError("Put the port inside url= (e.g. 'http://host:8069').")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"Odoo URL {url!r} must start with http:// or https://.")
-    if "@" in url.split("://", 1)[1].split("/", 1)[0]:
-        raise ConfigError("Do not put credentials in the Odoo URL; pass them to login().")
-    return url.rstrip("/")
-
-
-__all__ = ["LoadResult", "ZenooClient", "resendable"]
+__all__ = ["LoadResult", "ZenooClient"]

@@ -164,6 +164,7 @@ class ServerError(OdooError):
 _BY_NAME: dict[str, type[OdooError]] = {
     "odoo.exceptions.AccessDenied": AuthenticationError,
     "werkzeug.exceptions.Unauthorized": AuthenticationError,
+    "odoo.http.SessionExpiredException": AuthenticationError,
     "odoo.exceptions.AccessError": AccessError,
     "odoo.exceptions.ValidationError": ValidationError,
     "odoo.exceptions.MissingError": MissingRecordError,

@@ -29,7 +29,14 @@ from typing import Any
 
 import orjson
 
-from zenoo_etl.client.errors import BadResponseError, ClientError
+from zenoo_etl.client.errors import (
+    AuthenticationError,
+    BadResponseError,
+    ClientError,
+    odoo_error_from_payload,
+)
+from zenoo_etl.client.transport import Response
+from zenoo_etl.errors import ConfigError
 
 _DUMPS_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
@@ -173,6 +180,66 @@ def json2_params(
     return params
 
 
+def jsonrpc_result(
+    response: Response, model: str | None, method: str, secrets: tuple[str, ...]
+) -> Any:
+    """The ``result`` of a JSON-RPC answer (missing means None), or raise its error."""
+    payload = loads(response.content, status=response.status, what=method)
+    if not isinstance(payload, dict):
+        raise BadResponseError(
+            f"The server answered {method} with JSON that is not a JSON-RPC envelope.",
+            http_status=response.status,
+        )
+    error = payload.get("error")
+    if error is None:
+        if response.status != 200:
+            raise BadResponseError(
+                f"The server answered {method} with HTTP {response.status}.",
+                http_status=response.status,
+            )
+        # Odoo omits "result" when the method returned None.
+        return payload.get("result")
+    if not isinstance(error, dict):
+        error = {"message": str(error)}
+    data = error.get("data")
+    if not isinstance(data, dict):
+        data = {"message": error.get("message", "Odoo Server Error")}
+    if error.get("code") == 100 and not data.get("name"):
+        data = {**data, "name": "odoo.http.SessionExpiredException"}
+    raise odoo_error_from_payload(
+        data,
+        model=model,
+        method=method,
+        http_status=response.status if response.status != 200 else None,
+        secrets=secrets,
+    )
+
+
+def json2_result(
+    response: Response, model: str | None, method: str, secrets: tuple[str, ...]
+) -> Any:
+    """The bare JSON body of a JSON-2 success, or raise the error its status and body say."""
+    status = response.status
+    if status == 200:
+        return loads(response.content, status=status, what=method) if response.content else None
+    try:
+        payload = loads(response.content, status=status, what=method)
+    except BadResponseError:
+        payload = None
+    if isinstance(payload, dict) and ("name" in payload or "message" in payload):
+        raise odoo_error_from_payload(
+            payload, model=model, method=method, http_status=status, secrets=secrets
+        )
+    if status == 401:
+        raise AuthenticationError(
+            "the API key was refused", odoo_name="", model=model, method=method, http_status=401
+        )
+    raise BadResponseError(
+        f"The server answered {model}.{method} with HTTP {status} and no Odoo error.",
+        http_status=status,
+    )
+
+
 def normalise_result(method: str, args: Sequence[Any], result: Any) -> Any:
     """Make JSON-2 results look like ``/jsonrpc`` ones (single-dict create → int)."""
     if (
@@ -186,10 +253,34 @@ def normalise_result(method: str, args: Sequence[Any], result: Any) -> Any:
     return result
 
 
+def base_url(host: str | None, port: int | None, url: str | None) -> str:
+    if url is None and host is None:
+        raise ConfigError("Give ZenooClient a host (and port) or url=.")
+    if url is not None and host is not None:
+        raise ConfigError("Give ZenooClient either a host or url=, not both.")
+    if url is None:
+        assert host is not None
+        if "://" in host:
+            url = host
+        else:
+            scheme = "https" if port == 443 else "http"
+            url = f"{scheme}://{host}:{port if port is not None else 8069}"
+    elif port is not None:
+        raise ConfigError("Put the port inside url= (e.g. 'http://host:8069').")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"Odoo URL {url!r} must start with http:// or https://.")
+    if "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        raise ConfigError("Do not put credentials in the Odoo URL; pass them to login().")
+    return url.rstrip("/")
+
+
 __all__ = [
     "JSON2_POSITIONAL",
+    "base_url",
     "dumps",
     "json2_params",
+    "json2_result",
+    "jsonrpc_result",
     "loads",
     "normalise_result",
     "parse_version",

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 #: Methods that can be resent after an unknown outcome without changing the result.
 #: ``write`` is included because a second write of the same values is a no-op on
@@ -95,6 +96,25 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max((when - current).total_seconds(), 0.0)
 
 
+def resendable(method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None) -> bool:
+    """Whether a call whose outcome is unknown may be sent again (see ``retry.py``).
+
+    ``write`` is, unless its values hold an x2many CREATE command ``(0, 0, vals)``,
+    which would create the sub-records twice. Only consulted after a fault.
+    """
+    if method not in IDEMPOTENT_METHODS:
+        return False
+    if method == "write":
+        values = args[1] if len(args) > 1 else (kwargs or {}).get("vals", {})
+        if isinstance(values, Mapping):
+            for value in values.values():
+                if isinstance(value, (list, tuple)) and any(
+                    isinstance(cmd, (list, tuple)) and cmd and cmd[0] == 0 for cmd in value
+                ):
+                    return False
+    return True
+
+
 __all__ = [
     "IDEMPOTENT_METHODS",
     "RETRY_ANY_STATUS",
@@ -102,4 +122,5 @@ __all__ = [
     "RetryPolicy",
     "Sleep",
     "parse_retry_after",
+    "resendable",
 ]
