@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
+
+from zenoo_etl.client import ZenooClient
+from zenoo_etl.compiler import XmlidRef, compile_plan, iter_rows, load_project
+from zenoo_etl.runner import apply as runner_apply
+from zenoo_etl.runner import rollback as runner_rollback
+from zenoo_etl.sandbox import serve_sandbox
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -82,3 +89,141 @@ def test_every_reference_in_the_data_points_at_an_existing_key() -> None:
     assert {r["default_code"] for r in _rows("price_update_2027.csv")} <= codes
     assert {r["default_code"] for r in _rows("discontinued.csv")} <= codes
     assert "Internal" in tags  # used by migrations/0007_subsidiaries.toml.j2
+
+
+# --- compiling and applying the example project ------------------------------------------
+
+EXPECTED_STEPS: dict[int, list[tuple[str, int | None]]] = {
+    1: [("category-families", 4), ("categories", 12)],
+    2: [("tags", 6)],
+    3: [("companies", 300), ("customers", 3000)],
+    4: [("products", 400)],
+    5: [("prices-2027", 60), ("cheap-items-not-sold", None)],
+    6: [("discontinued", 12)],
+    7: [
+        ("subsidiaries", 4),
+        ("channel-fr", 1),
+        ("channel-de", 1),
+        ("channel-us", 1),
+        ("channel-es", 1),
+    ],
+}
+
+
+def _copy_project(dest: Path) -> Path:
+    dest.mkdir()
+    shutil.copy2(ROOT / "zenoo.toml", dest / "zenoo.toml")
+    shutil.copytree(ROOT / "migrations", dest / "migrations")
+    shutil.copytree(ROOT / "data", dest / "data")
+    return dest
+
+
+def test_the_root_project_compiles_to_the_expected_plan() -> None:
+    """load_project + compile_plan on the repository root: every step, every row counted."""
+    project = load_project(ROOT)
+    assert project.target_name == "local"
+    assert project.target.is_sandbox
+    plan = compile_plan(project)
+    assert [m.version for m in plan.pending] == list(EXPECTED_STEPS)
+    for migration in plan.migrations:
+        steps = [(s.id, s.records if s.selector == "rows" else None) for s in migration.steps]
+        assert steps == EXPECTED_STEPS[migration.version], migration.name
+        assert migration.reversible
+    assert sum(m.records or 0 for m in plan.migrations) == 3802
+    assert plan.model_dump_json() == compile_plan(project).model_dump_json()
+
+
+def test_var_override_changes_the_generated_subsidiaries() -> None:
+    """0007 is a .toml.j2: its steps come from [vars], and --var replaces them."""
+    project = load_project(ROOT, vars={"subsidiaries": "it:Acme Italia S.r.l."})
+    last = project.migrations[-1]
+    assert [s.id for s in last.steps] == ["subsidiaries", "channel-it"]
+    rows = list(iter_rows(project, last, last.steps[0]))
+    assert [(r.key, r.values["name"], r.values["ref"]) for r in rows] == [
+        ("it", "Acme Italia S.r.l.", "ACME-IT")
+    ]
+    assert rows[0].values["country_id"] == XmlidRef("base.it")
+
+
+async def _counts(db: Path) -> dict[str, int]:
+    """Count the example project's records over HTTP on a sandbox serving ``db``."""
+    async with serve_sandbox(db_path=db) as sb, ZenooClient(url=sb.url) as client:
+        await client.login(sb.database, sb.username, sb.password)
+        every = {"active_test": False}
+        return {
+            "contacts": await client.search_count(
+                "res.partner", [["ref", "=like", "LEG-%"]], context=every
+            ),
+            "subsidiaries": await client.search_count(
+                "res.partner", [["ref", "=like", "ACME-%"]], context=every
+            ),
+            "products": await client.search_count(
+                "product.template", [["default_code", "!=", False]], context=every
+            ),
+            "archived": await client.search_count(
+                "product.template", [["active", "=", False]], context=every
+            ),
+            "tags": await client.search_count("res.partner.category", []),
+            "categories": await client.search_count("product.category", []),
+            "partners": await client.search_count("res.partner", [], context=every),
+        }
+
+
+async def _sample(db: Path) -> dict[str, object]:
+    async with serve_sandbox(db_path=db) as sb, ZenooClient(url=sb.url) as client:
+        await client.login(sb.database, sb.username, sb.password)
+        contact = await client.search_read(
+            "res.partner",
+            [["ref", "=", "LEG-100001"]],
+            ["name", "email", "parent_id", "country_id", "category_id", "type"],
+        )
+        product = await client.search_read(
+            "product.template",
+            [["default_code", "=", "PRD-00014"]],
+            ["list_price", "active", "categ_id"],
+            context={"active_test": False},
+        )
+        tag = await client.read("res.partner.category", contact[0]["category_id"], ["name"])
+        return {"contact": contact[0], "product": product[0], "tag": tag[0]["name"]}
+
+
+async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: Path) -> None:
+    """The README's first command, then a no-op rerun, then rollback --to 0, checked over HTTP."""
+    project_dir = _copy_project(tmp_path / "project")
+    db = project_dir / ".zenoo" / "sandbox.db"
+
+    first = await runner_apply(load_project(project_dir))
+    assert first.ok
+    assert [m.status for m in first.migrations] == ["applied"] * 7
+    after = await _counts(db)
+    assert after["contacts"] == 3300  # 300 companies + 3,000 contacts
+    assert after["subsidiaries"] == 4
+    assert after["products"] == 400
+    assert after["archived"] == 12
+
+    sample = await _sample(db)
+    contact = sample["contact"]
+    assert isinstance(contact, dict)
+    assert contact["name"] == "Quentin Ricci"
+    assert contact["email"] == "quentin.ricci1@orchidconsulting.fr"  # lower-cased
+    assert contact["parent_id"][1] == "Orchid Consulting SARL"
+    assert contact["type"] == "contact"
+    assert sample["tag"] == "Retail"
+    product = sample["product"]
+    assert isinstance(product, dict)
+    assert product["list_price"] == 214.19  # 0005's price update
+    assert product["active"] is False  # archived by 0006
+
+    second = await runner_apply(load_project(project_dir))
+    assert second.ok
+    assert second.migrations == []  # nothing pending: a no-op
+    assert await _counts(db) == after
+
+    undone = await runner_rollback(load_project(project_dir), to_version=0)
+    assert undone.ok
+    assert [m.version for m in undone.migrations] == [7, 6, 5, 4, 3, 2, 1]
+    gone = await _counts(db)
+    assert gone["contacts"] == gone["subsidiaries"] == gone["products"] == 0
+    assert gone["tags"] == after["tags"] - 6
+    assert gone["categories"] == after["categories"] - 20
+    assert gone["partners"] == after["partners"] - 3304
