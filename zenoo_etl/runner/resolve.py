@@ -17,6 +17,7 @@ a search to several records).
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -65,6 +66,9 @@ class Resolver:
         self._refs: dict[tuple[str, str], int] = {}
         self._xmlids: dict[str, int] = {}
         self._searches: dict[str, list[int]] = {}
+        # Chunks in flight prepare one at a time, so the second finds what the first
+        # fetched instead of asking Odoo for the same names again.
+        self._lock = asyncio.Lock()
 
     def forget_step(self, step: str) -> None:
         """Drop cached refs of a step (its records were rolled back)."""
@@ -72,6 +76,10 @@ class Resolver:
 
     async def prepare(self, rows: Iterable[Row]) -> None:
         """Look up, in bulk, every reference of ``rows`` the cache lacks."""
+        async with self._lock:
+            await self._prepare(rows)
+
+    async def _prepare(self, rows: Iterable[Row]) -> None:
         refs: dict[str, set[str]] = defaultdict(set)
         xmlids: dict[str, set[str]] = defaultdict(set)
         searches: dict[str, SearchRef] = {}
