@@ -20,7 +20,7 @@ from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
 from zenoo_etl.compiler import Plan, Project, compile_plan, load_project
 from zenoo_etl.compiler.schema import load_schema
 from zenoo_etl.compiler.validate import Problem, validate_project
-from zenoo_etl.errors import EXIT_USAGE, DriftError, UsageError
+from zenoo_etl.errors import EXIT_USAGE, DriftError, MigrationFileError, UsageError
 
 
 async def applied_versions(project: Project) -> tuple[dict[int, str], str | None]:
@@ -137,9 +137,10 @@ def validate_command(env: CommandEnv, refresh: bool) -> None:
     """Check every migration against the target's schema, offline."""
 
     async def go() -> list[Problem]:
-        project = load_project(env.project, env.target, env.vars)
+        errors: list[MigrationFileError] = []
+        project = load_project(env.project, env.target, env.vars, errors=errors)
         schema = await load_schema(project, refresh=refresh)
-        return validate_project(project, schema)
+        return [Problem.from_error(e) for e in errors] + validate_project(project, schema)
 
     problems = run(env, go)
     if env.json_output:

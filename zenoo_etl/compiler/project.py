@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zenoo_etl.compiler.config import ProjectConfig, TargetConfig, load_config
-from zenoo_etl.compiler.discover import discover
+from zenoo_etl.compiler.discover import MigrationFile, discover
 from zenoo_etl.compiler.render import RenderError, RowView, render_file
 from zenoo_etl.compiler.sources import iter_source, resolve_inside
 from zenoo_etl.compiler.steps import Migration, Step, parse_migration
@@ -75,8 +75,14 @@ def load_project(
     vars: Mapping[str, Any] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
+    errors: list[MigrationFileError] | None = None,
 ) -> Project:
-    """Load and check a whole project; raises ``ConfigError`` / ``MigrationFileError``."""
+    """Load and check a whole project; raises ``ConfigError`` / ``MigrationFileError``.
+
+    With an ``errors`` list (``validate``), problems in migration files are
+    collected there instead: a bad file or step is left out and loading goes
+    on, so every problem can be reported at once. Config errors still raise.
+    """
     root = Path(project_dir).absolute()
     env = os.environ if environ is None else environ
     config, target_name, target_config = load_config(root, target=target, environ=env)
@@ -91,34 +97,17 @@ def load_project(
     }
     folder = root / config.project.migrations
     migrations: list[Migration] = []
+    failed: set[str] = set()
     for item in discover(folder):
-        shown = _shown(root, item.path)
         try:
-            data = item.path.read_bytes()
-            text = data.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MigrationFileError(f"cannot read the file: {exc}", path=shown) from None
-        if item.templated:
-            try:
-                text = render_file(text, vars=merged_vars, target=context["target"], environ=env)
-            except RenderError as exc:
-                line, _, detail = exc.detail.partition(": ")
-                if line.isdigit():
-                    raise MigrationFileError(detail, path=shown, line=int(line)) from None
-                raise MigrationFileError(exc.detail, path=shown) from None
-        migration = parse_migration(
-            path=item.path,
-            shown=shown,
-            version=item.version,
-            name=item.slug,
-            text=text,
-            templated=item.templated,
-            root=root,
-            context=context,
-        )
-        checksum = migration_checksum(root, data, migration.sources)
-        migrations.append(migration.model_copy(update={"checksum": checksum}))
-    steps_by_id = _check_cross_references(root, migrations)
+            migration = _load_migration(root, item, merged_vars, context, env, errors, failed)
+        except MigrationFileError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+            continue
+        migrations.append(migration)
+    steps_by_id = _check_cross_references(root, migrations, errors, failed)
     return Project(
         root=root,
         config=config,
@@ -130,6 +119,45 @@ def load_project(
     )
 
 
+def _load_migration(
+    root: Path,
+    item: MigrationFile,
+    merged_vars: dict[str, Any],
+    context: dict[str, Any],
+    env: Mapping[str, str],
+    errors: list[MigrationFileError] | None,
+    failed: set[str],
+) -> Migration:
+    shown = _shown(root, item.path)
+    try:
+        data = item.path.read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MigrationFileError(f"cannot read the file: {exc}", path=shown) from None
+    if item.templated:
+        try:
+            text = render_file(text, vars=merged_vars, target=context["target"], environ=env)
+        except RenderError as exc:
+            line, _, detail = exc.detail.partition(": ")
+            if line.isdigit():
+                raise MigrationFileError(detail, path=shown, line=int(line)) from None
+            raise MigrationFileError(exc.detail, path=shown) from None
+    migration = parse_migration(
+        path=item.path,
+        shown=shown,
+        version=item.version,
+        name=item.slug,
+        text=text,
+        templated=item.templated,
+        root=root,
+        context=context,
+        errors=errors,
+        failed=failed,
+    )
+    checksum = migration_checksum(root, data, migration.sources)
+    return migration.model_copy(update={"checksum": checksum})
+
+
 def _shown(root: Path, path: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
@@ -138,51 +166,71 @@ def _shown(root: Path, path: Path) -> str:
 
 
 def _check_cross_references(
-    root: Path, migrations: list[Migration]
+    root: Path,
+    migrations: list[Migration],
+    errors: list[MigrationFileError] | None = None,
+    failed: set[str] | None = None,
 ) -> dict[str, tuple[Migration, Step]]:
     known: dict[str, tuple[Migration, Step]] = {}
     for migration in migrations:
-        shown = _shown(root, migration.path)
         for step in migration.steps:
-            if step.id in known:
-                other_mig, other = known[step.id]
-                raise MigrationFileError(
-                    f"step id '{step.id}' is already used by {_shown(root, other_mig.path)}:"
-                    f"{other.line}; step ids must be unique in the whole project",
-                    path=shown,
-                    line=step.line,
-                    step=step.id,
-                )
-            for dep in step.depends_on:
-                if dep not in known:
-                    raise MigrationFileError(
-                        f"depends_on names '{dep}', which is not an earlier step of this or "
-                        "an earlier migration; fix the id or move the step",
-                        path=shown,
-                        line=step.line,
-                        step=step.id,
-                    )
-            for ref in step.references:
-                target = known.get(ref)
-                if target is None:
-                    hint = " (a step cannot reference itself)" if ref == step.id else ""
-                    raise MigrationFileError(
-                        f'reference {{ ref = "{ref}" }} names no earlier step of this or an '
-                        f"earlier migration{hint}; fix the id or reorder the steps",
-                        path=shown,
-                        line=step.line,
-                        step=step.id,
-                    )
-                if target[1].action not in ("create", "upsert"):
-                    raise MigrationFileError(
-                        f"reference to step '{ref}', a '{target[1].action}' step; only create "
-                        "and upsert steps record ids that can be referenced",
-                        path=shown,
-                        line=step.line,
-                        step=step.id,
-                    )
-            known[step.id] = (migration, step)
+            try:
+                _check_step_references(root, migration, step, known, failed or set())
+            except MigrationFileError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+            known.setdefault(step.id, (migration, step))
     return known
+
+
+def _check_step_references(
+    root: Path,
+    migration: Migration,
+    step: Step,
+    known: dict[str, tuple[Migration, Step]],
+    failed: set[str],
+) -> None:
+    shown = _shown(root, migration.path)
+    if step.id in known:
+        other_mig, other = known[step.id]
+        raise MigrationFileError(
+            f"step id '{step.id}' is already used by {_shown(root, other_mig.path)}:"
+            f"{other.line}; step ids must be unique in the whole project",
+            path=shown,
+            line=step.line,
+            step=step.id,
+        )
+    for dep in step.depends_on:
+        if dep not in known and dep not in failed:
+            raise MigrationFileError(
+                f"depends_on names '{dep}', which is not an earlier step of this or "
+                "an earlier migration; fix the id or move the step",
+                path=shown,
+                line=step.line,
+                step=step.id,
+            )
+    for ref in step.references:
+        target = known.get(ref)
+        if target is None and ref in failed:
+            continue  # already reported where that step is defined
+        if target is None:
+            hint = " (a step cannot reference itself)" if ref == step.id else ""
+            raise MigrationFileError(
+                f'reference {{ ref = "{ref}" }} names no earlier step of this or an '
+                f"earlier migration{hint}; fix the id or reorder the steps",
+                path=shown,
+                line=step.line,
+                step=step.id,
+            )
+        if target[1].action not in ("create", "upsert"):
+            raise MigrationFileError(
+                f"reference to step '{ref}', a '{target[1].action}' step; only create "
+                "and upsert steps record ids that can be referenced",
+                path=shown,
+                line=step.line,
+                step=step.id,
+            )
 
 
 def migration_checksum(root: Path, file_bytes: bytes, sources: list[str]) -> str:

@@ -189,12 +189,16 @@ def _step_lines(text: str) -> list[int]:
 
 
 def _line_in_step(text: str, start: int, end: int | None, key: str) -> int:
-    pattern = re.compile(rf"^\s*(?:\"{re.escape(key)}\"|{re.escape(key)})\s*=")
+    """Line of ``key`` within a step's lines: as a line's key first, then inside an inline table."""
+    escaped = re.escape(key)
+    own_line = re.compile(rf"^\s*(?:\"{escaped}\"|'{escaped}'|{escaped})\s*=")
+    inline = re.compile(rf"[{{,]\s*(?:\"{escaped}\"|'{escaped}'|{escaped})\s*=")
     lines = text.splitlines()
-    stop = (end - 1) if end else len(lines)
-    for number in range(start, stop + 1):
-        if number - 1 < len(lines) and pattern.match(lines[number - 1]):
-            return number
+    stop = min((end - 1) if end else len(lines), len(lines))
+    for pattern in (own_line, inline):
+        for number in range(start, stop + 1):
+            if pattern.search(lines[number - 1]):
+                return number
     return start
 
 
@@ -208,12 +212,17 @@ def parse_migration(
     templated: bool,
     root: Path,
     context: Mapping[str, Any],
+    errors: list[MigrationFileError] | None = None,
+    failed: set[str] | None = None,
 ) -> Migration:
     """Parse rendered TOML ``text`` of one migration file into a :class:`Migration`.
 
     ``shown`` is the path used in messages; ``context`` holds ``vars`` and
     ``target`` for templates that do not depend on a row (domain, args).
+    With an ``errors`` list, a bad step is appended there (its id to
+    ``failed``) and parsing goes on with the next step; otherwise it raises.
     """
+    failed = set() if failed is None else failed
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -244,7 +253,14 @@ def parse_migration(
     for index, spec in enumerate(steps_raw):
         start = starts[index] if index < len(starts) else 1
         end = starts[index + 1] if index + 1 < len(starts) else None
-        steps.append(_parse_step(spec, shown, path, text, start, end, root, context))
+        try:
+            steps.append(_parse_step(spec, shown, path, text, start, end, root, context))
+        except MigrationFileError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+            if isinstance(spec, dict) and isinstance(spec.get("id"), str):
+                failed.add(spec["id"])
     ids: dict[str, int] = {}
     for step in steps:
         if step.id in ids:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from zenoo_etl.compiler.plan import count_rows
 from zenoo_etl.compiler.project import Project
 from zenoo_etl.compiler.render import RenderError, RowView
 from zenoo_etl.compiler.sources import iter_source
@@ -54,6 +55,11 @@ class Problem:
             where.append(f"field '{self.field}'")
         return f"{', '.join(where)}: {self.message}"
 
+    @classmethod
+    def from_error(cls, exc: MigrationFileError) -> Problem:
+        """A problem from a load-time error (file, line, step, row as it knows them)."""
+        return cls(exc.path or "", exc.line, exc.step, exc.detail, None, exc.row)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
@@ -85,11 +91,21 @@ def _search_models(spec: Any) -> Iterator[str]:
 
 
 def validate_project(project: Project, schema: Schema) -> list[Problem]:
-    """Every problem of every migration against ``schema``, in file order."""
+    """Every problem of every migration against ``schema``, in file order.
+
+    Besides the schema checks each step's rows are streamed once more through
+    the plan's row counter, which proves keys present and unique.
+    """
     problems: list[Problem] = []
     for migration in project.migrations:
         for step in migration.steps:
-            problems.extend(_check_step(project, migration, step, schema))
+            found = _check_step(project, migration, step, schema)
+            if not any(p.row is not None for p in found):
+                try:
+                    count_rows(project, migration, step)
+                except MigrationFileError as exc:
+                    found.append(Problem.from_error(exc))
+            problems.extend(found)
     return problems
 
 

@@ -1,0 +1,143 @@
+"""Schema checks of `validate`: types, selections, relations, required fields, all at once."""
+
+# Small TOML migration bodies and the value table read best one per line.
+# ruff: noqa: E501
+
+from __future__ import annotations
+
+import pytest
+from conftest import MakeProject
+
+from zenoo_etl.compiler import Ref, SearchRef, XmlidRef, load_project
+from zenoo_etl.compiler.schema import cache_path, load_schema, read_cache, write_cache
+from zenoo_etl.compiler.validate import check_value, models_used, validate_project
+from zenoo_etl.errors import ConfigError, MigrationFileError
+
+TAGS = '[[steps]]\nid = "tags"\nmodel = "res.partner.category"\naction = "create"\nrecords = [{ n = "a" }]\nfields = { name = "{{ row.n }}" }\n'
+
+
+@pytest.fixture
+def project(make_project: MakeProject):  # type: ignore[no-untyped-def]
+    return load_project(make_project({"migrations/0001_tags.toml": TAGS}), environ={})
+
+
+@pytest.mark.parametrize(
+    ("attrs", "value", "problem"),
+    [
+        ({"type": "char"}, "x", None),
+        ({"type": "char"}, False, None),
+        ({"type": "char"}, [1], "cannot go into a char"),
+        ({"type": "float"}, "12.5", None),
+        ({"type": "float"}, "12,5", "not a number"),
+        ({"type": "float"}, 3, None),
+        ({"type": "monetary"}, True, "not a number"),
+        ({"type": "integer"}, "42", None),
+        ({"type": "integer"}, "4.2", "not an integer"),
+        ({"type": "boolean"}, True, None),
+        ({"type": "boolean"}, "False", "not a boolean"),
+        ({"type": "selection", "selection": [["a", "A"], ["b", "B"]]}, "b", None),
+        ({"type": "selection", "selection": [["a", "A"]]}, "c", "not a valid choice"),
+        ({"type": "date"}, "2026-11-27", None),
+        ({"type": "date"}, "2026-02-30", "not a valid date"),
+        ({"type": "date"}, "27/11/2026", "not a date"),
+        ({"type": "datetime"}, "2026-11-27 10:00:00", None),
+        ({"type": "datetime"}, "tomorrow", "not a datetime"),
+        ({"type": "many2one", "relation": "res.country"}, XmlidRef("base.us"), None),
+        ({"type": "many2one", "relation": "res.country"}, 7, None),
+        (
+            {"type": "many2one", "relation": "res.country"},
+            [XmlidRef("base.us")],
+            "a list on a many2one",
+        ),
+        ({"type": "many2one", "relation": "res.country"}, "US", "not a reference"),
+        ({"type": "many2one", "relation": "res.country"}, SearchRef("res.country", []), None),
+        (
+            {"type": "many2one", "relation": "res.country"},
+            SearchRef("res.partner", []),
+            "search is on res.partner",
+        ),
+        ({"type": "many2one", "relation": "res.partner.category"}, Ref("tags", "a"), None),
+        (
+            {"type": "many2one", "relation": "res.country"},
+            Ref("tags", "a"),
+            "makes res.partner.category records",
+        ),
+        ({"type": "many2many", "relation": "res.partner.category"}, [Ref("tags", "a")], None),
+        (
+            {"type": "many2many", "relation": "res.partner.category"},
+            Ref("tags", "a"),
+            "needs a list",
+        ),
+        ({"type": "many2many", "relation": "res.partner.category"}, [[6, 0, [1]]], None),
+    ],
+)
+def test_check_value(project, attrs: dict, value: object, problem: str | None) -> None:  # type: ignore[no-untyped-def]
+    message = check_value(value, attrs, project, {})  # type: ignore[arg-type]
+    if problem is None:
+        assert message is None
+    else:
+        assert message is not None and problem in message
+
+
+def test_unknown_model_field_and_uncached_model(make_project: MakeProject) -> None:
+    root = make_project(
+        {
+            "migrations/0001_tags.toml": TAGS,
+            "migrations/0002_p.toml": '[[steps]]\nid = "p"\nmodel = "res.partner"\naction = "update"\ndomain = [["reff", "=", "x"]]\nvalues = { nme = "x" }\n',
+            "migrations/0003_q.toml": '[[steps]]\nid = "q"\nmodel = "x.unknown"\naction = "delete"\ndomain = []\n',
+        }
+    )
+    project = load_project(root, environ={})
+    assert models_used(project) == ["res.partner", "res.partner.category", "x.unknown"]
+    problems = validate_project(
+        project,
+        {
+            "res.partner.category": {"name": {"type": "char"}},
+            "res.partner": {"name": {"type": "char"}},
+        },
+    )
+    text = [str(p) for p in problems]
+    assert any(
+        "migrations/0002_p.toml:6, step 'p', field 'nme'" in t and "'name'" in t for t in text
+    )
+    assert any("domain field 'reff'" in t for t in text)
+    assert any("'x.unknown' is not in the schema cache" in t for t in text)
+
+
+def test_load_errors_are_collected_not_raised(make_project: MakeProject) -> None:
+    root = make_project(
+        {
+            "migrations/0001_a.toml": '[[steps]]\nid = "a"\nmodel = "res.partner"\naction = "nuke"\n\n'
+            + TAGS,
+            "migrations/0002_b.toml": "[[steps]\n",
+            "migrations/0003_c.toml": '[[steps]]\nid = "c"\nmodel = "res.partner"\naction = "create"\nrecords = [{ n = "a" }]\nfields = { parent_id = { ref = "a", key = "1" }, category_id = [{ ref = "nope", key = "1" }] }\n',
+        }
+    )
+    errors: list[MigrationFileError] = []
+    project = load_project(root, environ={}, errors=errors)
+    messages = [str(e) for e in errors]
+    assert len(messages) == 3, messages
+    assert messages[0].startswith("migrations/0001_a.toml:4, step 'a'")
+    assert messages[1].startswith("migrations/0002_b.toml:1:")
+    assert "nope" in messages[2] and 'ref = "a"' not in messages[2]  # no cascade for the bad step
+    assert [s.id for m in project.migrations for s in m.steps] == ["tags", "c"]
+    with pytest.raises(MigrationFileError):
+        load_project(root, environ={})
+
+
+async def test_schema_cache_round_trip_and_sandbox_guard(make_project: MakeProject) -> None:
+    config = (
+        '[project]\nname = "t"\n\n[targets.prod]\nurl = "https://erp.invalid"\ndatabase = "d"\n'
+        'username = "u"\npassword_env = "ZT_UNSET_PW"\n'
+    )
+    project = load_project(
+        make_project({"migrations/0001_tags.toml": TAGS}, config=config), environ={}
+    )
+    write_cache(cache_path(project), {"res.partner.category": {"name": {"type": "char"}}})
+    assert cache_path(project) == project.root / ".zenoo" / "schema" / "prod.json"
+    assert read_cache(cache_path(project)) == {"res.partner.category": {"name": {"type": "char"}}}
+    schema = await load_schema(project)  # cached: no server needed
+    assert schema == {"res.partner.category": {"name": {"type": "char"}}}
+    cache_path(project).write_text("{not json")
+    with pytest.raises(ConfigError, match="--refresh"):
+        await load_schema(project)
