@@ -170,12 +170,20 @@ class _Compiler:
                 return _FALSE
             self.params.append(right)
             return f"{col} {op} ?"
+        if op in ("in", "not in") and ftype == "boolean":
+            values = list(right) if isinstance(right, list | tuple) else [right]
+            truths = {bool(v) for v in values}
+            if op == "not in":
+                truths = {True, False} - truths
+            if len(truths) == 2:
+                return _TRUE
+            if not truths:
+                return _FALSE
+            return f"{col} = 1" if True in truths else f"({col} IS NULL OR {col} = 0)"
         if op in ("in", "not in"):
             values = list(right) if isinstance(right, list | tuple) else [right]
             real = [v for v in values if v is not False and v is not None]
             has_null = len(real) != len(values)
-            if ftype == "boolean":
-                real = [1 if v else 0 for v in real]
             parts = []
             if real:
                 self.params.extend(real)
