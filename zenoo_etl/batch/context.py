@@ -205,8 +205,15 @@ class BatchContext:
             if isinstance(exc, OdooError):
                 exc.operation_index = index
             done = sum(1 for r in final if r.success)
+            # One call is one transaction: every operation in it failed together.
+            which = (
+                f"Batch operation #{index}"
+                if len(call.indices) == 1
+                else f"The call holding {len(call.indices)} batch operations "
+                f"(#{index} to #{max(call.indices)})"
+            )
             raise BatchExecutionError(
-                f"Batch operation #{index} ({_describe(ops[index])}) failed: {exc} "
+                f"{which} ({_describe(ops[index])}) failed: {exc} "
                 f"{done} of {len(ops)} operations succeeded and were kept; call rollback() "
                 "to delete the records this batch created.",
                 partial_results=final,
