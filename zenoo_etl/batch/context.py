@@ -207,13 +207,13 @@ class BatchContext:
             done = sum(1 for r in final if r.success)
             # One call is one transaction: every operation in it failed together.
             which = (
-                f"Batch operation #{index}"
+                f"Batch operation #{index} ({_describe(ops[index])})"
                 if len(call.indices) == 1
-                else f"The call holding {len(call.indices)} batch operations "
-                f"(#{index} to #{max(call.indices)})"
+                else f"Batch operations #{index} to #{max(call.indices)} "
+                f"({len(call.indices)} in one call: {_describe(ops[index])})"
             )
             raise BatchExecutionError(
-                f"{which} ({_describe(ops[index])}) failed: {exc} "
+                f"{which} failed: {exc} "
                 f"{done} of {len(ops)} operations succeeded and were kept; call rollback() "
                 "to delete the records this batch created.",
                 partial_results=final,
