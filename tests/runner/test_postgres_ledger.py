@@ -65,10 +65,10 @@ async def test_failure_rolls_back_and_a_kill_converges_with_a_postgres_ledger(
     with contextlib.suppress(Killed):
         await apply(project_files.load(), wrap_target=wrap)
     result = await apply(project_files.load())
-    # chunk 2 was adopted by reconciliation before the steps ran (not re-sent); chunk 1
-    # was done; chunks 3 and 4 were never dispatched by the killed run
+    # chunks of 3 (the step's chunk_size): chunk 1 was done, chunk 2 committed but killed
+    # is adopted by reconciliation (not re-sent), chunk 3 was never dispatched
     counts = result.migrations[0].steps[0].counts
-    assert (counts.skipped, counts.created) == (4, 4)
+    assert (counts.skipped, counts.created) == (6, 2)
     async with looking_at(project_files.sandbox_db) as client:
         legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
     assert sorted(r["ref"] for r in legs) == [f"LEG-{i}" for i in range(1, 9)]
