@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -130,7 +129,8 @@ async def _connect(stack: AsyncExitStack, project: Project) -> OdooTarget:
     url = target.url
     if target.is_sandbox:
         # Imported lazily: only sandbox targets pay for (and need) the embedded server.
-        serve_sandbox = importlib.import_module("zenoo_etl.sandbox").serve_sandbox
+        from zenoo_etl.sandbox import serve_sandbox
+
         sandbox = await stack.enter_async_context(
             serve_sandbox(db_path=target.sandbox_db_path, database=target.database)
         )
