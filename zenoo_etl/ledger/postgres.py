@@ -71,33 +71,53 @@ class PostgresDriver:
 
     dialect: Dialect = "postgresql"
 
-    def __init__(self, conn: Any, display_url: str, psycopg: Any) -> None:
+    def __init__(self, conn: Any, url: str, psycopg: Any, connect_timeout: int) -> None:
         self._raw = conn
         self._conn = _PgConn(conn)
         self._psycopg = psycopg
-        self.display_url = display_url
+        self._url = url  # may hold a password: kept only to reconnect, never shown
+        self._connect_timeout = connect_timeout
+        self.display_url = mask_url(url)
         self._lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     async def connect(cls, url: str, *, connect_timeout: int = 10) -> PostgresDriver:
         psycopg = _psycopg()
-        display = mask_url(url)
+        conn = await cls._open(psycopg, url, connect_timeout)
+        return cls(conn, url, psycopg, connect_timeout)
+
+    @staticmethod
+    async def _open(psycopg: Any, url: str, connect_timeout: int) -> Any:
         try:
-            conn = await psycopg.AsyncConnection.connect(
-                url, autocommit=True, connect_timeout=connect_timeout
+            return await psycopg.AsyncConnection.connect(
+                url,
+                autocommit=True,
+                connect_timeout=connect_timeout,
+                application_name="zenoo-etl",
             )
         except psycopg.Error as exc:
             raise LedgerError(
-                f"Cannot connect to the ledger {display}: {_first_line(exc)}. Check that the "
-                "server is up, the database exists and the user may connect (ZENOO_LEDGER_URL "
-                "or [ledger] url in zenoo.toml)."
+                f"Cannot connect to the ledger {mask_url(url)}: {_first_line(exc)}. Check "
+                "that the server is up, the database exists and the user may connect "
+                "(ZENOO_LEDGER_URL or [ledger] url in zenoo.toml)."
             ) from exc
-        return cls(conn, display, psycopg)
+
+    async def _ensure_connected(self) -> None:
+        # A connection lost between two sessions (server restart, idle timeout on a
+        # proxy) is reopened, so one blip fails at most the session it hit, and the
+        # runner can still record that failure.
+        if self._closed:
+            raise LedgerError(f"The ledger {self.display_url} is closed.")
+        if self._raw.closed:
+            self._raw = await self._open(self._psycopg, self._url, self._connect_timeout)
+            self._conn = _PgConn(self._raw)
 
     @asynccontextmanager
     async def session(self, *, write: bool) -> AsyncIterator[_PgConn]:
         # write is only a hint here: PostgreSQL takes row locks as statements run.
         async with self._lock:
+            await self._ensure_connected()
             try:
                 async with self._raw.transaction():
                     yield self._conn
@@ -117,6 +137,7 @@ class PostgresDriver:
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
     async def close(self) -> None:
+        self._closed = True
         await self._raw.close()
 
 
