@@ -148,3 +148,9 @@ def test_real_target_without_credentials(tmp_path: Path) -> None:
     _, _, target = load_config(write(tmp_path, text), target="prod", environ={})
     with pytest.raises(ConfigError, match="password_env or api_key_env"):
         target.credentials()
+
+
+def test_name_inside_a_target_is_refused(tmp_path: Path) -> None:
+    text = GOOD.replace('protocol = "json2"', 'protocol = "json2"\nname = "other"')
+    with pytest.raises(ConfigError, match=r"unknown key 'targets\.prod\.name'"):
+        load_config(write(tmp_path, text), environ={})

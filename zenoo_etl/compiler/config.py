@@ -197,6 +197,14 @@ def load_config(
         raw["ledger"] = {**(ledger if isinstance(ledger, dict) else {}), "url": ledger_url}
     targets = raw.get("targets")
     if isinstance(targets, dict):
+        for tname, spec in targets.items():
+            if isinstance(spec, dict) and "name" in spec:
+                line = key_line(text, f"targets.{tname}", "name")
+                where = f"{path}:{line}" if line else str(path)
+                raise ConfigError(
+                    f"{where}: unknown key 'targets.{tname}.name'; a target's name is its "
+                    f"table name ([targets.{tname}]), remove the key."
+                )
         # The table name is the target's name; inject it so the model carries it.
         raw["targets"] = {
             name: ({**spec, "name": name} if isinstance(spec, dict) else spec)
