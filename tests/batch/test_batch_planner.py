@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from zenoo_etl.batch import CreateOp, DeleteOp, UpdateOp
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zenoo_etl.batch import CreateOp, DeleteOp, Operation, UpdateOp
 from zenoo_etl.batch.planner import CreateCall, UnlinkCall, WriteCall, plan_calls
 
 
@@ -82,3 +86,67 @@ def test_duplicate_ids_are_sent_once() -> None:
 def test_batch_size_must_be_positive() -> None:
     with pytest.raises(ValueError):
         plan_calls([], batch_size=0)
+
+
+def _apply_sequentially(ops: list[Operation], table: dict[int, dict[str, Any]]) -> None:
+    next_id = max(table, default=0)
+    for op in ops:
+        if isinstance(op, CreateOp):
+            next_id += 1
+            table[next_id] = dict(op.values)
+        elif isinstance(op, UpdateOp):
+            for i in op.ids:
+                table[i].update(op.values)
+        else:
+            for i in op.ids:
+                del table[i]
+
+
+def _apply_calls(ops: list[Operation], table: dict[int, dict[str, Any]], size: int) -> None:
+    next_id = max(table, default=0)
+    for group in plan_calls(ops, batch_size=size):
+        for call in group:
+            if isinstance(call, CreateCall):
+                for values in call.values:
+                    next_id += 1
+                    table[next_id] = dict(values)
+            elif isinstance(call, WriteCall):
+                for i in call.ids:
+                    table[i].update(call.values)
+            else:
+                for i in call.ids:
+                    del table[i]
+
+
+@st.composite
+def op_sequences(draw: st.DrawFn) -> list[Operation]:
+    alive = list(range(1, 6))
+    ops: list[Operation] = []
+    for _ in range(draw(st.integers(0, 30))):
+        kind = draw(st.sampled_from(["create", "update", "update", "update", "delete"]))
+        if kind == "create":
+            ops.append(CreateOp("m", {"name": draw(st.sampled_from("abc"))}))
+        elif alive and kind == "update":
+            ids = draw(st.lists(st.sampled_from(alive), min_size=1, max_size=3, unique=True))
+            values = {draw(st.sampled_from(["x", "y"])): draw(st.integers(0, 1))}
+            ops.append(UpdateOp("m", values, tuple(ids)))
+        elif alive:
+            ids = draw(st.lists(st.sampled_from(alive), min_size=1, max_size=2, unique=True))
+            alive = [i for i in alive if i not in ids]
+            ops.append(DeleteOp("m", tuple(ids)))
+    return ops
+
+
+@settings(max_examples=300, deadline=None)
+@given(ops=op_sequences(), size=st.integers(1, 5))
+def test_grouped_calls_leave_the_same_data_as_one_call_per_operation(
+    ops: list[Operation], size: int
+) -> None:
+    """Whatever the queue, merging and chunking never changes the end state."""
+    expected = {i: {"name": "seed"} for i in range(1, 6)}
+    actual = {i: {"name": "seed"} for i in range(1, 6)}
+    _apply_sequentially(ops, expected)
+    _apply_calls(ops, actual, size)
+    assert actual == expected
+    planned = [i for group in plan_calls(ops, size) for call in group for i in call.indices]
+    assert sorted(planned) == list(range(len(ops)))
