@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import MakeProject
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zenoo_etl.compiler import Ref, SearchRef, XmlidRef, iter_rows, load_project
 from zenoo_etl.compiler.render import RowView, compile_text, compile_value, render_file
@@ -212,3 +214,12 @@ def test_j2_sandbox_refuses_class_access(make_project: MakeProject) -> None:
     )
     with pytest.raises(MigrationFileError, match="unsafe"):
         load_project(root, environ={})
+
+
+@settings(max_examples=300, deadline=None)
+@given(cell=st.text())
+def test_any_cell_text_arrives_verbatim(cell: str) -> None:
+    """Whatever a data cell holds (Jinja syntax, Python literals), it is never evaluated."""
+    assert render("{{ row.v }}", {"v": cell}) == (cell if cell else False)
+    assert render("<{{ row.v }}>", {"v": cell}) == f"<{cell}>"
+    assert render({"ref": "s", "key": "{{ row.v }}"}, {"v": cell + "k"}) == Ref("s", cell + "k")
