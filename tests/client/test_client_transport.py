@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -23,6 +26,7 @@ from zenoo_etl.client import (
     Request,
     RequestTimeout,
     Response,
+    TransportError,
     ZenooClient,
 )
 from zenoo_etl.errors import ConfigError, ZenooError
@@ -255,3 +259,71 @@ async def test_keep_alive_is_used_when_allowed_and_close_is_honoured(server_clos
         await runner.cleanup()
     assert len(peers) == 4
     assert len(set(peers)) == (4 if server_closes else 1)
+
+
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_tls_is_verified_by_default_and_ca_bundle_trusts_a_private_ca(
+    self_signed: tuple[Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    cert, key = self_signed
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    app = web.Application()
+
+    async def version(request: web.Request) -> web.Response:
+        body = b'{"jsonrpc":"2.0","id":1,"result":{"server_serie":"18.0"}}'
+        return web.Response(body=body, content_type="application/json")
+
+    app.router.add_post("/jsonrpc", version)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    url = f"https://127.0.0.1:{runner.addresses[0][1]}"
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    try:
+        async with ZenooClient(url=url, protocol="jsonrpc", sleep=sleep) as client:
+            with pytest.raises(TransportError, match="ca_bundle") as info:
+                await client.version()
+            assert not isinstance(info.value, ConnectError) and sleeps == []
+        async with ZenooClient(url=url, protocol="jsonrpc", ca_bundle=str(cert)) as client:
+            assert (await client.version())["server_serie"] == "18.0"
+        with caplog.at_level(logging.WARNING, logger="zenoo_etl.client"):
+            async with ZenooClient(url=url, protocol="jsonrpc", verify_tls=False) as client:
+                assert client.server_version is None
+                await client.version()
+                assert client.server_version == (18, 0)
+        assert "DISABLED" in caplog.text
+    finally:
+        await runner.cleanup()

@@ -9,6 +9,7 @@ and is the only place aiohttp exceptions are translated into
 :class:`~zenoo_etl.client.errors.TransportError` subclasses:
 
 * connection refused / DNS / TLS handshake  -> ``ConnectError`` (not sent)
+* untrusted TLS certificate                 -> ``TransportError`` (not sent, not retried)
 * timeout                                   -> ``RequestTimeout`` (may have been sent)
 * disconnect or reset while talking         -> ``ConnectionLostError`` (may have been sent)
 """
@@ -165,6 +166,13 @@ class AiohttpTransport:
             ) as resp:
                 body = await resp.read()
                 return Response(resp.status, body, resp.headers)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            # Not a ConnectError: retrying cannot fix a certificate.
+            raise TransportError(
+                f"The TLS certificate of {_origin(request.url)} could not be verified "
+                f"({exc.certificate_error}). Pass ca_bundle= with the certificate authority "
+                "that signed it (or, unsafely, verify_tls=False)."
+            ) from exc
         except aiohttp.ClientConnectorError as exc:
             # Raised while establishing the connection: nothing was sent.
             raise ConnectError(
