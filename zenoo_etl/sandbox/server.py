@@ -145,7 +145,14 @@ class SandboxServer:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise UsageError(
+                f"The sandbox cannot listen on {self.host}:{self.port}: {exc.strerror or exc}. "
+                "Pick another port with --port (0 chooses a free one) or stop what uses it."
+            ) from exc
         address = self._runner.addresses[0]
         self.port = int(address[1])
 

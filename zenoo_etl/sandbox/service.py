@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from zenoo_etl.errors import UsageError
 from zenoo_etl.sandbox import methods
 from zenoo_etl.sandbox.exceptions import (
     AccessDenied,
@@ -64,11 +65,17 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.registry = Registry(declare_models())
-        self.conn: sqlite3.Connection = connect(path)
-        create_schema(self.conn, self.registry)
-        self.sequences = Sequences(self.conn, self.registry)
-        if get_meta(self.conn, "seeded") is None:
-            self._transaction(SUPERUSER_ID, {}, _seed)
+        try:
+            self.conn: sqlite3.Connection = connect(path)
+            create_schema(self.conn, self.registry)
+            self.sequences = Sequences(self.conn, self.registry)
+            if get_meta(self.conn, "seeded") is None:
+                self._transaction(SUPERUSER_ID, {}, _seed)
+        except sqlite3.Error as exc:
+            raise UsageError(
+                f"The sandbox database {path} cannot be opened: {exc}. Give --db a writable "
+                "file path (it is created if missing) that no other program uses."
+            ) from exc
 
     def close(self) -> None:
         self.conn.close()
@@ -82,7 +89,6 @@ class Database:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             result = work(env)
-            self.sequences.persist(self.conn)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")

@@ -116,35 +116,33 @@ def hash_key(secret: str) -> str:
 
 
 class Sequences:
-    """Per-model id counters that survive rollbacks, persisted on each commit."""
+    """Per-model id counters that survive rollbacks, like PostgreSQL sequences.
+
+    The counter lives in memory (so a rolled-back call still consumes its ids)
+    and in ``_sandbox_sequence``, read and bumped inside the caller's write
+    transaction, so two processes serving the same file never hand out the
+    same id.
+    """
 
     def __init__(self, conn: sqlite3.Connection, registry: Registry) -> None:
+        self._conn = conn
         self._last: dict[str, int] = {}
-        self._dirty: set[str] = set()
-        stored = dict(conn.execute("SELECT model, last FROM _sandbox_sequence").fetchall())
         for name, mdef in registry.models.items():
             row = conn.execute(f'SELECT MAX(id) FROM "{mdef.table}"').fetchone()
-            self._last[name] = max(int(stored.get(name, 0)), int(row[0] or 0))
+            self._last[name] = int(row[0] or 0)
 
     def next(self, model: str, count: int) -> list[int]:
-        start = self._last[model] + 1
-        self._last[model] += count
-        self._dirty.add(model)
+        """``count`` fresh ids; call inside a write transaction."""
+        row = self._conn.execute(
+            "SELECT last FROM _sandbox_sequence WHERE model = ?", (model,)
+        ).fetchone()
+        start = max(self._last[model], int(row[0]) if row else 0) + 1
+        self._last[model] = start + count - 1
+        self._conn.execute(
+            "INSERT OR REPLACE INTO _sandbox_sequence (model, last) VALUES (?, ?)",
+            (model, self._last[model]),
+        )
         return list(range(start, start + count))
-
-    def set_at_least(self, model: str, value: int) -> None:
-        if value > self._last[model]:
-            self._last[model] = value
-            self._dirty.add(model)
-
-    def persist(self, conn: sqlite3.Connection) -> None:
-        """Write touched counters; called inside the committing transaction."""
-        if self._dirty:
-            conn.executemany(
-                "INSERT OR REPLACE INTO _sandbox_sequence (model, last) VALUES (?, ?)",
-                [(m, self._last[m]) for m in self._dirty],
-            )
-            self._dirty.clear()
 
 
 __all__ = ["Sequences", "connect", "create_schema", "get_meta", "hash_key", "set_meta"]
