@@ -136,14 +136,15 @@ def _summary(console: Console, result: RunResult) -> None:
     table.add_column("rec/s", justify="right")
     for migration in result.migrations:
         label = f"{migration.version:04d}_{migration.name}"
+        status = migration.status
         if not migration.steps:
-            table.add_row(label, "-", migration.status, *[""] * 6)
+            table.add_row(label, "-", status, *[""] * 6)
         for step in migration.steps:
             data = step.to_dict()
             table.add_row(
                 label,
                 step.step,
-                migration.status,
+                status,
                 str(data["created"]),
                 str(data["updated"] + data["unchanged"]),
                 str(data["deleted"]),
@@ -151,7 +152,7 @@ def _summary(console: Console, result: RunResult) -> None:
                 f"{step.seconds:.2f}s",
                 f"{data['records_per_second']:,.0f}",
             )
-            label = ""
+            label = status = ""
     if not result.migrations:
         console.print(f"Nothing to {result.command}: the target is up to date.")
     else:
@@ -177,8 +178,10 @@ def _confirm_policy(yes: bool) -> tuple[bool, Any]:
 
 async def _run(env: CommandEnv, verb: str, yes: bool, call: Any) -> RunResult:
     yes, confirm = _confirm_policy(yes)
-    console = Console(no_color=bool(os.environ.get("NO_COLOR")))
-    fancy = env.progress and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    tty = sys.stdout.isatty()
+    # Logs of pipelines are wide: do not squeeze the summary into 80 columns there.
+    console = Console(no_color=bool(os.environ.get("NO_COLOR")), width=None if tty else 132)
+    fancy = env.progress and tty and not os.environ.get("NO_COLOR")
     progress: ProgressReporter
     try:
         if env.json_output or env.quiet:

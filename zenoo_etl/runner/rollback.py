@@ -207,13 +207,15 @@ async def undo_migration(
                 step_result = StepResult(head.step, head.model, "rollback")
                 per_step[head.step] = step_result
                 session.progress.step_started(head.step, head.model, "rollback", None)
+            began = time.monotonic()
             await undo_group(session, migration, group, force=force, counts=step_result.counts)
+            step_result.seconds += time.monotonic() - began
             step_result.records += len(group)
             session.progress.step_advanced(head.step, len(group))
         for name in list(per_step):
             session.resolver.forget_step(name)
     for step_result in per_step.values():
-        session.progress.step_finished(step_result.step, step_result.counts, 0.0)
+        session.progress.step_finished(step_result.step, step_result.counts, step_result.seconds)
     await session.scope.set_status(record.version, "rolled_back", error=error)
     result.steps = list(per_step.values())
     result.seconds = time.monotonic() - started
