@@ -97,6 +97,26 @@ def test_status_reports_applied_failed_pending_and_drift(project: Path) -> None:
         assert word in out
 
 
+def test_an_applying_migration_without_a_live_lock_is_reported_interrupted(
+    project: Path,
+) -> None:
+    async def crashed_run() -> None:
+        loaded = load_project(project)
+        async with open_ledger(LEDGER, project) as ledger:
+            scope = ledger.scope(loaded.target.url, loaded.target.database)
+            await scope.acquire_lock("apply")
+            await scope.begin_migration(1, "example", "c")
+
+    asyncio.run(crashed_run())
+    row = json.loads(cli(project, "status", "--json")[1])["migrations"][0]
+    assert row["status"] == "applying" and row["interrupted"] is False  # its lock is live
+    assert cli(project, "unlock", "--force")[0] == 0
+    out = cli(project, "status", "--json")[1]
+    row = json.loads(out)["migrations"][0]
+    assert row["status"] == "applying" and row["interrupted"] is True
+    assert "interrupted" in cli(project, "status")[1]
+
+
 def test_history_lists_every_event_newest_first(project: Path) -> None:
     asyncio.run(_populate(project))
     code, out, _ = cli(project, "history", "--json")

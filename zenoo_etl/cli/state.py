@@ -136,7 +136,12 @@ async def status_report(project: Project) -> dict[str, Any]:
     async with _scope(project.root, project.config.ledger.url, target.url, target.database) as sc:
         records = [] if sc is None else await sc.migrations()
         lock = None if sc is None else await sc.lock_info()
-    report["migrations"] = status_rows(project, records)
+    rows = status_rows(project, records)
+    # "applying" with nobody holding a live lock means that run died: say what to do.
+    orphaned = lock is None or lock.is_stale(DEFAULT_STALE_AFTER_SECONDS)
+    for row in rows:
+        row["interrupted"] = row["status"] == "applying" and orphaned
+    report["migrations"] = rows
     report["lock"] = lock_json(lock)
     return report
 
@@ -150,7 +155,7 @@ def _print_status(report: dict[str, Any]) -> None:
     table = Table(
         title=f"Target {report['target']} ({report['url']}, database {report['database']})"
     )
-    for column in ("version", "name", "status", "applied at", "counts", "error"):
+    for column in ("version", "name", "status", "applied at", "counts", "error / note"):
         table.add_column(column, overflow="fold")
     for row in report["migrations"]:
         style = _STATUS_STYLE.get(row["status"], "")
@@ -160,7 +165,9 @@ def _print_status(report: dict[str, Any]) -> None:
             f"[{style}]{row['status']}[/]" if style else row["status"],
             row["applied_at"] or "-",
             _counts_text(row["counts"]),
-            row["error"] or "",
+            "interrupted: rerun `zenoo-etl apply` to resume, or roll back"
+            if row["interrupted"]
+            else row["error"] or "",
         )
     console.print(table)
     _print_lock(console, report["lock"])
