@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from zenoo_etl.ledger.driver import Conn, Driver, chunked, placeholders
 from zenoo_etl.ledger.errors import LedgerError
@@ -552,3 +552,13 @@ class SqlScope(LockMixin):
 
 
 __all__ = ["SqlLedger", "SqlScope"]
+
+
+if TYPE_CHECKING:  # mypy proves both classes implement the protocol
+    from zenoo_etl.ledger.protocol import Ledger, LedgerScope
+
+    def _scope_conforms(scope: SqlScope) -> LedgerScope:
+        return scope
+
+    def _ledger_conforms(ledger: SqlLedger) -> Ledger:
+        return ledger
