@@ -222,3 +222,34 @@ async def test_a_database_file_persists_and_is_seeded_once(tmp_path: object) -> 
         assert await wire.call("res.partner", "search", [["name", "=", "Persisted"]]) == [pid]
         assert await wire.call("res.company", "search_count", []) == 1
         assert await wire.call("res.partner", "create", {"name": "Next"}) == pid + 1
+
+
+async def test_copy_returns_a_list_and_marks_the_name(wire: Wire) -> None:
+    tag = await wire.call("res.partner.category", "create", {"name": "T"})
+    pid = await wire.call("res.partner", "create", {"name": "Orig", "category_id": [tag]})
+    [copy_id] = await wire.call("res.partner", "copy", [pid])
+    [row] = await wire.call("res.partner", "read", [copy_id], ["name", "category_id"])
+    assert row == {"id": copy_id, "name": "Orig (copy)", "category_id": [tag]}
+
+
+async def test_positional_execute_and_variant_unlink_takes_the_template(wire: Wire) -> None:
+    body = await wire.rpc(
+        "object", "execute", "etl", 2, "admin", "product.product", "create", {"name": "Solo"}
+    )
+    variant = body["result"]
+    [row] = await wire.call("product.product", "read", [variant], ["product_tmpl_id"])
+    template = row["product_tmpl_id"][0]
+    assert await wire.call("product.product", "unlink", [variant]) is True
+    assert await wire.call("product.template", "read", [template], ["name"]) == []
+
+
+async def test_recursion_and_unique_constraints(wire: Wire) -> None:
+    pid = await wire.call("res.partner", "create", {"name": "Loop"})
+    kid = await wire.call("res.partner", "create", {"name": "Kid", "parent_id": pid})
+    error = await wire.fail("res.partner", "write", [pid], {"parent_id": kid})
+    assert error["name"] == "odoo.exceptions.ValidationError"
+    error = await wire.fail("res.country", "create", {"name": "Belgium bis", "code": "be"})
+    assert (
+        error["message"]
+        == "The operation cannot be completed: The code of the country must be unique!"
+    )

@@ -140,7 +140,7 @@ def copy(env: Env, model: str, ids: Any, default: Any = None) -> list[int]:
             elif ftype == "many2many":
                 value = [[6, 0, value]]
             vals[n] = value
-        if isinstance(vals.get(mdef.rec_name), str) and mdef.rec_name == "name":
+        if isinstance(vals.get("name"), str):
             vals["name"] = f"{vals['name']} (copy)"
         vals.update(default or {})
         new_ids += env.create(model, [vals])
