@@ -232,3 +232,11 @@ def test_validate_refresh_needs_the_secret(project: Path) -> None:
     code, _, err = invoke("validate", "--project", str(project), "--target", "prod", "--refresh")
     assert code == 2
     assert "ZT_NEVER_SET" in err and "Traceback" not in err
+
+
+def test_validate_sandbox_target_uses_the_sandbox_schema(project: Path) -> None:
+    code, out, err = invoke("validate", "--project", str(project))
+    assert code == 2, out + err
+    assert "model 'account.move' does not exist on the target" in out
+    assert "res.partner" not in out  # every partner field of the migration exists there
+    assert not (project / ".zenoo" / "schema").exists()  # no cache for sandboxes
