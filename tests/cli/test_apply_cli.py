@@ -179,3 +179,26 @@ def test_rollback_to_zero_then_status_words(tmp_path: Path) -> None:
     assert all(m["status"] == "rolled_back" for m in payload["migrations"])
     code, out, _err = _invoke("rollback", "--project", str(files.root), "--yes", "--json")
     assert code == 0 and json.loads(out)["migrations"] == []
+
+
+def test_rich_progress_draws_bars_with_rate_on_a_terminal() -> None:
+    import io
+
+    from rich.console import Console
+
+    from zenoo_etl.cli.apply import RichProgress
+    from zenoo_etl.runner.progress import StepCounts
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120)
+    with RichProgress(console) as progress:
+        progress.migration_started(3, "customers", 1)
+        progress.step_started("customers", "res.partner", "create", 10)
+        progress.step_advanced("customers", 4)
+        progress.step_advanced("customers", 6)
+        progress.step_finished("customers", StepCounts(created=10), 0.5)
+        progress.migration_finished(3, "customers", "applied")
+    text = buffer.getvalue()
+    assert "0003_customers" in text
+    assert "customers (create)" in text and "10/10" in text and "rec/s" in text
+    assert "applied" in text

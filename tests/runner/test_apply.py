@@ -327,3 +327,30 @@ async def test_odoo_refusal_maps_to_the_row_with_on_error_stop_then_resume(
     async with looking_at(project_files.sandbox_db) as client:
         legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
     assert sorted(r["ref"] for r in legs) == [f"LEG-{i}" for i in range(1, 9)]
+
+
+async def test_the_lock_is_held_with_heartbeats_during_a_run_and_released_after(
+    project_files: ProjectFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While apply runs its lock row is refreshed; at the end (even on failure) it is gone."""
+    import asyncio
+
+    from zenoo_etl.runner import session as session_module
+
+    monkeypatch.setattr(session_module, "HEARTBEAT_SECONDS", 0.02)
+    _files(project_files, more=False)
+    seen: list[Any] = []
+
+    class Slow(Spy):
+        async def load(self, *args: Any, **kwargs: Any) -> Any:
+            async with open_ledger("sqlite:///.zenoo/ledger.db", project_files.root) as ledger:
+                info = await ledger.scope("sandbox:.zenoo/sandbox.db", "etl").lock_info()
+                seen.append(info)
+            await asyncio.sleep(0.05)
+            return await super().load(*args, **kwargs)
+
+    await apply(project_files.load(), wrap_target=lambda t: Slow(t))
+    assert seen and all(info is not None and info.command == "apply" for info in seen)
+    assert seen[-1].heartbeat_at > seen[0].heartbeat_at
+    async with open_ledger("sqlite:///.zenoo/ledger.db", project_files.root) as ledger:
+        assert await ledger.scope("sandbox:.zenoo/sandbox.db", "etl").lock_info() is None
