@@ -6,7 +6,7 @@ models declared as data (:mod:`zenoo_etl.sandbox.models`). Layout:
 
 * ``server`` — routes, envelopes, sessions, JSON-2, fault middleware;
 * ``service`` — authentication, method dispatch, one transaction per call;
-* ``orm`` / ``domain`` / ``load`` / ``methods`` — the ORM behaviour;
+* ``orm`` / ``reading`` / ``x2many`` / ``domain`` / ``load`` / ``methods`` — the ORM;
 * ``fields`` / ``models`` / ``registry`` — declarations; ``storage`` / ``seed`` — SQLite;
 * ``faults`` — reproducible fault injection.
 

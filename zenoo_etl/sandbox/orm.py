@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from zenoo_etl.sandbox import domain as domain_mod
+from zenoo_etl.sandbox import reading, x2many
 from zenoo_etl.sandbox.exceptions import (
     FK_TEMPLATE,
     NOT_NULL_TEMPLATE,
@@ -25,6 +26,7 @@ from zenoo_etl.sandbox.exceptions import (
     value_error,
 )
 from zenoo_etl.sandbox.fields import MAGIC_FIELDS, Field, ModelDef, XmlidDefault
+from zenoo_etl.sandbox.reading import read_value
 from zenoo_etl.sandbox.registry import Registry, Slot
 from zenoo_etl.sandbox.storage import Sequences
 
@@ -103,19 +105,6 @@ _CONVERTERS: dict[str, Converter] = {
     "datetime": _to_datetime,
     "many2one": _to_m2o,
 }
-
-
-def read_value(ftype: str, raw: Any) -> Any:
-    """A stored value as Odoo's ``read`` returns it (NULL becomes False, 0, 0.0)."""
-    if raw is None:
-        if ftype in ("integer", "many2one_reference"):
-            return 0
-        if ftype in ("float", "monetary"):
-            return 0.0
-        return False
-    if ftype == "boolean":
-        return bool(raw)
-    return raw
 
 
 class Env:
@@ -262,7 +251,7 @@ class Env:
         ]
         rows: list[list[Any]] = []
         m2o_targets: dict[str, set[int]] = {}
-        x2many: list[tuple[int, str, Any]] = []
+        relational: list[tuple[int, str, Any]] = []
         for index, vals in enumerate(vals_list):
             row: list[Any] = []
             for n in columns:
@@ -274,7 +263,7 @@ class Env:
             for n, value in vals.items():
                 xdef = mdef.fields.get(n)
                 if xdef is not None and xdef.type in ("one2many", "many2many"):
-                    x2many.append((index, n, value))
+                    relational.append((index, n, value))
             rows.append(row)
         self._check_required(mdef, columns, rows)
         self._check_targets(mdef, m2o_targets)
@@ -288,8 +277,8 @@ class Env:
             self.cr.executemany(sql, [(i, *r, *stamp) for i, r in zip(ids, rows, strict=True)])
         except sqlite3.IntegrityError as exc:
             raise self._integrity_error(mdef, exc) from exc
-        for index, fname, value in x2many:
-            self._write_x2many(mdef, fname, [ids[index]], value)
+        for index, fname, value in relational:
+            x2many.write_x2many(self, mdef, fname, [ids[index]], value)
         if mdef.after_create:
             mdef.after_create(self, ids, vals_list)
         return ids
@@ -382,13 +371,13 @@ class Env:
                     self.flags.discard("from_variant")
         columns: list[str] = []
         values: list[Any] = []
-        x2many: list[tuple[str, Any]] = []
+        relational_vals: list[tuple[str, Any]] = []
         for n, value in vals.items():
             fdef = mdef.fields.get(n)
             if fdef is None or not fdef.store or n in MAGIC_FIELDS:
                 continue
             if fdef.type in ("one2many", "many2many"):
-                x2many.append((n, value))
+                relational_vals.append((n, value))
                 continue
             converted = self._convert(mdef, n, fdef, value)
             if converted is None and fdef.required:
@@ -409,8 +398,8 @@ class Env:
             except sqlite3.IntegrityError as exc:
                 raise self._integrity_error(mdef, exc) from exc
             self._recheck(mdef, ids, columns)
-        for n, value in x2many:
-            self._write_x2many(mdef, n, ids, value)
+        for n, value in relational_vals:
+            x2many.write_x2many(self, mdef, n, ids, value)
         if mdef.after_write:
             mdef.after_write(self, ids, vals)
         return True
@@ -446,100 +435,6 @@ class Env:
         ):
             raise PythonError("TypeError", f"Invalid record ids: {ids!r}")
         return list(dict.fromkeys(ids))
-
-    # --------------------------------------------------------------- x2many
-
-    def _commands(self, value: Any) -> list[list[Any]]:
-        if value is None or value is False:
-            return [[5, 0, 0]]
-        if not isinstance(value, list | tuple):
-            raise value_error(f"Wrong value for x2many field: {value!r}")
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            return [[6, 0, list(value)]]
-        commands = []
-        for cmd in value:
-            if not isinstance(cmd, list | tuple) or not cmd or cmd[0] not in range(7):
-                raise value_error(f"Invalid x2many command: {cmd!r}")
-            commands.append([*cmd, 0, 0][:3])
-        return commands
-
-    def _write_x2many(self, mdef: ModelDef, fname: str, ids: list[int], value: Any) -> None:
-        fdef = mdef.fields[fname]
-        comodel = fdef.relation
-        assert comodel is not None
-        for cmd, arg, extra in self._commands(value):
-            if cmd == 0:
-                for rid in ids:
-                    vals = dict(extra or {})
-                    if fdef.type == "one2many":
-                        assert fdef.inverse_name is not None
-                        vals[fdef.inverse_name] = rid
-                        self.create(comodel, [vals])
-                    else:
-                        new = self.create(comodel, [vals])
-                        self._link(fdef, ids=[rid], targets=new, replace=False)
-            elif cmd == 1:
-                self.write(comodel, [arg], dict(extra or {}))
-            elif cmd == 2:
-                self.unlink(comodel, [arg])
-            elif cmd in (3, 5):
-                self._unlink_links(fdef, ids, None if cmd == 5 else [arg])
-            elif cmd == 4:
-                self.check_exist(comodel, [arg])
-                self._link(fdef, ids, [arg], replace=False)
-            elif cmd == 6:
-                targets = list(extra or [])
-                self.check_exist(comodel, targets)
-                self._link(fdef, ids, targets, replace=True)
-
-    def _link(self, fdef: Field, ids: list[int], targets: list[int], replace: bool) -> None:
-        if fdef.type == "one2many":
-            assert fdef.relation and fdef.inverse_name
-            table = self.registry.models[fdef.relation].table
-            if replace:
-                self._unlink_links(fdef, ids, None)
-            marks = _marks(len(targets))
-            self.cr.execute(
-                f'UPDATE "{table}" SET "{fdef.inverse_name}" = ? WHERE id IN ({marks})',
-                [ids[0], *targets],
-            )
-            return
-        rel, c1, c2 = fdef.relation_table, fdef.column1, fdef.column2
-        if replace:
-            self.cr.execute(f'DELETE FROM "{rel}" WHERE "{c1}" IN ({_marks(len(ids))})', ids)
-        self.cr.executemany(
-            f'INSERT OR IGNORE INTO "{rel}" ("{c1}", "{c2}") VALUES (?, ?)',
-            [(i, t) for i in ids for t in targets],
-        )
-
-    def _unlink_links(self, fdef: Field, ids: list[int], targets: list[int] | None) -> None:
-        if fdef.type == "one2many":
-            assert fdef.relation and fdef.inverse_name
-            comodel = self.registry.models[fdef.relation]
-            inverse = comodel.fields[fdef.inverse_name]
-            where = f'"{fdef.inverse_name}" IN ({_marks(len(ids))})'
-            params: list[Any] = list(ids)
-            if targets is not None:
-                where += f" AND id IN ({_marks(len(targets))})"
-                params += targets
-            child_ids = [
-                r[0]
-                for r in self.cr.execute(f'SELECT id FROM "{comodel.table}" WHERE {where}', params)
-            ]
-            if not child_ids:
-                return
-            if inverse.ondelete == "cascade" or inverse.required:
-                self.unlink(comodel.name, child_ids)
-            else:
-                self.write(comodel.name, child_ids, {fdef.inverse_name: False})
-            return
-        rel, c1, c2 = fdef.relation_table, fdef.column1, fdef.column2
-        sql = f'DELETE FROM "{rel}" WHERE "{c1}" IN ({_marks(len(ids))})'
-        params = list(ids)
-        if targets is not None:
-            sql += f' AND "{c2}" IN ({_marks(len(targets))})'
-            params += targets
-        self.cr.execute(sql, params)
 
     # ----------------------------------------------------------------- unlink
 
@@ -623,115 +518,15 @@ class Env:
     def read(
         self, model: str, ids: list[int], fields: list[str] | None = None
     ) -> list[dict[str, Any]]:
-        mdef = self.model(model)
-        ids = self._ids(ids)
-        slots = self.registry.slots[model]
-        if not fields:
-            names = [n for n in slots if n != "password"]
-        else:
-            if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
-                raise value_error(f"Invalid fields: {fields!r}")
-            self._check_fields(mdef, fields)
-            names = [n for n in dict.fromkeys(fields) if n != "id"]
-        names = [n for n in names if n != "id"]
-        if not ids:
-            return []
-        raw = self.raw_rows(mdef, ids, names)
-        order = [i for i in ids if i in raw]
-        records: list[dict[str, Any]] = [{"id": i} for i in order]
-        for name in names:
-            slot = slots[name]
-            ftype = slot.field.type
-            if name == "display_name":
-                names_by_id = self.display_names(model, order)
-                for rec in records:
-                    rec[name] = names_by_id.get(rec["id"], False)
-            elif ftype == "many2one" and slot.field.store:
-                assert slot.field.relation is not None
-                targets = {raw[i][name] for i in order if raw[i][name]}
-                labels = self.display_names(slot.field.relation, list(targets))
-                for rec in records:
-                    target = raw[rec["id"]][name]
-                    rec[name] = [target, labels.get(target, "")] if target else False
-            elif ftype in ("one2many", "many2many"):
-                links = self._x2many_ids(mdef, slot, raw, order)
-                for rec in records:
-                    rec[name] = links.get(rec["id"], [])
-            elif name == "password":
-                for rec in records:
-                    rec[name] = False
-            else:
-                for rec in records:
-                    rec[name] = read_value(ftype, raw[rec["id"]][name])
-        return records
+        return reading.read(self, model, ids, fields)
 
     def raw_rows(
         self, mdef: ModelDef, ids: list[int], names: list[str]
     ) -> dict[int, dict[str, Any]]:
-        """Stored values (and computed ones) keyed by id, NULLs kept as None."""
-        slots = self.registry.slots[mdef.name]
-        wanted: list[str] = []
-        for n in names:
-            slot = slots[n]
-            if slot.field.is_column:
-                wanted.append(n)
-            elif slot.field.compute is not None:
-                wanted.extend(slot.field.depends)
-            elif slot.field.type in ("one2many", "many2many") and slot.via:
-                wanted.append(slot.via)
-        wanted = list(dict.fromkeys(wanted))
-        for via in mdef.inherits.values():
-            if via not in wanted:
-                wanted.append(via)
-        cols = ", ".join(["t.id", *(slots[n].column for n in wanted)])
-        out: dict[int, dict[str, Any]] = {}
-        from_sql = self.registry.from_clause(mdef)
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            for row in self.cr.execute(
-                f"SELECT {cols} FROM {from_sql} WHERE t.id IN ({_marks(len(chunk))})", chunk
-            ):
-                out[row[0]] = dict(zip(wanted, row[1:], strict=True))
-        for n in names:
-            compute = slots[n].field.compute
-            if compute is not None:
-                for rec in out.values():
-                    rec[n] = compute(rec)
-        return out
-
-    def _x2many_ids(
-        self, mdef: ModelDef, slot: Slot, raw: dict[int, dict[str, Any]], ids: list[int]
-    ) -> dict[int, list[int]]:
-        fdef = slot.field
-        # owner ids: the record itself, or its delegated parent
-        owner_of = {i: (raw[i][slot.via] if slot.via else i) for i in ids}
-        owners = list({o for o in owner_of.values() if o})
-        if not owners:
-            return {}
-        if fdef.type == "one2many":
-            assert fdef.relation is not None
-            table = self.registry.models[fdef.relation].table
-            sql = (
-                f'SELECT "{fdef.inverse_name}", id FROM "{table}" '
-                f'WHERE "{fdef.inverse_name}" IN ({_marks(len(owners))}) ORDER BY id'
-            )
-        else:
-            sql = (
-                f'SELECT "{fdef.column1}", "{fdef.column2}" FROM "{fdef.relation_table}" '
-                f'WHERE "{fdef.column1}" IN ({_marks(len(owners))}) ORDER BY "{fdef.column2}"'
-            )
-        by_owner: dict[int, list[int]] = {}
-        for owner, target in self.cr.execute(sql, owners):
-            by_owner.setdefault(owner, []).append(target)
-        return {i: by_owner.get(o, []) for i, o in owner_of.items()}
+        return reading.raw_rows(self, mdef, ids, names)
 
     def display_names(self, model: str, ids: list[int]) -> dict[int, str]:
-        mdef = self.registry.models[model]
-        if not ids:
-            return {}
-        raw = self.raw_rows(mdef, ids, list(mdef.display_fields))
-        display = mdef.display
-        return {i: (display(row) if display else f"{model},{i}") for i, row in raw.items()}
+        return reading.display_names(self, model, ids)
 
     # ----------------------------------------------------------------- search
 
