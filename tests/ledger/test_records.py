@@ -153,6 +153,9 @@ async def test_position_moves_on_every_write_but_not_on_reads_or_lock(scope: Sql
     await scope.migrations()
     await scope.done_ids("s", ["a"])
     assert await scope.position() == p0
+    await scope.acquire_lock("apply")  # creates the scope row: still nothing written
+    await scope.release()
+    assert await scope.position() == p0
     await scope.begin_migration(1, "m", "c")
     p1 = await scope.position()
     await scope.record_intents(1, "s", P, "created", ["a"])

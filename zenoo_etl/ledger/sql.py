@@ -10,6 +10,7 @@ whose heartbeats must not invalidate saved plans.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -542,13 +543,17 @@ class SqlScope(LockMixin):
             )
 
     async def position(self) -> str:
+        # The scope part is a hash of the target, not the row id: creating the
+        # scope row (e.g. when a run takes the lock) must not move the position
+        # a plan was made at, and revision 0 is "nothing ever written".
         async with self._d.session(write=False) as conn:
             sid = await self._scope_id(conn, create=False)
-            if sid is None:
-                return f"{self._instance}-0.0"
-            row = await conn.fetchone("SELECT revision FROM zenoo_scopes WHERE id = ?", (sid,))
+            row = None
+            if sid is not None:
+                row = await conn.fetchone("SELECT revision FROM zenoo_scopes WHERE id = ?", (sid,))
         revision = 0 if row is None else int(row[0])
-        return f"{self._instance}-{sid}.{revision}"
+        target = hashlib.sha256(f"{self._target_url}\0{self._database}".encode()).hexdigest()
+        return f"{self._instance}-{target[:8]}.{revision}"
 
 
 __all__ = ["SqlLedger", "SqlScope"]
