@@ -60,6 +60,16 @@ _ALLOWED: dict[str, set[str]] = {
 }
 
 
+_EXAMPLES = {
+    "source": 'source = { csv = "data/customers.csv" }',
+    "records": 'records = [{ name = "A" }, { name = "B" }]',
+    "depends_on": 'depends_on = ["other-step"]',
+    "match": 'match = ["ref"]',
+    "domain": 'domain = [["active", "=", true]]',
+    "undo": 'undo = { method = "action_unarchive", args = [] }',
+}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -308,7 +318,10 @@ def _parse_step(
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         key = next((str(p) for p in err["loc"] if isinstance(p, str)), None)
-        raise fail("; ".join(describe_errors(exc, allowed=STEP_KEYS)), key) from None
+        message = "; ".join(describe_errors(exc, allowed=STEP_KEYS))
+        if key in _EXAMPLES:
+            message += f"; for example {_EXAMPLES[key]}"
+        raise fail(message, key) from None
     if not STEP_ID_RE.match(raw.id):
         raise fail(f"step id {raw.id!r} may hold letters, digits, '_', '-' and '.' only", "id")
     if not MODEL_RE.match(raw.model):
