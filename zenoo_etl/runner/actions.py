@@ -18,10 +18,11 @@ and always ahead of the work they describe:
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, assert_never
+from typing import Any
+
+from typing_extensions import assert_never  # typing has it from 3.11 only
 
 from zenoo_etl.client.errors import ConnectError, MissingRecordError, OdooError, OutcomeUnknownError
 from zenoo_etl.compiler.steps import Step
@@ -32,7 +33,6 @@ from zenoo_etl.runner.coerce import (
     Converter,
     equal_values,
     load_converter,
-    normalise_read,
     rpc_converter,
     to_rpc_value,
 )
@@ -476,17 +476,4 @@ class StepRun:
             raise UnknownOutcome([str(i) for i in ids], self.step.model) from None
 
 
-def group_by_previous(
-    records: Sequence[tuple[int, dict[str, Any]]],
-) -> list[tuple[dict[str, Any], list[int]]]:
-    """Group ``(id, values)`` pairs with identical values (one write per group)."""
-    groups: dict[str, tuple[dict[str, Any], list[int]]] = defaultdict(lambda: ({}, []))
-    for record_id, values in records:
-        token = json.dumps(values, sort_keys=True, default=str)
-        if token not in groups:
-            groups[token] = (values, [])
-        groups[token][1].append(record_id)
-    return list(groups.values())
-
-
-__all__ = ["Chunk", "StepRun", "group_by_previous", "normalise_read"]
+__all__ = ["Chunk", "StepRun"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from zenoo_etl.client.errors import ClientError, OdooError
 from zenoo_etl.compiler import Migration, Plan, Project, Step, iter_rows
@@ -129,7 +128,7 @@ class Runner:
             return None  # iter_rows will report the problem with file and line
 
     def chunks(
-        self, migration: Migration, step: Step, run: StepRun, size: int, ids: list[int] | None
+        self, migration: Migration, step: Step, size: int, ids: list[int] | None
     ) -> Iterator[Chunk]:
         if ids is not None:
             for part in chunked(ids, size):
@@ -177,7 +176,7 @@ class Runner:
         concurrency = 1 if step.action == "call" else runner_cfg.concurrency
         try:
             await run_chunks(
-                self.chunks(migration, step, run, size, ids),
+                self.chunks(migration, step, size, ids),
                 work,
                 concurrency=concurrency,
                 on_done=advanced,
@@ -351,10 +350,6 @@ async def apply(
         result.warnings = list(session.warnings)
     result.seconds = time.monotonic() - started
     return result
-
-
-def _unused(_: Any) -> None:  # keeps OdooError import meaningful for type narrowing
-    return None
 
 
 __all__ = ["StepFailure", "apply", "check_drift", "describe_failure", "pending_migrations"]
