@@ -253,3 +253,13 @@ async def test_recursion_and_unique_constraints(wire: Wire) -> None:
         error["message"]
         == "The operation cannot be completed: The code of the country must be unique!"
     )
+
+
+async def test_load_with_a_repeated_xmlid_updates_the_first_row(wire: Wire) -> None:
+    result = await wire.call(
+        "res.partner", "load", ["id", "name"], [["dup", "First"], ["dup", "Second"], ["x", "X"]]
+    )
+    assert result["messages"] == []
+    first, second, other = result["ids"]
+    assert first == second != other
+    assert (await wire.call("res.partner", "read", [first], ["name"]))[0]["name"] == "Second"

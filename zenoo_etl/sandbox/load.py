@@ -12,6 +12,7 @@ hard ``ValueError``, as in Odoo.
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from zenoo_etl.sandbox.exceptions import SandboxRpcError, ValidationError, value_error
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
 
 _TRUES = {"1", "true", "yes"}
 _FALSES = {"", "0", "false", "no"}
+
+
+class _Repeated(SandboxRpcError):
+    """An xmlid appears twice in one batch (never reported: rows are retried one by one)."""
+
+    def __init__(self) -> None:
+        super().__init__("repeated external id")
 
 
 class _CellError(Exception):
@@ -233,7 +241,11 @@ class _Loader:
     def save(self, items: list[tuple[int, str | None, int | None, dict[str, Any]]]) -> list[int]:
         """Create or update every row; raises on the first failure (caller retries per row)."""
         env, model = self.env, self.mdef.name
-        known = self.lookup_xmlids([x for _, x, _, _ in items if x])
+        xmlids = [x for _, x, _, _ in items if x]
+        if len(set(xmlids)) != len(xmlids):
+            # a repeated xmlid updates the record its first row made: go row by row
+            raise _Repeated()
+        known = self.lookup_xmlids(xmlids)
         live = env.existing(model, [r for _, m, r in known.values() if m == model])
         ids: list[int | None] = []
         creates: list[tuple[int, str | None, dict[str, Any]]] = []
@@ -280,14 +292,17 @@ class _Loader:
                     "The operation cannot be completed: External IDs cannot contain spaces"
                 )
         new = env.sequences.next("ir.model.data", len(rows))
-        env.cr.executemany(
-            "INSERT INTO ir_model_data (id, module, name, model, res_id, noupdate, create_uid,"
-            " create_date, write_uid, write_date) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
-            [
-                (did, module, name, self.mdef.name, res_id, env.uid, env.now, env.uid, env.now)
-                for did, (module, name, res_id) in zip(new, rows, strict=True)
-            ],
-        )
+        try:
+            env.cr.executemany(
+                "INSERT INTO ir_model_data (id, module, name, model, res_id, noupdate, create_uid,"
+                " create_date, write_uid, write_date) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                [
+                    (did, module, name, self.mdef.name, res_id, env.uid, env.now, env.uid, env.now)
+                    for did, (module, name, res_id) in zip(new, rows, strict=True)
+                ],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ValidationError(f"The operation cannot be completed: {exc}") from exc
 
     def row_error(self, index: int, exc: SandboxRpcError) -> None:
         """Report a failed record the way load() words database errors."""
