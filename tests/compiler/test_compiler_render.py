@@ -223,3 +223,15 @@ def test_any_cell_text_arrives_verbatim(cell: str) -> None:
     assert render("{{ row.v }}", {"v": cell}) == (cell if cell else False)
     assert render("<{{ row.v }}>", {"v": cell}) == f"<{cell}>"
     assert render({"ref": "s", "key": "{{ row.v }}"}, {"v": cell + "k"}) == Ref("s", cell + "k")
+
+
+def test_row_statement_in_a_j2_file_explains_raw() -> None:
+    from zenoo_etl.compiler.render import RenderError
+
+    text = 'a = 1\nname = "{% if row.x %}y{% endif %}"\n'
+    with pytest.raises(RenderError, match=r"^2: .*'row' is undefined.*\{% raw %\}"):
+        render_file(text, vars={}, target={})
+    ok = render_file(
+        text.replace('"{%', '"{% raw %}{%').replace('%}"', '%}{% endraw %}"'), vars={}, target={}
+    )
+    assert 'name = "{% if row.x %}y{% endif %}"' in ok

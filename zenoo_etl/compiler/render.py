@@ -180,6 +180,11 @@ def render_file(
     except (TemplateError, SecurityError, MissingColumn, Exception) as exc:
         line = _template_line(exc.__traceback__)
         detail = f"{type(exc).__name__}: {exc}" if not isinstance(exc, TemplateError) else str(exc)
+        if "'row' is undefined" in detail:
+            detail += (
+                "; a per-row {% ... %} statement in a .toml.j2 file must be wrapped in "
+                "{% raw %}...{% endraw %} so it survives the whole-file render"
+            )
         raise RenderError(f"{line}: {detail}" if line else detail) from exc
 
 
