@@ -192,7 +192,7 @@ class Database:
             raise
         except sqlite3.Error as exc:
             raise PythonError("ValueError", f"The operation cannot be completed: {exc}") from exc
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        except Exception as exc:  # like Odoo: any Python error becomes builtins.<Name>
             raise PythonError(type(exc).__name__, str(exc)) from exc
 
 
