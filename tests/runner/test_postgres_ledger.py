@@ -69,6 +69,7 @@ async def test_failure_rolls_back_and_a_kill_converges_with_a_postgres_ledger(
     # is adopted by reconciliation (not re-sent), chunk 3 was never dispatched
     counts = result.migrations[0].steps[0].counts
     assert (counts.skipped, counts.created) == (6, 2)
+    assert result.migrations[0].reconciled == 3
     async with looking_at(project_files.sandbox_db) as client:
         legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
     assert sorted(r["ref"] for r in legs) == [f"LEG-{i}" for i in range(1, 9)]

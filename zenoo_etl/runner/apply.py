@@ -202,7 +202,7 @@ class Runner:
         session.progress.migration_started(migration.version, migration.name, len(migration.steps))
         try:
             if not fresh:
-                await reconcile(session, migration, migration.version)
+                result.reconciled = await reconcile(session, migration, migration.version)
             for step in migration.steps:
                 result.steps.append(await self.run_step(migration, step, fresh))
         except StepFailure as failure:

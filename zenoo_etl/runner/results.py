@@ -49,6 +49,7 @@ class MigrationResult:
     steps: list[StepResult] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    reconciled: int = 0  # records of an interrupted run adopted before the steps ran
 
     def totals(self) -> StepCounts:
         total = StepCounts()
@@ -64,6 +65,7 @@ class MigrationResult:
             "status": self.status,
             "seconds": round(self.seconds, 3),
             "counts": self.totals().as_dict(),
+            "reconciled": self.reconciled,
             "steps": [s.to_dict() for s in self.steps],
             **({"error": self.error} if self.error else {}),
         }
