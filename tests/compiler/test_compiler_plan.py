@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MakeProject
 
 from zenoo_etl.compiler import Plan, compile_plan, ledger_position_of, load_project
 from zenoo_etl.errors import MigrationFileError
+
+MakeProject = Callable[..., Path]  # the make_project fixture of conftest.py
 
 M1 = """\
 description = "customers"

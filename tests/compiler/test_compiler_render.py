@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
-from conftest import MakeProject
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zenoo_etl.compiler import Ref, SearchRef, XmlidRef, iter_rows, load_project
 from zenoo_etl.compiler.render import RowView, compile_text, compile_value, render_file
 from zenoo_etl.errors import MigrationFileError
+
+MakeProject = Callable[..., Path]  # the make_project fixture of conftest.py
 
 CTX = {"vars": {"company": "Acme", "n": 2}, "target": {"name": "local"}}
 

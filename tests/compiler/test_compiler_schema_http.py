@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MakeProject
 
 from zenoo_etl.cli import main
 from zenoo_etl.compiler import load_project
 from zenoo_etl.compiler.schema import cache_path, load_schema
 from zenoo_etl.compiler.validate import validate_project
 from zenoo_etl.sandbox import serve_sandbox
+
+MakeProject = Callable[..., Path]  # the make_project fixture of conftest.py
 
 MIGRATION = """\
 [[steps]]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MakeProject
 
 from zenoo_etl.compiler import Project, Row, iter_rows, load_project
 from zenoo_etl.errors import MigrationFileError
+
+MakeProject = Callable[..., Path]  # the make_project fixture of conftest.py
 
 
 def step_file(source: str, fields: str = 'name = "{{ row.name }}"', key: str = "") -> str:

@@ -6,13 +6,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MakeProject
 
 from zenoo_etl.compiler import load_project
 from zenoo_etl.errors import MigrationFileError
+
+MakeProject = Callable[..., Path]  # the make_project fixture of conftest.py
 
 
 def load_one(make_project: MakeProject, body: str, extra: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

@@ -5,13 +5,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
-from conftest import MakeProject
 
 from zenoo_etl.compiler import Ref, SearchRef, XmlidRef, load_project
 from zenoo_etl.compiler.schema import cache_path, load_schema, read_cache, write_cache
 from zenoo_etl.compiler.validate import check_value, models_used, validate_project
 from zenoo_etl.errors import ConfigError, MigrationFileError
+
+MakeProject = Callable[..., Path]  # the make_project fixture of conftest.py
 
 TAGS = '[[steps]]\nid = "tags"\nmodel = "res.partner.category"\naction = "create"\nrecords = [{ n = "a" }]\nfields = { name = "{{ row.n }}" }\n'
 
