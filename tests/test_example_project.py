@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from click.testing import CliRunner
+
+from zenoo_etl.cli import main
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import XmlidRef, compile_plan, iter_rows, load_project
 from zenoo_etl.runner import apply as runner_apply
@@ -227,3 +231,11 @@ async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: 
     assert gone["tags"] == after["tags"] - 6
     assert gone["categories"] == after["categories"] - 20
     assert gone["partners"] == after["partners"] - 3304
+
+
+def test_validate_accepts_the_example_project(tmp_path: Path) -> None:
+    """`zenoo-etl validate` checks every field against the sandbox schema: no problem."""
+    project_dir = _copy_project(tmp_path / "project")
+    result = CliRunner().invoke(main, ["validate", "--project", str(project_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"ok": True, "problems": []}
