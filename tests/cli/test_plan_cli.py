@@ -122,7 +122,8 @@ def test_plan_table(project: Path) -> None:
     assert code == 0
     for text in ("version", "reversible", "0001", "Import customers", "pending", "NO", "customers"):
         assert text in out
-    assert "2 pending migration(s), 4 record(s)" in out
+    assert "2 pending migration(s), 4 record(s) in 4 chunk(s)." in out
+    assert "Irreversible (a call step without undo): 0002_tags." in out
 
 
 def test_plan_bad_migration_exits_2_without_traceback(project: Path) -> None:

@@ -79,3 +79,22 @@ def test_new_validates_the_slug(tmp_path: Path) -> None:
 def test_new_outside_a_project(tmp_path: Path) -> None:
     code, _, err = invoke("new", "x", "--project", str(tmp_path))
     assert code == 2 and "zenoo-etl init" in err
+
+
+def test_scaffold_applies_then_plans_as_applied_then_drifts(tmp_path: Path) -> None:
+    """The whole loop on the embedded sandbox: init, apply, plan reads the ledger, drift."""
+    root = tmp_path / "loop"
+    assert invoke("init", str(root))[0] == 0
+    code, out, err = invoke("apply", "--project", str(root), "--yes")
+    assert code == 0, out + err
+    code, out, err = invoke("plan", "--project", str(root), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [m["status"] for m in data["migrations"]] == ["applied"]
+    assert data["ledger_position"]
+    assert "Nothing to apply" in invoke("plan", "--project", str(root))[1]
+    with (root / "data" / "partners.csv").open("a") as handle:
+        handle.write("4,Late Co,late@example.com,company,BE\n")
+    code, _, err = invoke("plan", "--project", str(root))
+    assert code == 4
+    assert "migrations/0001_example.toml changed since it was applied" in err

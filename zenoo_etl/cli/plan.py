@@ -84,9 +84,20 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
                     "",
                 )
     console.print(table)
+    for entry in plan.drift:
+        where = entry.file or f"version {entry.version} (file missing)"
+        console.print(f"[bold red]drift[/]: {where} differs from what was applied")
     pending = plan.pending
+    if not pending:
+        console.print("Nothing to apply: every migration is applied.")
+        return
     records = sum(m.records or 0 for m in pending)
-    console.print(f"{len(pending)} pending migration(s), {records} record(s).")
+    chunks = sum(m.chunks or 0 for m in pending)
+    irreversible = [m for m in pending if not m.reversible]
+    console.print(f"{len(pending)} pending migration(s), {records} record(s) in {chunks} chunk(s).")
+    if irreversible:
+        names = ", ".join(f"{m.version:04d}_{m.name}" for m in irreversible)
+        console.print(f"Irreversible (a call step without undo): {names}.")
 
 
 def save_plan(plan: Plan, out: Path) -> None:
