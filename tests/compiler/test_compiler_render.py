@@ -239,3 +239,12 @@ def test_row_statement_in_a_j2_file_explains_raw() -> None:
         text.replace('"{%', '"{% raw %}{%').replace('%}"', '%}{% endraw %}"'), vars={}, target={}
     )
     assert 'name = "{% if row.x %}y{% endif %}"' in ok
+
+
+def test_only_the_row_variable_is_protected_in_j2_files() -> None:
+    out = render_file(
+        'a = "{{ vars.t.row }}"\nb = "{{ row.x }}"\nc = "{{ vars.rows }}"\n',
+        vars={"t": {"row": "R"}, "rows": 3},
+        target={},
+    )
+    assert out == 'a = "R"\nb = "{{ row.x }}"\nc = "3"\n'

@@ -124,14 +124,17 @@ def protect_row_templates(text: str) -> str:
     block: list[str] = []
     mentions_row = False
     inside = False
+    previous = ""
     for _, kind, value in tokens:
         if kind == "variable_begin":
-            inside, block, mentions_row = True, [value], False
+            inside, block, mentions_row, previous = True, [value], False, ""
             continue
         if inside:
             block.append(value)
-            if kind == "name" and value == "row":
-                mentions_row = True
+            if kind == "name" and value == "row" and previous != ".":
+                mentions_row = True  # the variable row, not an attribute x.row
+            if kind != "whitespace":
+                previous = value
             if kind == "variable_end":
                 inside = False
                 body = "".join(block)
