@@ -1,12 +1,14 @@
 """mkdocs hook: generate the CLI reference from the click commands themselves.
 
 ``docs/reference/cli.md`` holds the marker ``<!-- cli-reference -->``; at
-build time it is replaced by one section per ``zenoo-etl`` command, walked from
+build time it is replaced by one section for the options every command
+shares, then one section per ``zenoo-etl`` command, walked from
 :data:`zenoo_etl.cli.main`, so the reference can never drift from the code.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import click
@@ -14,60 +16,122 @@ import click
 MARKER = "<!-- cli-reference -->"
 
 
-def _escape(text: str) -> str:
+def _cell(text: str) -> str:
+    # Python-Markdown tables leave pipes inside code spans alone; escape the rest.
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _option_rows(command: click.Command, ctx: click.Context) -> list[str]:
+def _help(text: str | None) -> str:
+    # click's "\b" marks a paragraph it must not rewrap; markdown has no use for it.
+    return inspect.cleandoc(text or "").replace("\b\n", "").strip()
+
+
+def _default(param: click.Option, ctx: click.Context) -> str:
+    if param.is_flag or param.count or param.multiple:
+        return ""
+    value = param.get_default(ctx, call=False)
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and value != "":
+        return f"`{value}`"
+    if value is not None and type(value).__name__ in ("PosixPath", "WindowsPath", "Path"):
+        return f"`{value}`"
+    return ""
+
+
+def _shared_option_names() -> set[str]:
+    """Options that ``common_options`` adds to every command."""
+    from zenoo_etl.cli.common import common_options
+
+    probe = click.command()(common_options(lambda env: None))
+    return {p.name for p in probe.params if p.name is not None}
+
+
+def _option_table(options: list[click.Option], ctx: click.Context) -> list[str]:
     rows = ["| option | description | default |", "|---|---|---|"]
-    for param in command.get_params(ctx):
-        if not isinstance(param, click.Option):
-            continue
+    for param in options:
         record = param.get_help_record(ctx)
         if record is None:
             continue
-        names, _ = record
-        help_text = param.help or ""
+        names = record[0]
+        help_text = _help(param.help)
         if isinstance(param.type, click.Choice):
             help_text = f"{help_text} One of: {', '.join(map(str, param.type.choices))}."
-        default = ""
-        if param.show_default or (param.default not in (None, False, (), "") and not param.is_flag):
-            default = "" if param.default is None else f"`{param.default}`"
-        rows.append(f"| `{_escape(names)}` | {_escape(help_text.strip())} | {default} |")
+        rows.append(f"| `{names}` | {_cell(help_text)} | {_default(param, ctx)} |")
     return rows
 
 
-def _arguments(command: click.Command, ctx: click.Context) -> list[str]:
-    lines = []
-    for param in command.get_params(ctx):
-        if isinstance(param, click.Argument):
-            required = "required" if param.required else "optional"
-            lines.append(f"- `{param.human_readable_name}` ({required})")
-    return lines
+def _is_help(param: click.Option, ctx: click.Context) -> bool:
+    # click names its help option differently across versions; compare flags instead.
+    return set(param.opts) & set(ctx.help_option_names) != set()
 
 
-def _command_section(name: str, command: click.Command, parent: click.Context) -> str:
+def _options(command: click.Command, ctx: click.Context, shared: set[str]) -> list[click.Option]:
+    return [
+        p
+        for p in command.get_params(ctx)
+        if isinstance(p, click.Option) and p.name not in shared and not _is_help(p, ctx)
+    ]
+
+
+def _command_section(
+    name: str, command: click.Command, parent: click.Context, shared: set[str]
+) -> str:
     ctx = click.Context(command, info_name=name, parent=parent)
     parts = [f"## `zenoo-etl {name}`", ""]
-    help_text = (command.help or "").strip()
+    help_text = _help(command.help)
     if help_text:
-        parts += [help_text.replace("\b\n", ""), ""]
+        parts += [help_text, ""]
     parts += ["```text", command.get_usage(ctx).strip(), "```", ""]
-    arguments = _arguments(command, ctx)
+    arguments = [p for p in command.get_params(ctx) if isinstance(p, click.Argument)]
     if arguments:
-        parts += ["Arguments:", "", *arguments, ""]
-    parts += [*_option_rows(command, ctx), ""]
+        parts += ["Arguments:", ""]
+        for arg in arguments:
+            parts.append(
+                f"- `{arg.human_readable_name}` ({'required' if arg.required else 'optional'})"
+            )
+        parts.append("")
+    options = _options(command, ctx, shared)
+    if options:
+        parts += [*_option_table(options, ctx), ""]
+    common = sorted(shared & {p.name for p in command.params if p.name})
+    if common:
+        parts += ["Also takes the [common options](#common-options).", ""]
     return "\n".join(parts)
 
 
 def render_cli_reference() -> str:
-    """Markdown for every command of the ``zenoo-etl`` group, sorted by name."""
+    """Markdown for the shared options and every command of the group, sorted by name."""
     from zenoo_etl.cli import main
 
     root = click.Context(main, info_name="zenoo-etl")
-    sections = [_command_section(n, c, root) for n, c in sorted(main.commands.items())]
-    if not sections:
+    shared = _shared_option_names()
+    commands = sorted(main.commands.items())
+    if not commands:
         return "_No commands are registered yet._\n"
+    sections: list[str] = []
+    first_with_shared = next(
+        (c for _, c in commands if shared & {p.name for p in c.params if p.name}), None
+    )
+    if first_with_shared is not None:
+        ctx = click.Context(first_with_shared, info_name="command", parent=root)
+        shared_params = [
+            p
+            for p in first_with_shared.get_params(ctx)
+            if isinstance(p, click.Option) and p.name in shared
+        ]
+        sections.append(
+            "\n".join(
+                [
+                    "## Common options",
+                    "",
+                    "Commands that say so take these after their name "
+                    "(`zenoo-etl plan --target prod`); every command takes `-h` / `--help`.",
+                    "",
+                    *_option_table(shared_params, ctx),
+                    "",
+                ]
+            )
+        )
+    sections += [_command_section(n, c, root, shared) for n, c in commands]
     return "\n".join(sections)
 
 
