@@ -31,6 +31,8 @@ from zenoo_etl.sandbox.registry import Registry, Slot
 from zenoo_etl.sandbox.storage import Sequences
 
 Converter = Callable[[Any], Any]
+#: ids handled per SQL statement (SQLite binds at most 32766 parameters)
+CHUNK = 900
 
 
 def _marks(n: int) -> str:
@@ -280,7 +282,9 @@ class Env:
         for index, fname, value in relational:
             x2many.write_x2many(self, mdef, fname, [ids[index]], value)
         if mdef.after_create:
-            mdef.after_create(self, ids, vals_list)
+            for start in range(0, len(ids), CHUNK):
+                end = start + CHUNK
+                mdef.after_create(self, ids[start:end], vals_list[start:end])
         return ids
 
     def _convert(self, mdef: ModelDef, fname: str, fdef: Field, value: Any) -> Any:
@@ -345,6 +349,10 @@ class Env:
         ids = self._ids(ids)
         self._check_fields(mdef, vals)
         self.check_exist(model, ids)
+        if len(ids) > CHUNK:  # stay under SQLite's limit of bound parameters
+            for start in range(0, len(ids), CHUNK):
+                self.write(model, ids[start : start + CHUNK], vals)
+            return True
         if not ids:
             return True
         vals = dict(vals)
@@ -442,7 +450,8 @@ class Env:
         mdef = self.model(model)
         ids = self._ids(ids)
         self.check_exist(model, ids)
-        self._unlink(mdef, ids)
+        for start in range(0, len(ids), CHUNK):
+            self._unlink(mdef, ids[start : start + CHUNK])
         return True
 
     def _unlink(self, mdef: ModelDef, ids: list[int]) -> None:
