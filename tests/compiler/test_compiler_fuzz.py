@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zenoo_etl.compiler import compile_plan, load_project
+from zenoo_etl.compiler import compile_plan, load_config, load_project
 from zenoo_etl.errors import ZenooError
 
 CONFIG = (
@@ -79,5 +79,51 @@ def test_any_migration_text_fails_cleanly(lines: list[str], csv_text: str) -> No
         except ZenooError as exc:
             assert str(exc).strip()
             assert "Traceback" not in str(exc)
+    finally:
+        shutil.rmtree(root)
+
+
+CONFIG_FRAGMENTS = [
+    "[project]",
+    'name = "p"',
+    'migrations = "m"',
+    "[vars]",
+    "x = 1",
+    "[targets.a]",
+    "[targets.b]",
+    'url = "sandbox:"',
+    'url = "sandbox:s.db"',
+    'url = "https://e.example"',
+    'database = "d"',
+    'username = "u"',
+    'password = "hunter2secret"',
+    'password_env = "ZT_NOPE"',
+    'protocol = "json3"',
+    "verify_tls = 1",
+    "[ledger]",
+    'url = "sqlite:///x.db"',
+    "[runner]",
+    "chunk_size = -1",
+    'on_error = "stop"',
+    "context = 3",
+    "timeout = 0",
+    "[other]",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.lists(st.one_of(st.sampled_from(CONFIG_FRAGMENTS), st.text(max_size=20)), max_size=16)
+)
+def test_any_config_text_fails_cleanly(lines: list[str]) -> None:
+    root = Path(tempfile.mkdtemp())
+    try:
+        (root / "zenoo.toml").write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
+        try:
+            _, _, target = load_config(root, environ={})
+            target.credentials()
+        except ZenooError as exc:
+            assert str(exc).startswith(str(root / "zenoo.toml")) or "ZT_NOPE" in str(exc)
+            assert "hunter2secret" not in str(exc)  # secrets never reach a message
     finally:
         shutil.rmtree(root)
