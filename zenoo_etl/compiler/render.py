@@ -405,7 +405,7 @@ def _compile_reference(spec: dict[str, Any], path: str) -> Renderer:
         return search
     raise SpecError(
         f"'{path}' is a table but not a reference; use {{ ref, key }}, {{ xmlid }} "
-        "or {{ search, model }}, or quote the value as a string"
+        "or { search, model }, or quote the value as a string"
     )
 
 
@@ -420,13 +420,7 @@ def compile_domain(spec: list[Any], path: str) -> Callable[[Mapping[str, Any], C
             items = {k: build(v, f"{where}.{k}") for k, v in node.items()}
             return lambda cells, ctx: {k: v(cells, ctx) for k, v in items.items()}
         if isinstance(node, str) and has_template_syntax(node):
-            inner = compile_text(node)
-
-            def leaf(cells: Mapping[str, Any], ctx: Context) -> Any:
-                value = inner(cells, ctx)
-                return value
-
-            return leaf
+            return compile_text(node)
         if isinstance(node, dt.date | dt.time):
             text = (
                 node.strftime("%Y-%m-%d %H:%M:%S")
@@ -436,8 +430,8 @@ def compile_domain(spec: list[Any], path: str) -> Callable[[Mapping[str, Any], C
             return lambda cells, ctx: text
         return lambda cells, ctx: node
 
-    root = build(spec, path)
-    return lambda cells, ctx: root(cells, ctx)
+    root: Callable[[Mapping[str, Any], Context], list[Any]] = build(spec, path)
+    return root
 
 
 def collect_refs(spec: Any) -> list[str]:
