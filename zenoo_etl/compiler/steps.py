@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,6 +68,9 @@ _EXAMPLES = {
     "domain": 'domain = [["active", "=", true]]',
     "undo": 'undo = { method = "action_unarchive", args = [] }',
 }
+
+
+_Fail = Callable[..., MigrationFileError]  # builds an error located at the step or a key
 
 
 class _Strict(BaseModel):
@@ -438,7 +441,7 @@ def _parse_step(
     return step
 
 
-def _parse_source(raw: _StepSpec, fail: Any, root: Path) -> Source | None:
+def _parse_source(raw: _StepSpec, fail: _Fail, root: Path) -> Source | None:
     if raw.source is not None and raw.records is not None:
         raise fail("give either source = {...} or records = [...], not both", "records")
     spec: dict[str, Any] | None = raw.source
