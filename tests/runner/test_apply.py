@@ -83,7 +83,11 @@ MORE = """\
     action = "update"
     match = ["ref"]
     key = "{{ row.ref }}"
-    records = [{ ref = "LEG-3", phone = "+32 1" }, { ref = "LEG-4", phone = "+32 2" }]
+    records = [
+      { ref = "LEG-3", phone = "+32 1" },
+      { ref = "LEG-4", phone = "+32 2" },
+      { ref = "NOBODY", phone = "+32 3" },
+    ]
 
     [steps.values]
     ref = "{{ row.ref }}"
@@ -235,6 +239,7 @@ async def test_every_action_then_rollback_restores_the_target_exactly(
     assert (more["vip-upsert"].updated, more["vip-upsert"].unchanged) == (1, 1)
     assert more["vip-upsert"].created == 1
     assert more["phones"].updated == 2
+    assert any("'phones': 1 source row(s) matched no res.partner" in w for w in result.warnings)
     assert more["germans"].updated == 2
     assert more["drop-old"].deleted == 1
     assert more["archive-old"].deleted == 1

@@ -81,6 +81,7 @@ class StepRun:
     row_values: dict[str, Any] = field(default_factory=dict)
     fresh: bool = False
     counts: StepCounts = field(default_factory=StepCounts)
+    unmatched: int = 0  # source rows whose match found no record (update/delete/call)
 
     def __post_init__(self) -> None:
         self.types = {name: str(spec.get("type", "char")) for name, spec in self.fields_get.items()}
@@ -358,6 +359,7 @@ class StepRun:
                     out.append((row, record))
         missing = len(chunk.rows) - len({id(r) for r, _ in out})
         self.counts.skipped += max(missing, 0)
+        self.unmatched += max(missing, 0)
         return out
 
     async def _update(self, chunk: Chunk) -> None:

@@ -184,6 +184,11 @@ class Runner:
         finally:
             result.seconds = time.monotonic() - started
             session.progress.step_finished(step.id, run.counts, result.seconds)
+        if run.unmatched:
+            session.warn(
+                f"{self.project.relative(migration.path)}, step '{step.id}': {run.unmatched} "
+                f"source row(s) matched no {step.model} record on {step.match}; they were skipped"
+            )
         return result
 
     async def apply_migration(
