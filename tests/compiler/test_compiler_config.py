@@ -154,3 +154,11 @@ def test_name_inside_a_target_is_refused(tmp_path: Path) -> None:
     text = GOOD.replace('protocol = "json2"', 'protocol = "json2"\nname = "other"')
     with pytest.raises(ConfigError, match=r"unknown key 'targets\.prod\.name'"):
         load_config(write(tmp_path, text), environ={})
+
+
+def test_ca_bundle_is_relative_to_the_project(tmp_path: Path) -> None:
+    text = GOOD.replace('protocol = "json2"', 'protocol = "json2"\nca_bundle = "certs/ca.pem"')
+    _, _, target = load_config(write(tmp_path, text), target="prod", environ={})
+    assert target.ca_bundle_path == str(tmp_path / "certs" / "ca.pem")
+    _, _, local = load_config(tmp_path, environ={})
+    assert local.ca_bundle_path is None

@@ -90,6 +90,14 @@ class TargetConfig(_Strict):
         raw = Path(self.url[len(SANDBOX_SCHEME) :].strip())
         return raw if raw.is_absolute() else self._root / raw
 
+    @property
+    def ca_bundle_path(self) -> str | None:
+        """``ca_bundle`` resolved against the project root (None when unset)."""
+        if not self.ca_bundle:
+            return None
+        raw = Path(self.ca_bundle).expanduser()
+        return str(raw if raw.is_absolute() else self._root / raw)
+
     def credentials(self) -> tuple[str | None, str | None]:
         """(password, api_key) read from the environment now; never logged.
 

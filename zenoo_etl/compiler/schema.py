@@ -100,7 +100,7 @@ async def fetch_schema(project: Project, models: Sequence[str]) -> dict[str, Any
         timeout=runner.timeout,
         retries=runner.retries,
         verify_tls=target.verify_tls,
-        ca_bundle=target.ca_bundle,
+        ca_bundle=target.ca_bundle_path,
     ) as client:
         await client.login(target.database, target.username, password, api_key=api_key)
         for model in models:
