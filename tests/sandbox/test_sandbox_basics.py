@@ -90,3 +90,7 @@ def test_schema_needs_no_server() -> None:
     assert {"res.partner", "product.product", "ir.model.data", "uom.uom"} <= models.keys()
     assert models["product.template"]["uom_id"]["required"] is True
     assert models["res.partner"]["type"]["selection"][0] == ["contact", "Contact"]
+    # required but filled by the server: flagged like the compiler flags real targets
+    assert models["product.template"]["uom_id"].get("has_default") is True
+    assert models["product.product"]["product_tmpl_id"].get("has_default") is True
+    assert "has_default" not in models["product.template"]["name"]

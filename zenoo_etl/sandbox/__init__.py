@@ -27,9 +27,27 @@ from zenoo_etl.sandbox.server import VERSIONS, SandboxServer, serve_sandbox
 
 
 def schema() -> dict[str, dict[str, dict[str, Any]]]:
-    """``{model: fields_get()}`` for every sandbox model, without starting a server."""
+    """``{model: fields_get()}`` for every sandbox model, without starting a server.
+
+    Required fields the server fills by itself carry ``"has_default": True``, as
+    the compiler marks them on real targets after ``default_get``: fields with a
+    default, and the many2one to a delegated or auto-created parent record
+    (``product.product.product_tmpl_id``, ``res.company.partner_id`` ...).
+    """
     registry = Registry(declare_models())
-    return {name: registry.fields_get(name) for name in registry.models}
+    result: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, mdef in registry.models.items():
+        fields = registry.fields_get(name)
+        for fname, slot in registry.slots[name].items():
+            auto = fname in mdef.inherits.values() or (name, fname) in _AUTO_CREATED
+            if slot.field.required and (slot.field.default is not None or auto):
+                fields[fname]["has_default"] = True
+        result[name] = fields
+    return result
+
+
+# required many2one fields whose record the server creates when it is not given
+_AUTO_CREATED = {("res.company", "partner_id")}
 
 
 __all__ = [

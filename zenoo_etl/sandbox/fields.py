@@ -133,9 +133,10 @@ MAGIC_FIELDS: dict[str, Field] = {
 }
 
 
-def field_description(fdef: Field, attributes: list[str] | None) -> dict[str, Any]:
+def field_description(name: str, fdef: Field, attributes: list[str] | None) -> dict[str, Any]:
     """``fields_get`` entry for one field, keys sorted like Odoo's JSON output."""
     desc: dict[str, Any] = {
+        "name": name,
         "readonly": fdef.readonly,
         "required": fdef.required,
         "string": fdef.string,

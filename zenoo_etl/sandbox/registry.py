@@ -78,7 +78,7 @@ class Registry:
     ) -> dict[str, dict[str, Any]]:
         slots = self.slots[model]
         names = list(slots) if not allfields else [n for n in allfields if n in slots]
-        return {n: field_description(slots[n].field, attributes) for n in names}
+        return {n: field_description(n, slots[n].field, attributes) for n in names}
 
 
 __all__ = ["Registry", "Slot"]
