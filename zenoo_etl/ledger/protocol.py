@@ -202,16 +202,14 @@ class LockInfo:
         )
 
 
-class LedgerScope(Protocol):
-    """The ledger as seen by one target (url + database). Every call is scoped."""
+class LedgerReader(Protocol):
+    """What ``status``, ``history``, ``plan`` and the resolver need: reads only."""
 
     @property
     def target_url(self) -> str: ...
 
     @property
     def database(self) -> str: ...
-
-    # -- migrations --------------------------------------------------------
 
     async def migrations(self) -> list[MigrationRecord]:
         """Every migration row of this scope, by version."""
@@ -220,6 +218,47 @@ class LedgerScope(Protocol):
     async def migration(self, version: int) -> MigrationRecord | None:
         """One migration's row, or None if it never ran (pending)."""
         ...
+
+    async def history(self) -> list[LedgerEvent]:
+        """Every event of this scope, newest first."""
+        ...
+
+    async def done_ids(self, step: str, keys: Iterable[str]) -> dict[str, int]:
+        """Bulk ref lookup: key -> odoo id for ``done`` rows of STEP (any version).
+
+        Keys not done (or without id) are absent from the result.
+        """
+        ...
+
+    async def step_state(
+        self, version: int, step: str, keys: Iterable[str] | None = None
+    ) -> dict[str, StepRow]:
+        """Every key of a step (or only ``keys``) with its state, id and operation."""
+        ...
+
+    def records_for_rollback(self, version: int) -> AsyncIterator[LedgerRecord]:
+        """``done`` records of a migration, newest first (paged: memory stays flat)."""
+        ...
+
+    async def intents(self, version: int) -> list[LedgerRecord]:
+        """Records still in ``intent`` state: outcome unknown, to reconcile."""
+        ...
+
+    async def record_counts(self, version: int) -> dict[RecordState, int]:
+        """How many records of a migration are in each state."""
+        ...
+
+    async def position(self) -> str:
+        """A short string that changes whenever migrations or records change."""
+        ...
+
+    async def lock_info(self) -> LockInfo | None:
+        """The current lock row, or None."""
+        ...
+
+
+class LedgerWriter(Protocol):
+    """What a run changes: migration status, records, and the lock (runner only)."""
 
     async def begin_migration(self, version: int, name: str, checksum: str) -> MigrationRecord:
         """Start (or restart) a migration: status ``applying``, a ``begin`` event.
@@ -244,12 +283,6 @@ class LedgerScope(Protocol):
         keeps the stored counts. Unknown version: ZenooError.
         """
         ...
-
-    async def history(self) -> list[LedgerEvent]:
-        """Every event of this scope, newest first."""
-        ...
-
-    # -- records -----------------------------------------------------------
 
     async def record_intents(
         self, version: int, step: str, model: str, operation: Operation, keys: Sequence[str]
@@ -284,40 +317,9 @@ class LedgerScope(Protocol):
         """
         ...
 
-    async def done_ids(self, step: str, keys: Iterable[str]) -> dict[str, int]:
-        """Bulk ref lookup: key -> odoo id for ``done`` rows of STEP (any version).
-
-        Keys not done (or without id) are absent from the result.
-        """
-        ...
-
-    async def step_state(
-        self, version: int, step: str, keys: Iterable[str] | None = None
-    ) -> dict[str, StepRow]:
-        """Every key of a step (or only ``keys``) with its state, id and operation."""
-        ...
-
-    def records_for_rollback(self, version: int) -> AsyncIterator[LedgerRecord]:
-        """``done`` records of a migration, newest first (paged: memory stays flat)."""
-        ...
-
-    async def intents(self, version: int) -> list[LedgerRecord]:
-        """Records still in ``intent`` state: outcome unknown, to reconcile."""
-        ...
-
-    async def record_counts(self, version: int) -> dict[RecordState, int]:
-        """How many records of a migration are in each state."""
-        ...
-
     async def forget(self, version: int) -> None:
         """Delete a migration's row and records (events stay in history)."""
         ...
-
-    async def position(self) -> str:
-        """A short string that changes whenever migrations or records change."""
-        ...
-
-    # -- lock ----------------------------------------------------------------
 
     async def acquire_lock(
         self,
@@ -346,14 +348,14 @@ class LedgerScope(Protocol):
         """Delete whatever lock the scope has; returns who held it."""
         ...
 
-    async def lock_info(self) -> LockInfo | None:
-        """The current lock row, or None."""
-        ...
-
     @property
     def held_lock(self) -> LockInfo | None:
         """The lock this scope object holds, if any."""
         ...
+
+
+class LedgerScope(LedgerReader, LedgerWriter, Protocol):
+    """The ledger as seen by one target (url + database). Every call is scoped."""
 
 
 class Ledger(Protocol):
@@ -385,8 +387,10 @@ __all__ = [
     "JsonValue",
     "Ledger",
     "LedgerEvent",
+    "LedgerReader",
     "LedgerRecord",
     "LedgerScope",
+    "LedgerWriter",
     "LockHolder",
     "LockInfo",
     "MigrationRecord",
