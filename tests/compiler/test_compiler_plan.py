@@ -153,3 +153,13 @@ def test_relative_project_dir(make_project: MakeProject, monkeypatch: pytest.Mon
     monkeypatch.chdir(root.parent)
     plan = compile_plan(load_project(Path(root.name), environ={}))
     assert plan.migrations[0].file == "migrations/0001_customers.toml"
+
+
+def test_a_password_in_the_target_url_never_reaches_the_plan(make_project: MakeProject) -> None:
+    config = (
+        '[project]\nname = "t"\n\n[targets.prod]\nurl = "https://bot:s3cret@erp.example.com/odoo"\n'
+        'database = "d"\nusername = "bot"\napi_key_env = "ZT_K"\n'
+    )
+    plan = compile_plan(load_project(make_project(project_files(), config=config), environ={}))
+    assert plan.target.url == "https://bot:***@erp.example.com/odoo"
+    assert "s3cret" not in plan.model_dump_json()

@@ -12,6 +12,7 @@ import hashlib
 import math
 from collections.abc import Mapping
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,6 +95,16 @@ class Plan(_Frozen):
 
 
 _BLOOM_BYTES = 1 << 23  # 67M bits: ~1e-5 false positives at a million keys, fixed memory
+
+
+def public_url(url: str) -> str:
+    """``url`` without a password in its user part (plans are shared, secrets are not)."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def count_rows(project: Project, migration: Migration, step: Step) -> int:
@@ -248,7 +259,9 @@ def compile_plan(
     return Plan(
         project=project.config.project.name,
         target=PlanTarget(
-            name=project.target_name, url=project.target.url, database=project.target.database
+            name=project.target_name,
+            url=public_url(project.target.url),
+            database=project.target.database,
         ),
         ledger_position=ledger_position,
         created_at=created_at,
