@@ -250,6 +250,7 @@ def declare_models() -> list[ModelDef]:
             "street2": _char("Street2"),
             "zip": _char("Zip"),
             "city": _char("City"),
+            "state_id": _m2o("res.country.state", "State", ondelete="restrict"),
             "country_id": _m2o("res.country", "Country", ondelete="restrict"),
             "partner_latitude": Field("float", "Geo Latitude"),
             "partner_longitude": Field("float", "Geo Longitude"),
@@ -349,6 +350,25 @@ def declare_models() -> list[ModelDef]:
         display=_name_of("name"),
         display_fields=("name",),
         prepare_vals=_country_prepare,
+    )
+    state = ModelDef(
+        "res.country.state",
+        "Country state",
+        {
+            "country_id": _m2o("res.country", "Country", required=True),
+            "name": _char("State Name", required=True),
+            "code": _char("State Code", required=True),
+        },
+        order="code",
+        uniques=(
+            Unique(
+                "res_country_state_name_code_uniq",
+                ("country_id", "code"),
+                "The code of the state must be unique by country!",
+            ),
+        ),
+        display=_name_of("name"),
+        display_fields=("name",),
     )
     company = ModelDef(
         "res.company",
@@ -565,6 +585,7 @@ def declare_models() -> list[ModelDef]:
         category,
         currency,
         country,
+        state,
         company,
         users,
         apikeys,

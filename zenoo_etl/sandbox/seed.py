@@ -119,6 +119,23 @@ def seed(env: Env) -> None:
         "res.country",
         [(f"base.{code.lower()}", cid) for (code, *_), cid in zip(COUNTRIES, cids, strict=True)],
     )
+    by_code = dict(zip((c[0] for c in COUNTRIES), cids, strict=True))
+    states = [
+        ("state_us_5", "US", "CA", "California"),
+        ("state_us_27", "US", "NY", "New York"),
+        ("state_us_44", "US", "TX", "Texas"),
+        ("state_de_by", "DE", "BY", "Bayern (Bavaria)"),
+        ("state_de_be", "DE", "BE", "Berlin"),
+    ]
+    sids = env.create(
+        "res.country.state",
+        [{"country_id": by_code[cc], "code": code, "name": name} for _, cc, code, name in states],
+    )
+    _xmlids(
+        env,
+        "res.country.state",
+        [(f"base.{xid}", sid) for (xid, *_), sid in zip(states, sids, strict=True)],
+    )
     uoms = env.create(
         "uom.uom",
         [
