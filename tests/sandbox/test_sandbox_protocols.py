@@ -192,6 +192,10 @@ async def test_api_keys_are_generated_through_the_apikeys_model(
         {k: r[k] for k in ("name", "user_id", "scope")} for r in rows
     ]
     assert all("key" not in r for r in rows)
+    # the interactive session login takes passwords only
+    params = {"db": "etl", "login": "admin", "password": key}
+    _, body = await wire.post("/web/session/authenticate", {"jsonrpc": "2.0", "params": params})
+    assert body["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
 
 
 async def test_bad_json_on_jsonrpc_is_plain_http_400(

@@ -282,7 +282,10 @@ class SandboxServer:
         params = params if isinstance(params, dict) else {}
         try:
             self._check_db(params.get("db"))
-            uid = self._database().authenticate(params.get("login"), params.get("password"))
+            # an interactive login: API keys are refused, as in Odoo
+            uid = self._database().authenticate(
+                params.get("login"), params.get("password"), api_key_ok=False
+            )
             if uid is None:
                 raise AccessDenied()
         except SandboxRpcError as exc:
@@ -421,6 +424,8 @@ class SandboxServer:
                 ) from exc
             kwargs = dict(body)
             ids = kwargs.pop("ids", None) or []
+            if not isinstance(ids, list):
+                raise HttpError(422, "UnprocessableEntity", f"ids must be a list, got {ids!r}")
             if is_model and ids:
                 raise HttpError(
                     422, "UnprocessableEntity", f"cannot call {model}.{method} with ids"

@@ -97,8 +97,8 @@ class Database:
 
     # ---------------------------------------------------------- authentication
 
-    def authenticate(self, login: Any, password: Any) -> int | None:
-        """The uid for a login and a password or API key, None when they don't match."""
+    def authenticate(self, login: Any, password: Any, api_key_ok: bool = True) -> int | None:
+        """The uid for a login and a password (or an API key: RPC only), None otherwise."""
         if not isinstance(login, str) or not isinstance(password, str):
             return None
         row = self.conn.execute(
@@ -109,7 +109,9 @@ class Database:
         uid, stored = row
         if stored is not None and stored == hash_key(password):
             return int(uid)
-        return int(uid) if self.api_key_uid(password) == uid else None
+        if api_key_ok and self.api_key_uid(password) == uid:
+            return int(uid)
+        return None
 
     def api_key_uid(self, key: str) -> int | None:
         row = self.conn.execute(
