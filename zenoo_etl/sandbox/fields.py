@@ -107,6 +107,8 @@ class ModelDef:
     #: turns a read row (with ``display_fields``) into the display name
     display: Callable[[Mapping[str, Any]], str] | None = None
     display_fields: tuple[str, ...] = ()
+    #: for names built from other records: ids -> display names, replaces ``display``
+    display_names: Callable[[Env, list[int]], dict[int, str]] | None = None
     #: rewrites values before they are validated (e.g. upper-casing a code)
     prepare_vals: ValsHook | None = None
     #: runs after rows were inserted / updated, with the touched ids

@@ -189,6 +189,34 @@ def _users_prepare(env: Env, vals_list: list[dict[str, Any]]) -> None:
             vals["password"] = hash_key(str(vals["password"]))
 
 
+def _tag_paths(env: Env, ids: list[int]) -> dict[int, str]:
+    """Partner tags read as their path: "Parent / Child"."""
+    rows = {
+        r[0]: (r[1], r[2])
+        for r in env.cr.execute("SELECT id, name, parent_id FROM res_partner_category")
+    }
+    out = {}
+    for tid in ids:
+        names, current, seen = [], tid, set()
+        while current in rows and current not in seen:
+            seen.add(current)
+            names.append(rows[current][0] or "")
+            current = rows[current][1]
+        if tid in rows:
+            out[tid] = " / ".join(reversed(names))
+    return out
+
+
+def _state_names(env: Env, ids: list[int]) -> dict[int, str]:
+    """Country states read as "California (US)"."""
+    marks = ",".join("?" * len(ids))
+    sql = (
+        "SELECT s.id, s.name, c.code FROM res_country_state s "
+        f"JOIN res_country c ON c.id = s.country_id WHERE s.id IN ({marks})"
+    )
+    return {sid: f"{name} ({code})" for sid, name, code in env.cr.execute(sql, ids)}
+
+
 def _product_display(row: Mapping[str, Any]) -> str:
     name = row.get("name") or ""
     code = row.get("default_code")
@@ -317,8 +345,7 @@ def declare_models() -> list[ModelDef]:
         order="name",
         parent_field="parent_id",
         recursion_message="You can not create recursive tags.",
-        display=_name_of("name"),
-        display_fields=("name",),
+        display_names=_tag_paths,
     )
     currency = ModelDef(
         "res.currency",
@@ -367,8 +394,7 @@ def declare_models() -> list[ModelDef]:
                 "The code of the state must be unique by country!",
             ),
         ),
-        display=_name_of("name"),
-        display_fields=("name",),
+        display_names=_state_names,
     )
     company = ModelDef(
         "res.company",

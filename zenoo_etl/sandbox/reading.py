@@ -146,6 +146,8 @@ def display_names(env: Env, model: str, ids: list[int]) -> dict[int, str]:
     mdef = env.registry.models[model]
     if not ids:
         return {}
+    if mdef.display_names is not None:
+        return mdef.display_names(env, ids)
     raw = env.raw_rows(mdef, ids, list(mdef.display_fields))
     display = mdef.display
     return {i: (display(row) if display else f"{model},{i}") for i, row in raw.items()}
