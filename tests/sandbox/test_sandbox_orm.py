@@ -263,3 +263,19 @@ async def test_load_with_a_repeated_xmlid_updates_the_first_row(wire: Wire) -> N
     first, second, other = result["ids"]
     assert first == second != other
     assert (await wire.call("res.partner", "read", [first], ["name"]))[0]["name"] == "Second"
+
+
+async def test_display_names_of_tags_states_and_products(wire: Wire) -> None:
+    parent = await wire.call("res.partner.category", "create", {"name": "Region"})
+    child = await wire.call(
+        "res.partner.category", "create", {"name": "North", "parent_id": parent}
+    )
+    state = (await wire.call("ir.model.data", "check_object_reference", "base", "state_us_5"))[1]
+    pid = await wire.call(
+        "res.partner", "create", {"name": "P", "category_id": [child], "state_id": state}
+    )
+    [row] = await wire.call("res.partner", "read", [pid], ["state_id"])
+    assert row["state_id"] == [state, "California (US)"]
+    assert await wire.call("res.partner.category", "name_search", "North") == [
+        [child, "Region / North"]
+    ]
