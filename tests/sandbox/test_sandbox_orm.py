@@ -279,3 +279,28 @@ async def test_display_names_of_tags_states_and_products(wire: Wire) -> None:
     assert await wire.call("res.partner.category", "name_search", "North") == [
         [child, "Region / North"]
     ]
+
+
+async def test_load_by_database_id_and_selection_labels(wire: Wire) -> None:
+    pid = await wire.call("res.partner", "create", {"name": "A"})
+    assert (await wire.call("res.partner", "load", [".id", "name"], [[str(pid), "A2"]]))["ids"] == [
+        pid
+    ]
+    assert (await wire.call("res.partner", "read", [pid], ["name"]))[0]["name"] == "A2"
+    missing = await wire.call("res.partner", "load", [".id", "name"], [["424242", "Z"]])
+    assert missing["ids"] is False
+    assert missing["messages"][0]["message"] == "Unknown database identifier '424242'"
+    loaded = await wire.call(
+        "product.product",
+        "load",
+        ["id", "name", "categ_id/id", "list_price", "type"],
+        [["w1", "W", "product.product_category_1", "2.5", "Service"]],
+    )
+    [row] = await wire.call(
+        "product.product", "read", loaded["ids"], ["categ_id", "list_price", "type"]
+    )
+    assert (row["categ_id"][1], row["list_price"], row["type"]) == (
+        "All / Saleable",
+        2.5,
+        "service",
+    )
