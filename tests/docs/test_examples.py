@@ -4,9 +4,10 @@ A fenced block directly preceded by ``<!-- example -->`` is a Python program:
 it is run in a fresh interpreter with ``http://localhost:8069`` (or
 ``"localhost", port=8069``) pointing at a sandbox started for it. A block preceded by
 ``<!-- example: shell -->`` holds ``zenoo-etl`` commands (plus ``cd DIR`` and
-``> FILE`` redirections): they run, in order, on a temporary copy of the
-repository's example project after the README's first command
-(``zenoo-etl apply --yes``), and each must exit 0. The copy gets two more
+``> FILE`` redirections): they run in order, in-process through click, on a
+temporary copy of the repository's example project after the README's first
+command (``zenoo-etl apply --yes``, run once per module as a real
+subprocess); each must exit 0, and ``--json`` ones must print valid JSON. The copy gets two more
 sandbox targets, ``staging`` and ``prod``, so that examples written for real
 servers run unchanged.
 """
@@ -14,19 +15,24 @@ servers run unchanged.
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from zenoo_etl.cli import main
 from zenoo_etl.sandbox import serve_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PLACEHOLDER_URL = "http://localhost:8069"
+CLI = [sys.executable, "-m", "zenoo_etl"]
 
 
 @dataclass(frozen=True)
@@ -143,18 +149,40 @@ def _copy_example_project(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="module")
+def applied_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example project after the README's first command, made once per module."""
+    project = _copy_example_project(tmp_path_factory.mktemp("applied") / "project")
+    result = subprocess.run(
+        [*CLI, "apply", "--yes", "--no-progress"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project
+
+
 @pytest.mark.parametrize("example", SHELL, ids=[e.id for e in SHELL])
-async def test_shell_example_runs_on_the_example_project(example: Example, tmp_path: Path) -> None:
-    project = _copy_example_project(tmp_path / "project")
-    cli = [sys.executable, "-m", "zenoo_etl"]
-    rc, out = await _run([*cli, "apply", "--yes", "--no-progress"], project, timeout=240)
-    assert rc == 0, out
-    cwd = project
+def test_shell_example_runs_on_the_example_project(
+    example: Example, applied_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A private copy (project files, sandbox and ledger databases): examples never see each other.
+    project = tmp_path / "project"
+    shutil.copytree(applied_project, project)
+    monkeypatch.chdir(project)
     for program, args, redirect in _commands(example):
         if program == "cd":
-            cwd = cwd / args[0]
+            monkeypatch.chdir(Path.cwd() / args[0])
             continue
-        rc, out = await _run([*cli, *args], cwd, timeout=240, merge=redirect is None)
-        assert rc == 0, f"{example.id}: zenoo-etl {shlex.join(args)} exited {rc}:\n{out}"
+        # In-process, as the installed `zenoo-etl` script would run it (one import, fast).
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, (
+            f"{example.id}: zenoo-etl {shlex.join(args)} exited {result.exit_code}:\n"
+            f"{result.output}"
+        )
+        if "--json" in args:
+            json.loads(result.stdout)  # the one machine-readable object promised
         if redirect is not None:
-            (cwd / redirect).write_text(out, "utf-8")
+            Path(redirect).write_text(result.stdout, "utf-8")
