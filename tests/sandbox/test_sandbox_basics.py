@@ -94,3 +94,11 @@ def test_schema_needs_no_server() -> None:
     assert models["product.template"]["uom_id"].get("has_default") is True
     assert models["product.product"]["product_tmpl_id"].get("has_default") is True
     assert "has_default" not in models["product.template"]["name"]
+
+
+def test_public_names() -> None:
+    import zenoo_etl.sandbox as package
+
+    assert set(package.__all__) >= {"SandboxServer", "serve_sandbox", "schema", "FaultInjector"}
+    for name in package.__all__:
+        assert getattr(package, name) is not None
