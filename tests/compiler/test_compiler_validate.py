@@ -145,3 +145,24 @@ async def test_schema_cache_round_trip_and_sandbox_guard(make_project: MakeProje
     cache_path(project).write_text("{not json")
     with pytest.raises(ConfigError, match="--refresh"):
         await load_schema(project)
+
+
+def test_domain_update_values_and_search_fields_are_checked(make_project: MakeProject) -> None:
+    body = (
+        '[[steps]]\nid = "u"\nmodel = "res.partner"\naction = "update"\ndomain = [["name", "=", "x"]]\n'
+        'values = { color = "red", country_id = { search = [["cod", "=", "US"]], model = "res.country" } }\n'
+    )
+    project = load_project(make_project({"migrations/0001_u.toml": body}), environ={})
+    schema = {
+        "res.partner": {
+            "name": {"type": "char"},
+            "color": {"type": "integer"},
+            "country_id": {"type": "many2one", "relation": "res.country"},
+        },
+        "res.country": {"code": {"type": "char"}},
+    }
+    problems = validate_project(project, schema)
+    text = [str(p) for p in problems]
+    assert "migrations/0001_u.toml:6, step 'u', field 'color': 'red' is not an integer" in text
+    assert any("search on res.country uses field 'cod'" in t for t in text)
+    assert all(p.row is None for p in problems)

@@ -83,11 +83,18 @@ def models_used(project: Project) -> list[str]:
 
 
 def _search_models(spec: Any) -> Iterator[str]:
+    for model, _ in _searches(spec):
+        yield model
+
+
+def _searches(spec: Any) -> Iterator[tuple[str, list[Any]]]:
+    """(model, domain) of every ``{ search = ..., model = ... }`` inside a field spec."""
     if isinstance(spec, dict) and isinstance(spec.get("model"), str) and "search" in spec:
-        yield spec["model"]
+        domain = spec["search"]
+        yield spec["model"], domain if isinstance(domain, list) else []
     elif isinstance(spec, list):
         for item in spec:
-            yield from _search_models(item)
+            yield from _searches(item)
 
 
 def validate_project(project: Project, schema: Schema) -> list[Problem]:
@@ -139,6 +146,16 @@ def _check_step(
     for name in _domain_fields(step.domain):
         if name not in fields:
             add(f"domain field '{name}' does not exist on '{step.model}'", name)
+    for name, spec in row_fields.items():
+        for model, domain in _searches(spec):
+            searched = schema.get(model)
+            for leaf in _domain_fields(domain):
+                if searched is not None and leaf not in searched:
+                    add(
+                        f"the search on {model} uses field '{leaf}', which {model} does not have",
+                        name,
+                        step.field_line(name),
+                    )
     if step.action == "create":
         for name, attrs in sorted(fields.items()):
             if (
@@ -177,14 +194,26 @@ def _check_rows(
     file: str,
 ) -> list[Problem]:
     out: list[Problem] = []
-    if step.source is None:
+    if step.source is None and step.action != "update":
         return out
-    shown = step.source.path or file
+    shown = step.source.path or file if step.source is not None else file
     base = project.template_context()
     renderers = {n: r for n, r in step._renderers.items() if n in known}
+
+    def at(name: str, line: int | None) -> int | None:
+        # Problems in data point at the data line; in the migration file, at the field.
+        return line if step.source is not None and step.source.path else step.field_line(name)
+
+    # An update by domain renders its values once, from an empty row.
+    rows: Iterator[tuple[int, int | None, dict[str, Any]]] = (
+        iter_source(step.source, project.root, migration.path)
+        if step.source is not None
+        else iter([(0, None, {})])
+    )
     try:
-        for index, line, cells in iter_source(step.source, project.root, migration.path):
-            where = line if step.source.path is not None else step.line
+        for index, line, cells in rows:
+            where = line if step.source is not None and step.source.path else step.line
+            number = index + 1 if step.source is not None else None
             ctx = dict(base)
             ctx["row"] = RowView(cells)
             for name, render in renderers.items():
@@ -196,11 +225,11 @@ def _check_rows(
                         if exc.column is not None
                         else exc.detail
                     )
-                    out.append(Problem(shown, where, step.id, detail, name, index + 1))
+                    out.append(Problem(shown, at(name, where), step.id, detail, name, number))
                 else:
                     message = check_value(value, known[name], project, schema)
                     if message:
-                        out.append(Problem(shown, where, step.id, message, name, index + 1))
+                        out.append(Problem(shown, at(name, where), step.id, message, name, number))
                 if len(out) >= MAX_PROBLEMS_PER_STEP:
                     out.append(
                         Problem(shown, None, step.id, "too many problems; stopped checking rows")
