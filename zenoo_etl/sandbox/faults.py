@@ -11,7 +11,7 @@ Kinds, in the order they are drawn for each request:
 * ``throttle`` — HTTP 429 with ``Retry-After``, not processed;
 * ``error`` — starts a burst of ``error_burst`` answers with a status drawn
   from ``error_statuses`` (502/503/504), not processed;
-* ``drop`` — processed and committed, then the connection is closed without
+* ``drop`` — processed and committed, then the connection is closed (FIN) without
   an answer (the client cannot know the outcome).
 """
 

@@ -192,7 +192,9 @@ class SandboxServer:
             else:
                 response = await handler(request)
                 if decision.kind == "drop":
-                    _reset(request)
+                    # committed; the answer is lost: the connection closes (FIN) unanswered
+                    if request.transport is not None:
+                        request.transport.close()
                     return response
         response.headers["Connection"] = "close"
         return response
