@@ -304,3 +304,11 @@ async def test_load_by_database_id_and_selection_labels(wire: Wire) -> None:
         2.5,
         "service",
     )
+
+
+async def test_archiving_a_template_archives_its_variants(wire: Wire) -> None:
+    tmpl = await wire.call("product.template", "create", {"name": "Old stock"})
+    await wire.call("product.template", "write", [tmpl], {"active": False})
+    assert await wire.call("product.product", "search", [["product_tmpl_id", "=", tmpl]]) == []
+    await wire.call("product.template", "write", [tmpl], {"active": True})
+    assert len(await wire.call("product.product", "search", [["product_tmpl_id", "=", tmpl]])) == 1

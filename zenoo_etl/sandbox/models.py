@@ -141,6 +141,13 @@ def _template_after_create(env: Env, ids: list[int], vals_list: list[dict[str, A
 
 
 def _template_after_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+    if "active" in vals and "from_variant" not in env.flags:
+        # archiving (or restoring) a template does the same to its variants
+        marks = ",".join("?" * len(ids))
+        env.cr.execute(
+            f"UPDATE product_product SET active = ? WHERE product_tmpl_id IN ({marks})",
+            [1 if vals["active"] else 0, *ids],
+        )
     if "default_code" in vals and "from_variant" not in env.flags:
         marks = ",".join("?" * len(ids))
         env.cr.execute(
