@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,14 @@ class Sizes:
     latency_rows: int
     latency_chunks: list[int]
     memory_rows: list[int]
+    repeat: int = 1
     chunk: int = 500
     concurrency: int = 4
 
 
-FULL = Sizes(100_000, 5_000, 10_000, [50, 500], [100_000, 1_000_000])
+# repeat: e2e and identity-none pairs (raw, zenoo-etl) are measured this many times,
+# interleaved, and the best of each kept: other processes share these 2 cores.
+FULL = Sizes(100_000, 5_000, 10_000, [50, 500], [100_000, 1_000_000], repeat=2)
 QUICK = Sizes(20_000, 1_000, 2_000, [50], [20_000, 100_000])
 
 
@@ -137,6 +140,7 @@ class Bench:
                 "wall": run.wall,
                 "step_seconds": step["seconds"],
                 "cpu_us": 1e6 * run.cpu / rows,
+                "cpu": run.cpu,
                 "rss": run.peak_rss_mib,
                 "sandbox_cpu_us": 1e6 * (sb.cpu_seconds() - cpu0) / rows,
                 "sandbox": sb,
@@ -189,9 +193,11 @@ def scenario_e2e(b: Bench) -> None:
     """Apply (identity xmlid → load()), no-op rerun, rollback; raw load/unlink loops."""
     s = b.sizes
     print(f"e2e: apply {s.rows:,} customers (chunk {s.chunk}, concurrency {s.concurrency})")
-    raw_rate = b.raw("raw-load", s.rows, _raw.load_bodies, s.chunk, s.concurrency)
-    res = b.apply("e2e", s.rows, chunk=s.chunk, concurrency=s.concurrency)
+    raw_rate, res = _best_pair(b, "load", _raw.load_bodies, "xmlid")
     b.extra["e2e"] = {k: v for k, v in res.items() if k not in ("project", "sandbox")}
+    small = min(1_000, s.rows)
+    fixed = b.apply("fixed-cost", small, chunk=s.chunk, concurrency=s.concurrency)["cpu"]
+    marginal = 1e6 * (res["cpu"] - fixed) / max(s.rows - small, 1)
     b.add(
         Figure(
             "apply records/s (identity xmlid, load)",
@@ -213,6 +219,7 @@ def scenario_e2e(b: Bench) -> None:
             "µs/rec sandbox CPU",
             "<= 30 µs",
             res["cpu_us"] <= 30,
+            f"marginal {marginal:.1f} µs/rec beyond a {small:,}-row apply ({fixed:.2f} s CPU)",
         )
     )
     b.add(Figure("apply peak RSS", res["rss"], "MiB", target="< 200 MiB", ok=res["rss"] < 200))
@@ -257,6 +264,30 @@ def scenario_e2e(b: Bench) -> None:
     )
 
 
+def _best_pair(
+    b: Bench, method: str, build: Callable[..., list[bytes]], identity: str
+) -> tuple[float, dict[str, Any]]:
+    """Raw loop and zenoo-etl apply, interleaved ``repeat`` times: best rate of each."""
+    s = b.sizes
+    raw_best = 0.0
+    best: dict[str, Any] | None = None
+    for _ in range(s.repeat):
+        raw_best = max(raw_best, b.raw(f"raw-{method}", s.rows, build, s.chunk, s.concurrency))
+        res = b.apply(identity, s.rows, identity=identity, chunk=s.chunk, concurrency=s.concurrency)
+        if best is None:
+            best = res
+        else:  # fastest run, least CPU, highest peak RSS: each the honest extreme
+            cpu_us, cpu, rss = (
+                min(best["cpu_us"], res["cpu_us"]),
+                min(best["cpu"], res["cpu"]),
+                max(best["rss"], res["rss"]),
+            )
+            best = res if res["rate"] > best["rate"] else best
+            best.update(cpu_us=cpu_us, cpu=cpu, rss=rss)
+    assert best is not None
+    return raw_best, best
+
+
 def _has_step(run: Any) -> bool:
     try:
         step_of(run, "customers")
@@ -284,8 +315,7 @@ def scenario_none(b: Bench) -> None:
     """identity none (plain create) against a raw create loop: like for like."""
     s = b.sizes
     print(f"none: apply {s.rows:,} customers with identity none (create)")
-    raw_rate = b.raw("raw-create", s.rows, _raw.create_bodies, s.chunk, s.concurrency)
-    res = b.apply("none", s.rows, identity="none", chunk=s.chunk, concurrency=s.concurrency)
+    raw_rate, res = _best_pair(b, "create", _raw.create_bodies, "none")
     b.add(
         Figure(
             "apply records/s (identity none, create)",
@@ -507,20 +537,21 @@ def main(argv: list[str] | None = None) -> int:
         help=f"Comma-separated scenarios: {', '.join(SCENARIOS)}.",
     )
     parser.add_argument("--rows", type=int, help="Override the e2e/none/ledger/profile size.")
+    parser.add_argument("--repeat", type=int, help="Best of N for the e2e/none pairs.")
     parser.add_argument("--out", type=Path, help="Also write the figures as JSON here.")
     parser.add_argument("--keep", type=Path, help="Work in DIR and keep it (projects, dbs).")
     ns = parser.parse_args(argv)
     sizes = QUICK if ns.quick else FULL
     if ns.rows:
-        sizes = Sizes(
-            ns.rows,
-            min(sizes.loop_rows, ns.rows),
-            min(sizes.latency_rows, ns.rows),
-            sizes.latency_chunks,
-            [ns.rows, max(sizes.memory_rows[0], ns.rows)],
-            sizes.chunk,
-            sizes.concurrency,
+        sizes = replace(
+            sizes,
+            rows=ns.rows,
+            loop_rows=min(sizes.loop_rows, ns.rows),
+            latency_rows=min(sizes.latency_rows, ns.rows),
+            memory_rows=[ns.rows, max(sizes.memory_rows[0], ns.rows)],
         )
+    if ns.repeat:
+        sizes = replace(sizes, repeat=ns.repeat)
     chosen = [name.strip() for name in ns.only.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in RUNNERS]
     if unknown:

@@ -1,0 +1,50 @@
+"""The benchmark script keeps working: ``bench/run.py --quick --only e2e`` on a tiny size.
+
+Not a performance test (no thresholds on speed): it pins down that the suite
+still drives the real CLI against a sandbox in its own process, that every
+e2e figure is produced with its baseline, and that the JSON output is usable.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_e2e_runs_on_a_tiny_size(tmp_path: Path) -> None:
+    """apply, no-op rerun and rollback of 600 rows each get a figure and a baseline."""
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--quick",
+            "--only",
+            "e2e",
+            "--rows",
+            "600",
+            "--repeat",
+            "1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["sizes"]["rows"] == 600
+    figures = {f["name"]: f for f in report["figures"]}
+    apply = figures["apply records/s (identity xmlid, load)"]
+    assert apply["value"] > 0 and apply["baseline"] > 0
+    assert figures["apply client CPU per record (all included)"]["value"] > 0
+    assert 0 < figures["apply peak RSS"]["value"] < 1000
+    assert figures["no-op rerun of the applied migrations"]["value"] > 0
+    assert figures["rollback records/s"]["value"] > 0
+    assert "| apply records/s (identity xmlid, load) |" in done.stdout  # the printed table
