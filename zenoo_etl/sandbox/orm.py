@@ -212,8 +212,6 @@ class Env:
                 raise PythonError("TypeError", f"'{type(vals).__name__}' object is not a mapping")
             self._check_fields(mdef, vals)
         vals_list = [dict(v) for v in vals_list]
-        if mdef.prepare_vals:
-            mdef.prepare_vals(self, vals_list)
         slots = self.registry.slots[model]
         own_defaults = {n: f for n, f in mdef.fields.items() if f.store and (f.default is not None)}
         for n in mdef.fields:
@@ -226,6 +224,8 @@ class Env:
                     if n not in defaults or callable(f.default):
                         defaults[n] = self._default(mdef, n, f)[1]
                     vals[n] = defaults[n]
+        if mdef.prepare_vals:
+            mdef.prepare_vals(self, vals_list)
         # delegation: values of the parents' fields create (or update) the parent records
         for parent_name, via in mdef.inherits.items():
             parent_vals: list[dict[str, Any]] = []
