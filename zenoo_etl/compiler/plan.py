@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from zenoo_etl.compiler.project import Project, iter_rows
+from zenoo_etl.compiler.project import Project, iter_keys, iter_rows
 from zenoo_etl.compiler.steps import Migration, Step
 from zenoo_etl.errors import MigrationFileError
 
@@ -94,7 +94,9 @@ class Plan(_Frozen):
         return bool(self.drift)
 
 
-_BLOOM_BYTES = 1 << 23  # 67M bits: ~1e-5 false positives at a million keys, fixed memory
+_BLOOM_BITS = 1 << 26  # 8 MiB whatever the row count: memory stays flat
+_BLOOM_MASK = _BLOOM_BITS - 1
+_BLOOM_K = 6  # ~1e-7 false positives per key at a million keys
 
 
 def public_url(url: str) -> str:
@@ -114,22 +116,27 @@ def count_rows(project: Project, migration: Migration, step: Step) -> int:
     filter flags possible repeats, and only if there are any a second pass
     collects the exact rows of the flagged keys.
     """
-    bloom = bytearray(_BLOOM_BYTES)
-    bits = _BLOOM_BYTES * 8
+    bloom = bytearray(_BLOOM_BITS // 8)
     suspects: set[str] = set()
     count = 0
     for row in iter_rows(project, migration, step):
         count += 1
-        digest = hashlib.blake2b(row.key.encode("utf-8"), digest_size=16).digest()
+        key = row.key
+        # Double hashing with the interpreter's string hash: stable within this
+        # process, which is all one pass needs; several times cheaper than blake2b.
+        h1 = hash(key)
+        h2 = hash(key + "\0") | 1
         seen = True
-        for i in range(0, 16, 4):
-            bit = int.from_bytes(digest[i : i + 4], "little") % bits
-            byte, mask = bit >> 3, 1 << (bit & 7)
-            if not bloom[byte] & mask:
+        for i in range(_BLOOM_K):
+            bit = (h1 + i * h2) & _BLOOM_MASK
+            byte = bit >> 3
+            mask = 1 << (bit & 7)
+            current = bloom[byte]
+            if not current & mask:
                 seen = False
-                bloom[byte] |= mask
+                bloom[byte] = current | mask
         if seen:
-            suspects.add(row.key)
+            suspects.add(key)
     if suspects:
         _report_duplicate_keys(project, migration, step, suspects)
     return count
@@ -139,23 +146,24 @@ def _report_duplicate_keys(
     project: Project, migration: Migration, step: Step, suspects: set[str]
 ) -> None:
     first: dict[str, tuple[int, int | None]] = {}
-    for row in iter_rows(project, migration, step):
-        if row.key not in suspects:
+    # Only keys are rendered on this pass: the rows were all checked on the first.
+    for index, line, key in iter_keys(project, migration, step):
+        if key not in suspects:
             continue
-        if row.key in first:
-            index, line = first[row.key]
+        if key in first:
+            first_index, first_line = first[key]
             source = step.source.path if step.source is not None else None
             where = project.relative(migration.path) if source is None else source
-            at = f" (line {line})" if line is not None else ""
+            at = f" (line {first_line})" if first_line is not None else ""
             raise MigrationFileError(
-                f"key {row.key!r} is used by rows {index + 1}{at} and {row.index + 1}; keys "
+                f"key {key!r} is used by rows {first_index + 1}{at} and {index + 1}; keys "
                 "must be unique within a step: fix the data or the key template",
                 path=where,
-                line=row.line if row.line is not None else step.line,
+                line=line if line is not None else step.line,
                 step=step.id,
-                row=row.index + 1,
+                row=index + 1,
             )
-        first[row.key] = (row.index, row.line)
+        first[key] = (index, line)
 
 
 def ledger_position_of(applied: Mapping[int, str]) -> str:

@@ -292,6 +292,22 @@ def iter_rows(project: Project, migration: Migration, step: Step) -> Iterator[Ro
         yield Row(index, line, key, values)
 
 
+def iter_keys(
+    project: Project, migration: Migration, step: Step
+) -> Iterator[tuple[int, int | None, str]]:
+    """(index, line, key) of each source row, rendering only the key template."""
+    if step.source is None:
+        return
+    key_renderer = step._key_renderer
+    ctx = project.template_context()
+    for index, line, cells in iter_source(step.source, project.root, migration.path):
+        if key_renderer is None:
+            yield index, line, str(index + 1)
+            continue
+        ctx["row"] = RowView(cells)
+        yield index, line, str(key_renderer(cells, ctx))
+
+
 def _render_values(
     renderers: Mapping[str, Any],
     cells: Mapping[str, Any],
@@ -323,4 +339,4 @@ def _row_error(
     return MigrationFileError(detail, path=shown, line=line, step=step.id, row=index + 1)
 
 
-__all__ = ["Project", "iter_rows", "load_project", "migration_checksum"]
+__all__ = ["Project", "iter_keys", "iter_rows", "load_project", "migration_checksum"]
