@@ -142,7 +142,8 @@ class SqlScope(LockMixin):
         self._id: int | None = None
         self._held: LockInfo | None = None
         # PostgreSQL takes a whole batch as arrays in one statement (unnest): one
-        # round trip and one executor run instead of one per row (~10x faster).
+        # round trip and one executor run instead of one per row (measured: 2x on
+        # writes against executemany, which psycopg already pipelines).
         self._pg = driver.dialect == "postgresql"
 
     @property
