@@ -163,3 +163,18 @@ def test_a_password_in_the_target_url_never_reaches_the_plan(make_project: MakeP
     plan = compile_plan(load_project(make_project(project_files(), config=config), environ={}))
     assert plan.target.url == "https://bot:***@erp.example.com/odoo"
     assert "s3cret" not in plan.model_dump_json()
+
+
+def test_key_uniqueness_at_scale(make_project: MakeProject) -> None:
+    """20k distinct keys pass; one repeat far apart is found with both rows."""
+    rows = "".join(f"{i},n{i}\n" for i in range(1, 20_001))
+    files = project_files()
+    files["data/c.csv"] = "id,name\n" + rows
+    root = make_project(files)
+    plan = compile_plan(load_project(root, environ={}))
+    assert plan.migrations[0].steps[0].records == 20_000
+    (root / "data" / "c.csv").write_text("id,name\n" + rows + "17,again\n")
+    with pytest.raises(
+        MigrationFileError, match=r"key '17' is used by rows 17 \(line 18\) and 20001"
+    ):
+        compile_plan(load_project(root, environ={}))
