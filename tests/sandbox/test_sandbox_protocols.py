@@ -205,3 +205,44 @@ async def test_bad_json_on_jsonrpc_is_plain_http_400(
         assert resp.status == 400
         assert await resp.text() == "Invalid JSON data"
         assert resp.headers["Connection"] == "close"
+
+
+async def test_xmlrpc_speaks_the_same_services_with_odoo_fault_codes(
+    sandbox: SandboxServer, session: aiohttp.ClientSession
+) -> None:
+    import xmlrpc.client
+
+    async def call(service: str, method: str, *params: Any) -> Any:
+        body = xmlrpc.client.dumps(params, method)
+        async with session.post(f"{sandbox.url}/xmlrpc/2/{service}", data=body) as resp:
+            assert resp.status == 200
+            return xmlrpc.client.loads(await resp.read())[0][0]
+
+    assert await call("common", "authenticate", "etl", "admin", "admin", {}) == 2
+    assert await call("common", "login", "etl", "admin", "wrong") is False
+    pid = await call(
+        "object", "execute_kw", "etl", 2, "admin", "res.partner", "create", [{"name": "X"}]
+    )
+    rows = await call(
+        "object",
+        "execute_kw",
+        "etl",
+        2,
+        "admin",
+        "res.partner",
+        "read",
+        [[pid]],
+        {"fields": ["name", "parent_id"]},
+    )
+    assert rows == [{"id": pid, "name": "X", "parent_id": False}]
+    faults = {}
+    for label, args in {
+        "denied": ("etl", 2, "wrong", "res.partner", "search", [[]]),
+        "access": ("etl", 2, "admin", "res.partner", "_private", [[]]),
+        "user": ("etl", 2, "admin", "res.partner", "create", [{}]),
+        "app": ("etl", 2, "admin", "res.partner", "nope", [[]]),
+    }.items():
+        with pytest.raises(xmlrpc.client.Fault) as info:
+            await call("object", "execute_kw", *args)
+        faults[label] = info.value.faultCode
+    assert faults == {"denied": 3, "access": 4, "user": 2, "app": 1}

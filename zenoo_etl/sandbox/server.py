@@ -1,7 +1,7 @@
 """The HTTP face of the sandbox: Odoo's routes, envelopes and status codes.
 
-Routes: ``POST /jsonrpc`` (services common/object/db), ``/web/session/authenticate``,
-``/web/dataset/call_kw[/<path>]`` (cookie ``session_id``),
+Routes: ``POST /jsonrpc`` and ``/xmlrpc/2/<service>`` (services common/object/db),
+``/web/session/authenticate``, ``/web/dataset/call_kw[/<path>]`` (cookie ``session_id``),
 ``/web/webclient/version_info``, and in version 19.0 ``GET /web/version`` and
 JSON-2 ``POST /json/2/<model>/<method>``; ``POST /__sandbox__/faults`` when
 fault control is on. Every answer carries ``Connection: close`` like Odoo's
@@ -17,6 +17,7 @@ import json
 import secrets
 import socket
 import struct
+import xmlrpc.client
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -28,11 +29,13 @@ from pydantic import ValidationError as PydanticValidationError
 from zenoo_etl.errors import UsageError
 from zenoo_etl.sandbox.exceptions import (
     AccessDenied,
+    AccessError,
     HttpError,
     OperationalError,
     PythonError,
     SandboxRpcError,
     SessionExpired,
+    UserError,
 )
 from zenoo_etl.sandbox.faults import FaultInjector
 from zenoo_etl.sandbox.seed import ADMIN_LOGIN, ADMIN_PASSWORD
@@ -131,6 +134,7 @@ class SandboxServer:
         self.api_key = self.db.create_api_key("zenoo-etl sandbox admin key")
         app = web.Application(client_max_size=512 * 1024 * 1024, middlewares=[self._middleware])
         app.router.add_post("/jsonrpc", self._jsonrpc)
+        app.router.add_post("/xmlrpc/2/{service}", self._xmlrpc)
         app.router.add_post("/web/session/authenticate", self._session_authenticate)
         app.router.add_post("/web/dataset/call_kw", self._call_kw)
         app.router.add_post("/web/dataset/call_kw/{path:.*}", self._call_kw)
@@ -271,6 +275,19 @@ class SandboxServer:
                 return self.version
             raise PythonError("KeyError", repr(f"exp_{method}"))
         raise PythonError("Exception", f"Unknown service {service!r}")
+
+    async def _xmlrpc(self, request: web.Request) -> web.Response:
+        """``/xmlrpc/2/<service>``: the same services, XML-RPC framing, int fault codes."""
+        try:
+            params, method = xmlrpc.client.loads(await request.read())
+        except Exception:  # any unparsable body is a bad request
+            return web.Response(status=400, text="Invalid XML-RPC request")
+        try:
+            result = self._dispatch(request.match_info["service"], method, list(params))
+            body = xmlrpc.client.dumps((_xml_safe(result),), methodresponse=True)
+        except SandboxRpcError as exc:
+            body = xmlrpc.client.dumps(_xml_fault(exc), methodresponse=True)
+        return web.Response(text=body, content_type="text/xml", charset="utf-8")
 
     # --------------------------------------------------------- session routes
 
@@ -470,6 +487,28 @@ class SandboxServer:
         return _json_response(
             {"settings": self.faults.settings.model_dump(), "history": self.faults.history}
         )
+
+
+def _xml_safe(value: Any) -> Any:
+    """XML-RPC has no null: Odoo answers False instead."""
+    if value is None:
+        return False
+    if isinstance(value, list | tuple):
+        return [_xml_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _xml_safe(v) for k, v in value.items()}
+    return value
+
+
+def _xml_fault(exc: SandboxRpcError) -> xmlrpc.client.Fault:
+    """Odoo's fault codes: 4 AccessError, 3 AccessDenied, 2 other UserError, 1 anything else."""
+    if isinstance(exc, AccessError):
+        return xmlrpc.client.Fault(4, exc.message)
+    if isinstance(exc, AccessDenied):
+        return xmlrpc.client.Fault(3, exc.message)
+    if isinstance(exc, UserError):
+        return xmlrpc.client.Fault(2, exc.message)
+    return xmlrpc.client.Fault(1, exc.debug())
 
 
 def _reset(request: web.Request) -> None:
