@@ -128,7 +128,10 @@ class Replay:
             status = resp.status
             text = await resp.text()
             cookie = resp.headers.get("Set-Cookie", "")
+            content_type = resp.headers.get("Content-Type")
         self.check(name, status == record["status"], f"status {status} != {record['status']}")
+        wanted_type = record["response_headers"]["Content-Type"]
+        self.check(name, content_type == wanted_type, f"Content-Type {content_type!r}")
         actual = json.loads(text)
         expected = record["response"]
         self.check(name, list(actual) == list(expected), f"keys {list(actual)}")
