@@ -48,7 +48,7 @@ SCENARIOS = ["e2e", "none", "loop", "latency", "memory", "ledger", "profile"]
 class Sizes:
     rows: int
     loop_rows: int
-    latency_rows: int
+    latency_chunks_per_run: int
     latency_chunks: list[int]
     memory_rows: list[int]
     repeat: int = 1
@@ -58,8 +58,8 @@ class Sizes:
 
 # repeat: e2e and identity-none pairs (raw, zenoo-etl) are measured this many times,
 # interleaved, and the best of each kept: other processes share these 2 cores.
-FULL = Sizes(100_000, 5_000, 10_000, [50, 500], [100_000, 1_000_000], repeat=2)
-QUICK = Sizes(20_000, 1_000, 2_000, [50], [20_000, 100_000])
+FULL = Sizes(100_000, 5_000, 100, [10, 500], [100_000, 1_000_000], repeat=2)
+QUICK = Sizes(20_000, 1_000, 40, [10], [20_000, 100_000])
 
 
 @dataclass
@@ -367,19 +367,19 @@ def scenario_latency(b: Bench) -> None:
     s = b.sizes
     rates: dict[str, float] = {}
     for chunk in s.latency_chunks:
-        print(f"latency: 20 ms per call, {s.latency_rows:,} rows, chunk {chunk}")
+        # enough chunks that 16 in flight is a steady state, not a ramp
+        rows = min(max(1_000, chunk * s.latency_chunks_per_run), s.rows)
+        print(f"latency: 20 ms per call, {rows:,} rows, chunk {chunk}")
         base: dict[int, float] = {}
         for conc in (1, 4, 8, 16):
             folder = b.fresh(f"lat-c{conc}-sb")
             with SandboxProcess(folder / "sandbox.db", fault_control=True) as sb:
                 asyncio.run(_set_latency(sb, 20))
-                _f, project = b.project(
-                    f"lat-c{conc}", sb.url, s.latency_rows, chunk=chunk, concurrency=conc
-                )
+                _f, project = b.project(f"lat-c{conc}", sb.url, rows, chunk=chunk, concurrency=conc)
                 run = run_cli(["apply", "--project", str(project), "--yes", "--json"])
                 step = step_of(run, "customers")
-            rate = s.latency_rows / step["seconds"]
-            raw_rate = b.raw(f"lat-raw-c{conc}", s.latency_rows, _raw.load_bodies, chunk, conc, 20)
+            rate = rows / step["seconds"]
+            raw_rate = b.raw(f"lat-raw-c{conc}", rows, _raw.load_bodies, chunk, conc, 20)
             base[conc] = rate
             rates[f"chunk{chunk}-c{conc}"] = rate
             b.add(
@@ -547,7 +547,6 @@ def main(argv: list[str] | None = None) -> int:
             sizes,
             rows=ns.rows,
             loop_rows=min(sizes.loop_rows, ns.rows),
-            latency_rows=min(sizes.latency_rows, ns.rows),
             memory_rows=[ns.rows, max(sizes.memory_rows[0], ns.rows)],
         )
     if ns.repeat:
