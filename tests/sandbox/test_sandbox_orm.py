@@ -312,3 +312,10 @@ async def test_archiving_a_template_archives_its_variants(wire: Wire) -> None:
     assert await wire.call("product.product", "search", [["product_tmpl_id", "=", tmpl]]) == []
     await wire.call("product.template", "write", [tmpl], {"active": True})
     assert len(await wire.call("product.product", "search", [["product_tmpl_id", "=", tmpl]])) == 1
+
+
+async def test_an_unnamed_address_reads_as_its_type(wire: Wire) -> None:
+    company = await wire.call("res.partner", "create", {"name": "Acme", "is_company": True})
+    address = await wire.call("res.partner", "create", {"type": "invoice", "parent_id": company})
+    [row] = await wire.call("res.partner", "read", [address], ["display_name", "name"])
+    assert row == {"id": address, "display_name": "Acme, Invoice Address", "name": False}

@@ -66,13 +66,15 @@ def _partner_complete_names(env: Env, ids: list[int]) -> None:
             break
         marks = ",".join("?" * len(batch))
         rows = env.cr.execute(
-            "SELECT c.id, c.name, c.is_company, p.complete_name, p.name FROM res_partner c "
+            "SELECT c.id, c.name, c.is_company, c.type, p.complete_name, p.name FROM res_partner c "
             f"LEFT JOIN res_partner p ON p.id = c.parent_id WHERE c.id IN ({marks})",
             batch,
         ).fetchall()
         updates = []
-        for pid, name, is_company, parent_complete, parent_name in rows:
+        for pid, name, is_company, ptype, parent_complete, parent_name in rows:
             full = name or ""
+            if not full and parent_name is not None and ptype != "contact":
+                full = dict(_PARTNER_TYPES).get(ptype, "")  # an unnamed address
             if parent_name is not None and not is_company:
                 # the commercial entity's name: the parent's own "Company" part
                 company = (parent_complete or parent_name).split(", ")[0]
