@@ -20,6 +20,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,8 @@ import pytest
 from click.testing import CliRunner
 
 from zenoo_etl.cli import main
+from zenoo_etl.compiler import load_config
+from zenoo_etl.errors import ConfigError
 from zenoo_etl.sandbox import serve_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,11 +38,20 @@ PLACEHOLDER_URL = "http://localhost:8069"
 CLI = [sys.executable, "-m", "zenoo_etl"]
 
 
+MARKERS = {
+    "<!-- example -->": "python",
+    "<!-- example: shell -->": "shell",
+    "<!-- example: migration -->": "migration",
+    "<!-- example: migration.j2 -->": "migration.j2",
+    "<!-- example: zenoo.toml -->": "config",
+}
+
+
 @dataclass(frozen=True)
 class Example:
     page: str
     line: int
-    kind: str  # "python" | "shell"
+    kind: str  # "python" | "shell" | "migration" | "migration.j2" | "config"
     code: str
 
     @property
@@ -53,7 +65,8 @@ def collect_examples() -> list[Example]:
         lines = page.read_text("utf-8").splitlines()
         for number, line in enumerate(lines):
             marker = line.strip()
-            if marker not in ("<!-- example -->", "<!-- example: shell -->"):
+            kind = MARKERS.get(marker)
+            if kind is None:
                 continue
             fence = lines[number + 1].strip()
             assert fence.startswith("```"), f"{page}:{number + 1}: a marker must precede a fence"
@@ -62,21 +75,24 @@ def collect_examples() -> list[Example]:
                 if inner.strip().startswith("```"):
                     break
                 body.append(inner)
-            kind = "shell" if marker.endswith("shell -->") else "python"
             rel = page.relative_to(DOCS).as_posix()
-            found.append(Example(rel, number + 3, kind, "\n".join(body) + "\n"))
+            found.append(Example(rel, number + 3, kind, textwrap.dedent("\n".join(body)) + "\n"))
     return found
 
 
 EXAMPLES = collect_examples()
 PYTHON = [e for e in EXAMPLES if e.kind == "python"]
 SHELL = [e for e in EXAMPLES if e.kind == "shell"]
+MIGRATIONS = [e for e in EXAMPLES if e.kind.startswith("migration")]
+CONFIGS = [e for e in EXAMPLES if e.kind == "config"]
 
 
 def test_the_docs_carry_runnable_examples() -> None:
     """Guards against markers being dropped: then nothing below would run."""
     assert len(PYTHON) >= 4
-    assert len(SHELL) >= 1
+    assert len(SHELL) >= 5
+    assert len(MIGRATIONS) >= 5
+    assert len(CONFIGS) >= 1
     assert any(e.page == "reference/library.md" for e in PYTHON)
 
 
@@ -186,3 +202,59 @@ def test_shell_example_runs_on_the_example_project(
             json.loads(result.stdout)  # the one machine-readable object promised
         if redirect is not None:
             Path(redirect).write_text(result.stdout, "utf-8")
+
+
+def _project_for_migration_examples(dest: Path) -> Path:
+    """The example project cut to 0001 (categories), 0002 (tags) and 0004 (products).
+
+    That is what migration examples in the docs refer to and work on; their
+    step ids must not clash with these migrations' ones.
+    """
+    project = _copy_example_project(dest)
+    for path in (project / "migrations").iterdir():
+        if not path.name.startswith(("0001_", "0002_", "0004_")):
+            path.unlink()
+    return project
+
+
+def _invoke(args: list[str]) -> str:
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, f"zenoo-etl {shlex.join(args)}: {result.output}"
+    return result.stdout
+
+
+@pytest.mark.parametrize("example", MIGRATIONS, ids=[e.id for e in MIGRATIONS])
+def test_migration_example_applies_and_rolls_back(
+    example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration shown in the docs is valid, applies to the sandbox and rolls back."""
+    project = _project_for_migration_examples(tmp_path / "project")
+    suffix = ".toml.j2" if example.kind == "migration.j2" else ".toml"
+    (project / "migrations" / f"0005_docs_example{suffix}").write_text(example.code, "utf-8")
+    monkeypatch.chdir(project)
+    assert json.loads(_invoke(["validate", "--json"]))["ok"]
+    applied = json.loads(_invoke(["apply", "--yes", "--json"]))
+    versions = [m["version"] for m in applied["migrations"] if m["status"] == "applied"]
+    assert versions == [1, 2, 4, 5], applied
+    counts = applied["migrations"][-1]["counts"]
+    changed = sum(counts[k] for k in ("created", "updated", "deleted", "called"))
+    assert changed > 0, f"{example.id} changed nothing: {counts}"
+    undone = json.loads(_invoke(["rollback", "--yes", "--json"]))
+    assert [m["version"] for m in undone["migrations"]] == [5], undone
+
+
+@pytest.mark.parametrize("example", CONFIGS, ids=[e.id for e in CONFIGS])
+def test_config_example_loads(example: Example, tmp_path: Path) -> None:
+    """A zenoo.toml shown in the docs is accepted as it is, secrets read only when used."""
+    (tmp_path / "zenoo.toml").write_text(example.code, "utf-8")
+    (tmp_path / "migrations").mkdir()
+    config, target_name, _ = load_config(tmp_path, environ={})
+    assert target_name == next(iter(config.targets))  # the first target is the default
+    for target in config.targets.values():
+        if target.is_sandbox:
+            assert target.credentials()[0] is not None
+        else:
+            variable = target.api_key_env or target.password_env
+            assert variable, f"{example.id}: target {target.name} has no secret variable"
+            with pytest.raises(ConfigError, match=variable):
+                target.credentials()
