@@ -319,3 +319,9 @@ async def test_an_unnamed_address_reads_as_its_type(wire: Wire) -> None:
     address = await wire.call("res.partner", "create", {"type": "invoice", "parent_id": company})
     [row] = await wire.call("res.partner", "read", [address], ["display_name", "name"])
     assert row == {"id": address, "display_name": "Acme, Invoice Address", "name": False}
+
+
+async def test_name_create(wire: Wire) -> None:
+    new_id, label = await wire.call("res.partner.category", "name_create", "Quick")
+    assert label == "Quick"
+    assert await wire.call("res.partner.category", "name_search", "Quick") == [[new_id, "Quick"]]

@@ -105,6 +105,14 @@ def name_search(
     return [[i, labels[i]] for i in ids]
 
 
+def name_create(env: Env, model: str, name: str) -> list[Any]:
+    """Create a record from its name alone; ``[id, display_name]``."""
+    mdef = env.model(model)
+    field = "name" if "name" in mdef.fields else mdef.rec_name
+    new_id = env.create(model, [{field: name}])[0]
+    return [new_id, env.display_names(model, [new_id])[new_id]]
+
+
 def default_get(
     env: Env, model: str, fields_list: Any = None, fields: Any = None
 ) -> dict[str, Any]:
@@ -197,6 +205,7 @@ COMMON: dict[str, tuple[Method, bool]] = {
     "search_read": (search_read, True),
     "fields_get": (fields_get, True),
     "name_search": (name_search, True),
+    "name_create": (name_create, True),
     "default_get": (default_get, True),
     "load": (rpc_load, True),
     "copy": (copy, False),
