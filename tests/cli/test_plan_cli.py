@@ -241,3 +241,58 @@ def test_validate_sandbox_target_uses_the_sandbox_schema(project: Path) -> None:
     assert "model 'account.move' does not exist on the target" in out
     assert "res.partner" not in out  # every partner field of the migration exists there
     assert not (project / ".zenoo" / "schema").exists()  # no cache for sandboxes
+
+
+DIFF_BASE = """\
+[[steps]]
+id = "people"
+model = "res.partner"
+action = "create"
+key = "{{ row.r }}"
+records = [{ r = "A", n = "Alpha", c = "us" }, { r = "B", n = "Beta", c = "us" }]
+
+[steps.fields]
+name = "{{ row.n }}"
+ref = "{{ row.r }}"
+country_id = { xmlid = "base.{{ row.c }}" }
+"""
+
+DIFF_UPSERT = """\
+[[steps]]
+id = "people-sync"
+model = "res.partner"
+action = "upsert"
+match = ["ref"]
+key = "{{ row.r }}"
+records = [
+  { r = "A", n = "Alpha", c = "us" },
+  { r = "B", n = "Beta 2", c = "de" },
+  { r = "D", n = "Delta", c = "us" },
+  { r = "E", n = "Echo", c = "zz" },
+]
+
+[steps.fields]
+name = "{{ row.n }}"
+ref = "{{ row.r }}"
+country_id = { xmlid = "base.{{ row.c }}" }
+"""
+
+
+def test_plan_diff_splits_upserts_by_reading_the_target(tmp_path: Path) -> None:
+    root = tmp_path / "d"
+    (root / "migrations").mkdir(parents=True)
+    (root / "zenoo.toml").write_text(CONFIG)
+    (root / "migrations" / "0001_base.toml").write_text(DIFF_BASE)
+    code, out, err = invoke("apply", "--project", str(root), "--yes")
+    assert code == 0, out + err
+    (root / "migrations" / "0002_sync.toml").write_text(DIFF_UPSERT)
+
+    code, out, err = invoke("plan", "--project", str(root), "--diff", "--json")
+    assert code == 0, err
+    step = json.loads(out)["migrations"][1]["steps"][0]
+    assert step["diff"] == {"create": 1, "update": 1, "unchanged": 1, "unresolved": 1}
+    code, out, _ = invoke("plan", "--project", str(root), "--diff")
+    assert "0002 people-sync: create 1, update 1, unchanged 1, unresolved 1" in out
+    # Without --diff the target is not read and the plan says nothing about it.
+    code, out, _ = invoke("plan", "--project", str(root), "--json")
+    assert json.loads(out)["migrations"][1]["steps"][0]["diff"] is None

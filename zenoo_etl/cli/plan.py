@@ -17,10 +17,23 @@ from rich.console import Console
 from rich.table import Table
 
 from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
-from zenoo_etl.compiler import Plan, Project, compile_plan, load_project
+from zenoo_etl.compiler import (
+    Migration,
+    Plan,
+    Project,
+    Step,
+    compile_plan,
+    iter_rows,
+    load_project,
+)
 from zenoo_etl.compiler.schema import load_schema
 from zenoo_etl.compiler.validate import Problem, validate_project
 from zenoo_etl.errors import EXIT_USAGE, DriftError, MigrationFileError, UsageError
+from zenoo_etl.runner.coerce import CoercionError, equal_values, field_types, rpc_converter
+from zenoo_etl.runner.identity import search_matches
+from zenoo_etl.runner.pipeline import chunked
+from zenoo_etl.runner.resolve import RowError
+from zenoo_etl.runner.session import Session, open_session
 
 
 async def applied_versions(project: Project) -> tuple[dict[int, str], str | None]:
@@ -43,6 +56,81 @@ async def applied_versions(project: Project) -> tuple[dict[int, str], str | None
         position = await scope.position()
     applied = {r.version: r.checksum for r in records if r.status == "applied"}
     return applied, position
+
+
+async def diff_upserts(project: Project, plan: Plan) -> Plan:
+    """``plan`` with each pending upsert's rows split into create/update/unchanged.
+
+    Reads the target (starting the embedded sandbox for ``sandbox:`` targets)
+    under the apply lock, through the runner's resolver and converters, so the
+    split is what ``apply`` would do. Rows whose references cannot be resolved
+    yet (e.g. to a step of a pending migration) count as ``unresolved``.
+    """
+    todo = {m.version for m in plan.migrations if m.status == "pending"}
+    steps = [
+        (migration, step)
+        for migration in project.migrations
+        if migration.version in todo
+        for step in migration.steps
+        if step.action == "upsert"
+    ]
+    if not steps:
+        return plan
+    diffs: dict[str, dict[str, int]] = {}
+    async with open_session(project, "plan --diff") as session:
+        for migration, step in steps:
+            diffs[step.id] = await _diff_step(session, project, migration, step)
+    return plan.model_copy(
+        update={
+            "migrations": [
+                m.model_copy(
+                    update={
+                        "steps": [s.model_copy(update={"diff": diffs.get(s.id)}) for s in m.steps]
+                    }
+                )
+                for m in plan.migrations
+            ]
+        }
+    )
+
+
+async def _diff_step(
+    session: Session, project: Project, migration: Migration, step: Step
+) -> dict[str, int]:
+    types = field_types(await session.fields(step.model))
+    names = list(step.row_fields)
+    unknown = [n for n in [*names, *step.match] if n not in types]
+    if unknown:
+        raise UsageError(
+            f"step '{step.id}': model {step.model} has no field {unknown[0]!r}; "
+            "run `zenoo-etl validate` for the full list."
+        )
+    converters = {n: rpc_converter(types[n]) for n in names}
+    context = session.context(step.context)
+    counts = {"create": 0, "update": 0, "unchanged": 0, "unresolved": 0}
+    size = step.chunk_size or project.config.runner.chunk_size
+    for rows in chunked(iter_rows(project, migration, step), size):
+        await session.resolver.prepare(rows)
+        values: list[dict[str, Any]] = []
+        for row in rows:
+            try:
+                resolved = session.resolver.resolve_row(row)
+                values.append({n: converters[n](v) for n, v in resolved.items()})
+            except (RowError, CoercionError):
+                counts["unresolved"] += 1
+        if not values:
+            continue
+        hits = await search_matches(
+            session.odoo, step.model, step.match, types, values, names, context
+        )
+        for vals, found in zip(values, hits, strict=True):
+            if not found:
+                counts["create"] += 1
+            elif all(equal_values(types[n], found[0].get(n, False), v) for n, v in vals.items()):
+                counts["unchanged"] += 1
+            else:
+                counts["update"] += 1
+    return counts
 
 
 def drift_message(plan: Plan) -> str:
@@ -84,6 +172,14 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
                     "",
                 )
     console.print(table)
+    for migration in plan.migrations:
+        for step in migration.steps:
+            if step.diff is not None:
+                d = step.diff
+                words = f"create {d['create']}, update {d['update']}, unchanged {d['unchanged']}"
+                if d.get("unresolved"):
+                    words += f", unresolved {d['unresolved']} (a reference or value the target cannot resolve yet)"
+                console.print(f"{migration.version:04d} {step.id}: {words}", soft_wrap=True)
     for entry in plan.drift:
         where = entry.file or f"version {entry.version} (file missing)"
         console.print(f"[bold red]drift[/]: {where} differs from what was applied")
@@ -116,8 +212,14 @@ def save_plan(plan: Plan, out: Path) -> None:
     help="Save the plan as JSON (apply it exactly with `zenoo-etl apply FILE`).",
 )
 @click.option("--allow-drift", is_flag=True, help="Plan even if applied migrations changed.")
+@click.option(
+    "--diff",
+    "with_diff",
+    is_flag=True,
+    help="Read the target to split upserts into create/update/unchanged.",
+)
 @common_options
-def plan_command(env: CommandEnv, out: Path | None, allow_drift: bool) -> None:
+def plan_command(env: CommandEnv, out: Path | None, allow_drift: bool, with_diff: bool) -> None:
     """Show what apply would do: pending migrations, steps, records, chunks."""
 
     async def go() -> None:
@@ -126,6 +228,8 @@ def plan_command(env: CommandEnv, out: Path | None, allow_drift: bool) -> None:
         plan = compile_plan(project, applied, position)
         if plan.drift and not allow_drift:
             raise DriftError(drift_message(plan))
+        if with_diff:
+            plan = await diff_upserts(project, plan)
         if out is not None:
             save_plan(plan, out)
         if env.json_output:

@@ -49,6 +49,9 @@ class PlanStep(_Frozen):
     reversible: bool
     depends_on: list[str]
     references: list[str]
+    # Only with `plan --diff`, for upserts: rows to create / update / unchanged /
+    # unresolved (a reference the target cannot resolve yet).
+    diff: dict[str, int] | None = None
 
 
 class PlanMigration(_Frozen):
