@@ -178,7 +178,10 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
                 d = step.diff
                 words = f"create {d['create']}, update {d['update']}, unchanged {d['unchanged']}"
                 if d.get("unresolved"):
-                    words += f", unresolved {d['unresolved']} (a reference or value the target cannot resolve yet)"
+                    words += (
+                        f", unresolved {d['unresolved']} "
+                        "(a reference or value the target cannot resolve yet)"
+                    )
                 console.print(f"{migration.version:04d} {step.id}: {words}", soft_wrap=True)
     for entry in plan.drift:
         where = entry.file or f"version {entry.version} (file missing)"
