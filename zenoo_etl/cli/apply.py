@@ -5,6 +5,11 @@ not one: exit 2 with a hint to pass ``--yes``), show progress (rich bars on a
 terminal; plain lines when stdout is not a terminal, with ``--no-progress``
 or ``NO_COLOR``), and print a summary table, or exactly one JSON object with
 ``--json``.
+
+SIGTERM (a CI job cancelled, a pod evicted) stops the run gracefully: no new
+chunk is sent, the chunks in flight finish and land in the ledger, the
+migration is marked failed and the command exits 143; ``apply`` again
+resumes. A second SIGTERM cancels at once (see :mod:`zenoo_etl.runner.stop`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
 from zenoo_etl.errors import UsageError
 from zenoo_etl.runner.progress import NullProgress, ProgressReporter, StepCounts
 from zenoo_etl.runner.results import RunFailed, RunResult
+from zenoo_etl.runner.stop import stop_on_signals
 
 
 class PlainProgress:
@@ -177,6 +183,11 @@ def _confirm_policy(yes: bool) -> tuple[bool, Any]:
 
 
 async def _run(env: CommandEnv, verb: str, yes: bool, call: Any) -> RunResult:
+    with stop_on_signals():
+        return await _run_reporting(env, verb, yes, call)
+
+
+async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> RunResult:
     yes, confirm = _confirm_policy(yes)
     tty = sys.stdout.isatty()
     # Logs of pipelines are wide: do not squeeze the summary into 80 columns there.

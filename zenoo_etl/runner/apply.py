@@ -35,6 +35,7 @@ from zenoo_etl.runner.resolve import RowError
 from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, StepResult
 from zenoo_etl.runner.rollback import undo_migration
 from zenoo_etl.runner.session import Session, TargetWrapper, open_session
+from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
 
 
 class StepFailure(Exception):
@@ -180,6 +181,7 @@ class Runner:
                 work,
                 concurrency=concurrency,
                 on_done=advanced,
+                stop=stop_requested,
             )
         finally:
             result.seconds = time.monotonic() - started
@@ -189,6 +191,9 @@ class Runner:
                 f"{self.project.relative(migration.path)}, step '{step.id}': {run.unmatched} "
                 f"source row(s) matched no {step.model} record on {step.match}; they were skipped"
             )
+        if stop_requested():
+            # in-flight chunks have finished and written the ledger; stop before the next one
+            raise StopRequested(f"stopped on request during step '{step.id}'")
         return result
 
     async def apply_migration(
@@ -209,7 +214,11 @@ class Runner:
             if not fresh:
                 result.reconciled = await reconcile(session, migration, migration.version)
             for step in migration.steps:
+                if stop_requested():
+                    raise StopRequested(f"stopped on request before step '{step.id}'")
                 result.steps.append(await self.run_step(migration, step, fresh))
+        except StopRequested as stopped:
+            await self.interrupted(migration, result, str(stopped))
         except StepFailure as failure:
             message = describe_failure(self.project, migration, failure)
             await self.fail(migration, result, message)
@@ -221,6 +230,23 @@ class Runner:
         result.seconds = time.monotonic() - started
         session.progress.migration_finished(migration.version, migration.name, "applied")
         return result
+
+    async def interrupted(self, migration: Migration, result: MigrationResult, why: str) -> None:
+        """Stopped on request: mark the migration failed (resumable), never roll it back."""
+        file = self.project.relative(migration.path)
+        message = (
+            f"Migration {file} was interrupted ({why}); the chunks already sent finished and "
+            "are recorded in the ledger. Run 'zenoo-etl apply' again to resume, or "
+            "'zenoo-etl rollback' to undo what was done."
+        )
+        await self.session.scope.set_status(migration.version, "failed", error=message)
+        result.status = "failed"
+        result.error = message
+        self.session.progress.migration_finished(migration.version, migration.name, "failed")
+        self.result.ok = False
+        self.result.error = message
+        self.result.warnings = list(self.session.warnings)
+        raise RunInterrupted(message, self.result)
 
     async def fail(self, migration: Migration, result: MigrationResult, message: str) -> None:
         session, scope = self.session, self.session.scope
@@ -351,6 +377,14 @@ async def apply(
             raise ZenooError("Aborted: nothing was applied.")
         runner = Runner(session, result)
         for migration in todo:
+            if stop_requested():
+                result.ok = False
+                result.error = (
+                    "Apply was interrupted before migration "
+                    f"{project.relative(migration.path)} began; run 'zenoo-etl apply' again "
+                    "to continue."
+                )
+                raise RunInterrupted(result.error, result)
             await runner.apply_migration(migration, records.get(migration.version))
         result.warnings = list(session.warnings)
     result.seconds = time.monotonic() - started

@@ -7,7 +7,9 @@ taken BEFORE the next chunk is cut, so memory holds at most
 cost what a few chunks cost). On the first failing chunk nothing more is
 dispatched, the chunks already in flight finish (their ledger bookkeeping
 must land so rollback or resume sees them), and the first error is raised.
-Cancelling the pipeline cancels its in-flight chunks too.
+When ``stop()`` turns true (SIGTERM, :mod:`.stop`) the same happens without
+an error: the caller checks the flag afterwards. Cancelling the pipeline
+cancels its in-flight chunks too.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ async def run_chunks(
     *,
     concurrency: int,
     on_done: Callable[[int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     """Run ``work`` on every chunk, up to ``concurrency`` at once; first error wins."""
     semaphore = asyncio.Semaphore(max(1, concurrency))
@@ -52,9 +55,10 @@ async def run_chunks(
             semaphore.release()
 
     try:
-        while not errors:
+        while not errors and not (stop is not None and stop()):
             await semaphore.acquire()
-            if errors:
+            # the flag may have been set while we waited for a free slot
+            if errors or (stop is not None and stop()):
                 semaphore.release()
                 break
             try:

@@ -10,14 +10,18 @@ rollback settle them per step:
 * created with ``identity = "fields"``: settled chunk by chunk by the run,
   which searches the ``match`` fields of those rows before re-sending
   (the ledger does not keep field values); rollback cannot look them up;
-* created with ``identity = "none"`` and method calls: unverifiable — apply
-  stops and says so; ``rollback --force`` drops them.
+* method calls of an idempotent method (``write``, ``read``..., the client's
+  :data:`~zenoo_etl.client.retry.IDEMPOTENT_METHODS`): sending them again
+  gives the same result, so apply drops the intents and the run re-sends;
+* created with ``identity = "none"`` and other method calls: unverifiable —
+  apply stops and says so; ``rollback --force`` drops them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+from zenoo_etl.client.retry import IDEMPOTENT_METHODS
 from zenoo_etl.compiler import Migration
 from zenoo_etl.errors import MigrationFailed
 from zenoo_etl.ledger.protocol import DoneEntry, LedgerRecord
@@ -65,6 +69,16 @@ async def reconcile(
             continue
         if operation == "created" and identity == "fields" and not for_rollback:
             continue  # settled per chunk by the run (it has the match values)
+        if (
+            operation == "called"
+            and not for_rollback
+            and step is not None
+            and step.method in IDEMPOTENT_METHODS
+        ):
+            # e.g. a 504 on a `write` call: whether it landed or not, sending it again
+            # leaves the same values, so nothing needs verifying
+            await scope.mark_compensated(version, step_id, keys)
+            continue
         if for_rollback:
             session.warn(
                 f"{where}, step '{step_id}': {len(keys)} {model} record(s) were sent but never "

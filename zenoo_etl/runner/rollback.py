@@ -28,6 +28,7 @@ from zenoo_etl.runner.progress import ProgressReporter, StepCounts
 from zenoo_etl.runner.reconcile import reconcile
 from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, StepResult
 from zenoo_etl.runner.session import Session, TargetWrapper, open_session
+from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
 
 PAGE = 500
 _UNDOABLE = ("applied", "failed", "applying")
@@ -96,7 +97,7 @@ async def undo_group(
     recreated: dict[str, int] = {}
     match first.operation:
         case "created":
-            ids = [r.odoo_id for r in group if r.odoo_id is not None]
+            ids = [session.current_id(model, r.odoo_id) for r in group if r.odoo_id is not None]
             alive = sorted(await _alive(session, model, ids))
             await odoo.unlink(model, alive, context)
             counts.deleted += len(alive)
@@ -106,7 +107,8 @@ async def undo_group(
                 previous = record.previous or {}
                 if previous and record.odoo_id is not None:
                     token = json.dumps(previous, sort_keys=True, default=str)
-                    by_values.setdefault(token, (previous, []))[1].append(record.odoo_id)
+                    current = session.current_id(model, record.odoo_id)
+                    by_values.setdefault(token, (previous, []))[1].append(current)
             for previous, ids in by_values.values():
                 alive = sorted(await _alive(session, model, ids))
                 values = {
@@ -128,10 +130,14 @@ async def undo_group(
             ]
             new_ids = await odoo.create(model, snapshots, context)
             recreated = {r.key: i for r, i in zip(todo, new_ids, strict=True)}
+            moved = session.recreated.setdefault(model, {})
+            for r, new_id in zip(todo, new_ids, strict=True):
+                if r.odoo_id is not None:
+                    moved[r.odoo_id] = new_id
             counts.created += len(new_ids)
         case "called":
             if step is not None and step.undo is not None:
-                ids = [r.odoo_id for r in group if r.odoo_id is not None]
+                ids = [session.current_id(model, r.odoo_id) for r in group if r.odoo_id is not None]
                 await odoo.call(
                     model, step.undo.method, ids, step.undo.args, step.undo.kwargs, context
                 )
@@ -197,6 +203,9 @@ async def undo_migration(
     await reconcile(session, migration, record.version, for_rollback=True)
     per_step: dict[str, StepResult] = {}
     while True:
+        if stop_requested():
+            # each page is undone and marked compensated before we look again
+            raise StopRequested(f"stopped on request while undoing version {record.version}")
         page = await _newest(session, record.version)
         if not page:
             break
@@ -271,6 +280,15 @@ async def rollback(
                 if not force:
                     await _refuse_irreversible(session, record)
                 result.migrations.append(await undo_migration(session, record, force=force))
+        except StopRequested as stopped:
+            result.ok = False
+            result.error = (
+                f"Rollback interrupted ({stopped}); every undo sent so far is recorded in the "
+                "ledger. Run the same 'zenoo-etl rollback' again to resume."
+            )
+            result.warnings = list(session.warnings)
+            result.seconds = time.monotonic() - started
+            raise RunInterrupted(result.error, result) from stopped
         except ZenooError as exc:
             result.ok = False
             result.error = str(exc)

@@ -46,6 +46,18 @@ class Session:
     resolver: Resolver
     fields_cache: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # rollback: {model: {old id: new id}} for deleted records recreated in this run, so
+    # undoing an OLDER migration (which created or updated them) reaches the new record
+    recreated: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def current_id(self, model: str, odoo_id: int) -> int:
+        """The id a record has now, following recreations made by this rollback run."""
+        moved = self.recreated.get(model, {})
+        seen: set[int] = set()
+        while odoo_id in moved and odoo_id not in seen:
+            seen.add(odoo_id)
+            odoo_id = moved[odoo_id]
+        return odoo_id
 
     async def fields(self, model: str) -> dict[str, dict[str, Any]]:
         """``fields_get`` of ``model``, fetched once per run."""
