@@ -17,8 +17,21 @@ MARKER = "<!-- cli-reference -->"
 
 
 def _cell(text: str) -> str:
-    # Python-Markdown tables leave pipes inside code spans alone; escape the rest.
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Help text as one table cell: markdown specials escaped outside code spans.
+
+    Python-Markdown tables leave pipes inside code spans alone; outside them a
+    pipe would split the cell and ``__x__`` would turn bold.
+    """
+    return _escape(text.replace("\n", " "), ("\\", "|", "_", "*"))
+
+
+def _escape(text: str, chars: tuple[str, ...] = ("\\", "_", "*")) -> str:
+    """Escape ``chars`` outside code spans, so help text renders literally."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):
+        for char in chars:
+            parts[i] = parts[i].replace(char, "\\" + char)
+    return "`".join(parts)
 
 
 def _help(text: str | None) -> str:
@@ -79,7 +92,7 @@ def _command_section(
     parts = [f"## `zenoo-etl {name}`", ""]
     help_text = _help(command.help)
     if help_text:
-        parts += [help_text, ""]
+        parts += [_escape(help_text), ""]
     parts += ["```text", command.get_usage(ctx).strip(), "```", ""]
     arguments = [p for p in command.get_params(ctx) if isinstance(p, click.Argument)]
     if arguments:

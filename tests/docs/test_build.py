@@ -30,6 +30,8 @@ def test_mkdocs_strict_build_succeeds_and_generates_the_cli_reference(tmp_path: 
     assert (site / "index.html").is_file()
     cli_page = (site / "reference" / "cli" / "index.html").read_text("utf-8")
     assert "cli-reference" not in cli_page, "the hook did not expand the marker"
+    # Help texts are plain text: "/__sandbox__/faults" must not turn bold.
+    assert "<strong>" not in cli_page and "<em>" not in cli_page
     for name, command in main.commands.items():
         assert f"zenoo-etl {name}" in cli_page, f"command {name} missing from the CLI reference"
         for param in command.params:
