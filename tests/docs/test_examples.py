@@ -2,7 +2,9 @@
 
 A fenced block directly preceded by ``<!-- example -->`` is a Python program:
 it is run in a fresh interpreter with ``http://localhost:8069`` (or
-``"localhost", port=8069``) pointing at a sandbox started for it. A block preceded by
+``"localhost", port=8069``) pointing at a sandbox started for it, and
+``YOUR-API-KEY`` replaced by its admin API key; ``<!-- example: odoo 19 -->``
+does the same with a sandbox emulating Odoo 19 (JSON-2 API). A block preceded by
 ``<!-- example: shell -->`` holds ``zenoo-etl`` commands (plus ``cd DIR`` and
 ``> FILE`` redirections): they run in order, in-process through click, on a
 temporary copy of the repository's example project after the README's first
@@ -35,11 +37,13 @@ from zenoo_etl.sandbox import serve_sandbox
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PLACEHOLDER_URL = "http://localhost:8069"
+PLACEHOLDER_API_KEY = "YOUR-API-KEY"
 CLI = [sys.executable, "-m", "zenoo_etl"]
 
 
 MARKERS = {
     "<!-- example -->": "python",
+    "<!-- example: odoo 19 -->": "python19",
     "<!-- example: shell -->": "shell",
     "<!-- example: migration -->": "migration",
     "<!-- example: migration.j2 -->": "migration.j2",
@@ -81,7 +85,7 @@ def collect_examples() -> list[Example]:
 
 
 EXAMPLES = collect_examples()
-PYTHON = [e for e in EXAMPLES if e.kind == "python"]
+PYTHON = [e for e in EXAMPLES if e.kind in ("python", "python19")]
 SHELL = [e for e in EXAMPLES if e.kind == "shell"]
 MIGRATIONS = [e for e in EXAMPLES if e.kind.startswith("migration")]
 CONFIGS = [e for e in EXAMPLES if e.kind == "config"]
@@ -94,6 +98,7 @@ def test_the_docs_carry_runnable_examples() -> None:
     assert len(MIGRATIONS) >= 5
     assert len(CONFIGS) >= 1
     assert any(e.page == "reference/library.md" for e in PYTHON)
+    assert any(e.kind == "python19" for e in PYTHON)
 
 
 async def _run(
@@ -113,10 +118,12 @@ async def _run(
 
 @pytest.mark.parametrize("example", PYTHON, ids=[e.id for e in PYTHON])
 async def test_python_example_runs_against_the_sandbox(example: Example, tmp_path: Path) -> None:
-    async with serve_sandbox(db_path=None) as sb:
+    version = "19.0" if example.kind == "python19" else "18.0"
+    async with serve_sandbox(db_path=None, version=version) as sb:
         code = example.code.replace(PLACEHOLDER_URL, sb.url)
         code = code.replace('"localhost", port=8069', f'"127.0.0.1", port={sb.port}')
         assert "8069" not in code, f"{example.id}: an address the test cannot redirect"
+        code = code.replace(PLACEHOLDER_API_KEY, sb.api_key)
         script = tmp_path / "example.py"
         script.write_text(code, "utf-8")
         rc, out = await _run([sys.executable, str(script)], tmp_path)
