@@ -21,6 +21,21 @@ OPERATORS = frozenset(
     {"=", "!=", "<>", "<", ">", "<=", ">=", "in", "not in", "like", "not like", "ilike"}
     | {"not ilike", "=like", "=ilike", "=?", "child_of", "parent_of"}
 )
+NEGATIONS = {
+    "<": ">=",
+    ">": "<=",
+    "<=": ">",
+    ">=": "<",
+    "=": "!=",
+    "!=": "=",
+    "<>": "=",
+    "in": "not in",
+    "not in": "in",
+    "like": "not like",
+    "not like": "like",
+    "ilike": "not ilike",
+    "not ilike": "ilike",
+}
 _TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
 _TRUE, _FALSE = "1=1", "0=1"
 
@@ -56,26 +71,40 @@ class _Compiler:
         items = list(domain)
         pos = 0
 
-        def parse() -> str:
+        def parse(negate: bool) -> str:
+            # '!' is distributed down to the leaves, as Odoo's distribute_not does,
+            # so that "not (name = x)" also matches an empty name
             nonlocal pos
             if pos >= len(items):
                 raise value_error(f"Invalid domain: {domain!r}")
             item = items[pos]
             pos += 1
             if item == "&" or item == "|":
-                left, right = parse(), parse()
-                return f"({left} {'AND' if item == '&' else 'OR'} {right})"
+                conjunction = (item == "&") != negate
+                left, right = parse(negate), parse(negate)
+                return f"({left} {'AND' if conjunction else 'OR'} {right})"
             if item == "!":
-                return f"(NOT {parse()})"
-            return self.leaf(mdef, item)
+                return parse(not negate)
+            return self.negated_leaf(mdef, item) if negate else self.leaf(mdef, item)
 
         parts = []
         while pos < len(items):
-            parts.append(parse())
+            parts.append(parse(False))
         sql = " AND ".join(parts) if parts else _TRUE
         if self.active_test and "active" in mdef.fields and not _mentions_active(items):
             sql = f"({sql}) AND t.active = 1" if parts else "t.active = 1"
         return sql
+
+    def negated_leaf(self, mdef: ModelDef, leaf: Any) -> str:
+        if isinstance(leaf, bool):
+            return _FALSE if leaf else _TRUE
+        if isinstance(leaf, list | tuple) and len(leaf) == 3 and isinstance(leaf[1], str):
+            if leaf[0] in (0, 1) and not isinstance(leaf[0], bool) and leaf[1:] == ["=", 1]:
+                return _FALSE if leaf[0] == 1 else _TRUE
+            negation = NEGATIONS.get(leaf[1].lower())
+            if negation is not None and isinstance(leaf[0], str):
+                return self.leaf(mdef, [leaf[0], negation, leaf[2]])
+        return f"(NOT {self.leaf(mdef, leaf)})"
 
     def leaf(self, mdef: ModelDef, leaf: Any) -> str:
         if isinstance(leaf, bool):
