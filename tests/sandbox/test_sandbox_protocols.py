@@ -60,6 +60,11 @@ async def test_session_authenticate_then_call_kw(
     payload["params"]["method"] = "_private"
     status, body = await wire.post("/web/dataset/call_kw", payload)
     assert body["error"]["data"]["name"] == "odoo.exceptions.AccessError"
+    status, body = await wire.post("/web/session/get_session_info", {"jsonrpc": "2.0"})
+    assert body["result"]["username"] == "admin"
+    await wire.post("/web/session/destroy", {"jsonrpc": "2.0"})
+    status, body = await wire.post("/web/session/get_session_info", {"jsonrpc": "2.0"})
+    assert body["error"]["code"] == 100
 
 
 async def test_version_18_has_no_json2_and_no_web_version(

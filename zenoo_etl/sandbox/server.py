@@ -136,6 +136,8 @@ class SandboxServer:
         app.router.add_post("/jsonrpc", self._jsonrpc)
         app.router.add_post("/xmlrpc/2/{service}", self._xmlrpc)
         app.router.add_post("/web/session/authenticate", self._session_authenticate)
+        app.router.add_post("/web/session/get_session_info", self._session_get_info)
+        app.router.add_post("/web/session/destroy", self._session_destroy)
         app.router.add_post("/web/dataset/call_kw", self._call_kw)
         app.router.add_post("/web/dataset/call_kw/{path:.*}", self._call_kw)
         app.router.add_post("/web/webclient/version_info", self._version_info)
@@ -314,6 +316,25 @@ class SandboxServer:
         response = _rpc_result(req_id, self._session_info(uid))
         response.set_cookie("session_id", sid, max_age=604800, httponly=True, path="/")
         return response
+
+    async def _session_get_info(self, request: web.Request) -> web.Response:
+        req_id, uid = await self._session_request(request)
+        if uid is None:
+            return _rpc_error(req_id, SessionExpired())
+        return _rpc_result(req_id, self._session_info(uid))
+
+    async def _session_destroy(self, request: web.Request) -> web.Response:
+        req_id, _ = await self._session_request(request)
+        self._sessions.pop(request.cookies.get("session_id", ""), None)
+        return _rpc_result(req_id, None)
+
+    async def _session_request(self, request: web.Request) -> tuple[Any, int | None]:
+        try:
+            body = await _read_json(request)
+        except _BadJson:
+            body = None
+        req_id = body.get("id") if isinstance(body, dict) else None
+        return req_id, self._sessions.get(request.cookies.get("session_id", ""))
 
     def _session_info(self, uid: int) -> dict[str, Any]:
         db = self._database()
