@@ -155,7 +155,7 @@ async def _connect(stack: AsyncExitStack, project: Project) -> OdooTarget:
             retries=runner.retries,
             concurrency=runner.concurrency,
             verify_tls=target.verify_tls,
-            ca_bundle=target.ca_bundle,
+            ca_bundle=target.ca_bundle_path,
         )
     )
     password, api_key = target.credentials()
