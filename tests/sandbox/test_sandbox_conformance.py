@@ -20,7 +20,9 @@ import aiohttp
 
 from zenoo_etl.sandbox import SandboxServer, schema
 
-WIRE = Path("/work/shared/odoo-wire/18.0")
+# A copy of the shared recordings (odoo-wire/18.0), kept with the tests so they run anywhere.
+WIRE = Path(__file__).with_name("odoo_wire_18")
+SHARED = Path("/work/shared/odoo-wire/18.0")
 SCHEMA = schema()
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 _RECORD = re.compile(r"\b([a-z_.]+)\((\d+),\)")
@@ -234,3 +236,13 @@ async def test_every_recorded_exchange_replays_identically(sandbox: SandboxServe
     assert replay.problems == []
     # the ids the recording and the sandbox gave differ only where Odoo burnt sequence values
     assert replay.idmap.ids["res.partner"][7] == 7
+
+
+def test_the_copied_recordings_match_the_shared_ones() -> None:
+    """The copy must not drift from the team's recordings when they are at hand."""
+    copied = sorted(p.name for p in WIRE.glob("*.json"))
+    assert len(copied) >= 50
+    if SHARED.is_dir():
+        assert copied == sorted(p.name for p in SHARED.glob("*.json"))
+        for name in copied:
+            assert (WIRE / name).read_bytes() == (SHARED / name).read_bytes(), name
