@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zenoo_etl.compiler import Ref, SearchRef, XmlidRef, iter_rows, load_project
-from zenoo_etl.compiler.render import RowView, compile_text, compile_value, render_file
+from zenoo_etl.compiler.j2file import render_file
+from zenoo_etl.compiler.render import RowView, compile_text, compile_value
 from zenoo_etl.errors import MigrationFileError
 
 MakeProject = Callable[..., Path]  # the make_project fixture of conftest.py
@@ -229,16 +230,44 @@ def test_any_cell_text_arrives_verbatim(cell: str) -> None:
     assert render({"ref": "s", "key": "{{ row.v }}"}, {"v": cell + "k"}) == Ref("s", cell + "k")
 
 
-def test_row_statement_in_a_j2_file_explains_raw() -> None:
+def test_row_statements_in_j2_files_survive_and_lines_do_not_move() -> None:
+    from zenoo_etl.compiler.j2file import protect_row_templates
+
+    text = (
+        "{%- set n = 2 -%}\n"
+        'a = "{{ n }}"\n'
+        "kind = \"{% if row.kind == 'c' %}Co{% else %}{{ row.name }}{% endif %}\"\n"
+        "tags = \"{%- for t in row.tags.split(',') -%}{{ t }};{%- endfor -%}\"\n"
+        'keep = "{% raw %}{% if row.x %}y{% endif %}{% endraw %}"\n'
+        '{% for i in range(n) %}\nloop{{ i }} = "{{ row.v }}-{{ i }}"\n{% endfor %}\n'
+    )
+    protected = protect_row_templates(text)
+    assert protected.count("\n") == text.count("\n")
+    out = render_file(text, vars={}, target={})
+    assert 'a = "2"' in out
+    assert "kind = \"{% if row.kind == 'c' %}Co{% else %}{{ row.name }}{% endif %}\"" in out
+    assert "tags = \"{%- for t in row.tags.split(',') -%}{{ t }};{%- endfor -%}\"" in out
+    assert 'keep = "{% if row.x %}y{% endif %}"' in out
+    assert 'loop0 = "{{ row.v }}-0"' in out and 'loop1 = "{{ row.v }}-1"' in out
+
+
+def test_row_in_a_non_block_statement_explains_raw() -> None:
     from zenoo_etl.compiler.render import RenderError
 
-    text = 'a = 1\nname = "{% if row.x %}y{% endif %}"\n'
+    text = 'a = 1\nb = "{% set y = row.x %}{{ y }}"\n'
     with pytest.raises(RenderError, match=r"^2: .*'row' is undefined.*\{% raw %\}"):
         render_file(text, vars={}, target={})
-    ok = render_file(
-        text.replace('"{%', '"{% raw %}{%').replace('%}"', '%}{% endraw %}"'), vars={}, target={}
+
+
+def test_line_numbers_survive_whitespace_control() -> None:
+    from zenoo_etl.compiler.render import RenderError
+
+    text = (
+        "a = 1\n   {%- if true -%}\n\n b = 2 {%- endif %}\n"
+        "c = '{{ row.x }}'\nd = '{{ vars.nope }}'\n"
     )
-    assert 'name = "{% if row.x %}y{% endif %}"' in ok
+    with pytest.raises(RenderError, match=r"^6: "):
+        render_file(text, vars={}, target={})
 
 
 def test_only_the_row_variable_is_protected_in_j2_files() -> None:

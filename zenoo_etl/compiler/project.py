@@ -22,7 +22,8 @@ from typing import Any
 
 from zenoo_etl.compiler.config import ProjectConfig, TargetConfig, load_config
 from zenoo_etl.compiler.discover import MigrationFile, discover
-from zenoo_etl.compiler.render import RenderError, RowView, render_file
+from zenoo_etl.compiler.j2file import render_file
+from zenoo_etl.compiler.render import RenderError, RowView
 from zenoo_etl.compiler.sources import iter_source, resolve_inside
 from zenoo_etl.compiler.steps import Migration, Step, parse_migration
 from zenoo_etl.compiler.values import FieldValue, Row

@@ -1,4 +1,4 @@
-"""Jinja for zenoo-etl: whole-file rendering of ``.toml.j2`` and per-row field templates.
+"""Jinja for field templates: compiled once per step, rendered per row to native values.
 
 Security rule: row data is never evaluated. Templates come from migration
 files only; they are compiled once per step in an ``ImmutableSandboxedEnvironment``
@@ -11,17 +11,15 @@ rendered text, so a CSV cell ``{{ 7*7 }}`` or ``[1, 2]`` stays a string.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from types import TracebackType
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context as JinjaContext
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 
@@ -89,106 +87,10 @@ def make_environment() -> ImmutableSandboxedEnvironment:
 
 
 _ENV = make_environment()
-# Whole-file rendering may build lists ({% set xs = [] %}{% do xs.append(..) %}):
-# mutating a template's own locals is harmless, unlike mutating ``vars`` between rows.
-_FILE_ENV = SandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-)
 
 
 def has_template_syntax(text: str) -> bool:
     return any(marker in text for marker in _SYNTAX)
-
-
-def _template_line(tb: TracebackType | None) -> int | None:
-    line = None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == _TEMPLATE_NAME:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
-
-
-def protect_row_templates(text: str) -> str:
-    """Wrap every ``{{ ... }}`` that mentions ``row`` in ``{% raw %}`` before a file render.
-
-    A ``.toml.j2`` file is rendered once as a whole, but its field templates
-    are per-row and must reach the TOML parser untouched. Line numbers do not
-    change (the markers add no newline).
-    """
-    try:
-        tokens = list(_ENV.lex(text))
-    except TemplateSyntaxError:
-        return text  # the real render reports the syntax error with its line
-    out: list[str] = []
-    block: list[str] = []
-    mentions_row = False
-    inside = False
-    previous = ""
-    for _, kind, value in tokens:
-        if kind == "variable_begin":
-            inside, block, mentions_row, previous = True, [value], False, ""
-            continue
-        if inside:
-            block.append(value)
-            if kind == "name" and value == "row" and previous != ".":
-                mentions_row = True  # the variable row, not an attribute x.row
-            if kind != "whitespace":
-                previous = value
-            if kind == "variable_end":
-                inside = False
-                body = "".join(block)
-                out.append(f"{{% raw %}}{body}{{% endraw %}}" if mentions_row else body)
-            continue
-        out.append(value)
-    if inside:
-        out.append("".join(block))
-    return "".join(out)
-
-
-def render_file(
-    text: str,
-    *,
-    vars: Mapping[str, Any],
-    target: Mapping[str, Any],
-    environ: Mapping[str, str] | None = None,
-) -> str:
-    """Render a whole ``.toml.j2`` file; errors are ``RenderError`` with ``line:`` prefix.
-
-    ``env(NAME)`` reads an environment variable; a missing one is an error
-    unless a default is given (``env('X', 'fallback')``).
-    """
-    source_env = os.environ if environ is None else environ
-    missing = object()
-
-    def env(name: str, default: Any = missing) -> Any:
-        value = source_env.get(name)
-        if value is None:
-            if default is missing:
-                raise RenderError(f"environment variable {name} is not set")
-            return default
-        return value
-
-    try:
-        code = _FILE_ENV.compile(protect_row_templates(text), name=None, filename=_TEMPLATE_NAME)
-        template = _FILE_ENV.template_class.from_code(
-            _FILE_ENV, code, _FILE_ENV.make_globals(None), None
-        )
-        return template.render(vars=dict(vars), target=dict(target), env=env)
-    except TemplateSyntaxError as exc:
-        raise RenderError(f"{exc.lineno}: Jinja syntax error: {exc.message}") from exc
-    except RenderError as exc:
-        line = _template_line(exc.__traceback__)
-        raise RenderError(f"{line}: {exc.detail}" if line else exc.detail) from exc
-    except (TemplateError, SecurityError, MissingColumn, Exception) as exc:
-        line = _template_line(exc.__traceback__)
-        detail = f"{type(exc).__name__}: {exc}" if not isinstance(exc, TemplateError) else str(exc)
-        if "'row' is undefined" in detail:
-            detail += (
-                "; a per-row {% ... %} statement in a .toml.j2 file must be wrapped in "
-                "{% raw %}...{% endraw %} so it survives the whole-file render"
-            )
-        raise RenderError(f"{line}: {detail}" if line else detail) from exc
 
 
 # --- native values ---------------------------------------------------------------------------
@@ -465,8 +367,6 @@ __all__ = [
     "compile_value",
     "has_template_syntax",
     "make_environment",
-    "protect_row_templates",
-    "render_file",
     "row_context",
     "to_native",
 ]
