@@ -53,6 +53,14 @@ FRAGMENTS = [
     'description = "d"',
     "[steps.fields]",
     'b = "{{ row.b }}"',
+    "{% if row.a %}",
+    "{% for i in range(2) %}",
+    "{% endfor %}",
+    "{% endif %}",
+    "{% raw %}",
+    "{% endraw %}",
+    "c = \"{{ env('ZT_NOPE') }}\"",
+    "{%- set xs = [] -%}",
 ]
 
 
@@ -64,14 +72,15 @@ FRAGMENTS = [
 @given(
     lines=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=30)), max_size=14),
     csv_text=st.sampled_from(["a,b\n1,2\n", "a\n1\n1\n", 'a,b\n"x\n', "", "\xff", "a,b\n1\n"]),
+    suffix=st.sampled_from([".toml", ".toml.j2"]),
 )
-def test_any_migration_text_fails_cleanly(lines: list[str], csv_text: str) -> None:
+def test_any_migration_text_fails_cleanly(lines: list[str], csv_text: str, suffix: str) -> None:
     root = Path(tempfile.mkdtemp())
     try:
         (root / "migrations").mkdir()
         (root / "zenoo.toml").write_text(CONFIG)
         (root / "d.csv").write_text(csv_text, encoding="utf-8", errors="surrogateescape")
-        (root / "migrations" / "0001_f.toml").write_text(
+        (root / "migrations" / f"0001_f{suffix}").write_text(
             "\n".join(lines), encoding="utf-8", errors="surrogatepass"
         )
         try:
