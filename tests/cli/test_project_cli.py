@@ -65,6 +65,7 @@ def test_new_numbers_migrations(tmp_path: Path) -> None:
     # every generated file loads and plans
     plan = compile_plan(load_project(tmp_path, environ={}))
     assert [m.version for m in plan.migrations] == [1, 2, 10, 11]
+    assert plan.migrations[3].records == 0  # a new migration does nothing until edited
 
 
 def test_new_validates_the_slug(tmp_path: Path) -> None:
@@ -98,3 +99,15 @@ def test_scaffold_applies_then_plans_as_applied_then_drifts(tmp_path: Path) -> N
     code, _, err = invoke("plan", "--project", str(root))
     assert code == 4
     assert "migrations/0001_example.toml changed since it was applied" in err
+
+
+def test_new_twice_with_one_slug_keeps_step_ids_unique(tmp_path: Path) -> None:
+    assert invoke("init", str(tmp_path))[0] == 0
+    assert invoke("new", "sync", "--project", str(tmp_path))[0] == 0
+    assert invoke("new", "sync", "--project", str(tmp_path))[0] == 0
+    project = load_project(tmp_path, environ={})
+    assert [s.id for m in project.migrations for s in m.steps] == [
+        "example-partners",
+        "sync",
+        "sync-3",
+    ]

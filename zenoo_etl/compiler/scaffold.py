@@ -6,10 +6,11 @@ path could destroy a user's work.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from zenoo_etl.compiler.config import CONFIG_FILE, load_config
-from zenoo_etl.compiler.discover import SLUG_RE, discover
+from zenoo_etl.compiler.discover import SLUG_RE, MigrationFile, discover
 from zenoo_etl.errors import UsageError
 
 CONFIG_TEMPLATE = """\
@@ -70,16 +71,19 @@ legacy_id,name,email,kind,country
 NEW_MIGRATION = """\
 description = "{description}"
 
+# Edit this step (or add more): it does nothing until it has rows, from
+# records = [...] or source = {{ csv = "data/your.csv" }}. Keys, actions and
+# templates: docs/reference/migrations.md.
 [[steps]]
 id = "{slug}"
 model = "res.partner"
 action = "create"
-records = [
-  {{ name = "Example" }},
-]
+records = []
+key = "{{{{ row.ref }}}}"
 
 [steps.fields]
 name = "{{{{ row.name }}}}"
+ref = "{{{{ row.ref }}}}"
 """
 
 
@@ -118,6 +122,18 @@ def _project_name(folder: Path) -> str:
     return name.replace('"', "")
 
 
+def _step_id_taken(files: list[MigrationFile], step_id: str) -> bool:
+    # A text search, not a load: ``new`` must work while another migration is broken.
+    pattern = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(step_id)}[\"']", re.MULTILINE)
+    for item in files:
+        try:
+            if pattern.search(item.path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def new_migration(project_dir: Path, slug: str, description: str | None = None) -> Path:
     """Create the next-numbered ``NNNN_<slug>.toml`` in the project's migrations folder."""
     if not SLUG_RE.match(slug):
@@ -131,9 +147,12 @@ def new_migration(project_dir: Path, slug: str, description: str | None = None) 
     existing = discover(folder)
     version = (existing[-1].version + 1) if existing else 1
     path = folder / f"{version:04d}_{slug}.toml"
+    step_id = slug.replace("_", "-")
+    if _step_id_taken(existing, step_id):
+        step_id = f"{step_id}-{version}"  # step ids are unique across the project
     text = NEW_MIGRATION.format(
         description=(description or slug.replace("_", " ").replace("-", " ")).replace('"', "'"),
-        slug=slug.replace("_", "-"),
+        slug=step_id,
     )
     try:
         with path.open("x", encoding="utf-8") as handle:
