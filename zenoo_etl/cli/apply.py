@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,8 @@ async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> Ru
     except RunFailed as failed:
         if env.json_output:
             emit_json(failed.result.to_dict())
+            if env.debug:  # as for every other error: --debug shows where it came from
+                traceback.print_exception(failed, file=sys.stderr)
             click.echo(f"Error: {failed}", err=True)
             sys.exit(failed.exit_code)
         if failed.result.migrations and not env.quiet:

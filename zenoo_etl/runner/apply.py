@@ -316,7 +316,12 @@ async def pending_migrations(
     if plan is not None:
         position = await scope.position()
         legacy = ledger_position_of({v: r.checksum for v, r in applied.items()})
-        if plan.ledger_position not in (position, legacy):
+        if plan.ledger_position is None:
+            # planned before any ledger existed: still valid while it records nothing
+            stale = bool(records)
+        else:
+            stale = plan.ledger_position not in (position, legacy)
+        if stale:
             raise UsageError(
                 "The saved plan was made against another ledger state (something was applied "
                 "or rolled back since). Make a new plan with 'zenoo-etl plan --out FILE' and "
