@@ -48,6 +48,8 @@ def render(template: object, cells: dict[str, object]) -> object:
         (4.5, {}, 4.5),
         ("{{ [1, 2] }}", {}, [1, 2]),
         ("{{ row.n }}", {"n": 5}, 5),  # JSON sources keep native cell types
+        ("{{ 3 }}\n", {}, "3\n"),  # a trailing newline makes it text
+        ("{{ row.name }}\n", {"name": "A"}, "A\n"),
     ],
 )
 def test_native_values(template: object, cells: dict[str, object], expected: object) -> None:

@@ -24,9 +24,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 
 _SYNTAX = ("{{", "{%", "{#")
-_LONE_EXPR = re.compile(r"^\{\{(?P<expr>(?:(?!\}\}|\{\{|\{%|\{#).)*)\}\}$", re.DOTALL)
+# \Z, not $: "{{ 3 }}\n" is text ("3\n"), not the integer 3.
+_LONE_EXPR = re.compile(r"\A\{\{(?P<expr>(?:(?!\}\}|\{\{|\{%|\{#).)*)\}\}\Z", re.DOTALL)
 _ROW_ATTR = re.compile(
-    r"^\{\{-?\s*row(?:\.(?P<attr>[A-Za-z_][A-Za-z0-9_]*)|\[\s*(?P<q>['\"])(?P<item>[^'\"]*)(?P=q)\s*\])\s*-?\}\}$"
+    r"\A\{\{-?\s*row(?:\.(?P<attr>[A-Za-z_][A-Za-z0-9_]*)|\[\s*(?P<q>['\"])(?P<item>[^'\"]*)(?P=q)\s*\])\s*-?\}\}\Z"
 )
 _TEMPLATE_NAME = "<zenoo-template>"
 
