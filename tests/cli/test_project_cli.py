@@ -111,3 +111,16 @@ def test_new_twice_with_one_slug_keeps_step_ids_unique(tmp_path: Path) -> None:
         "sync",
         "sync-3",
     ]
+
+
+def test_a_plan_saved_on_a_fresh_project_can_be_applied(tmp_path: Path) -> None:
+    root = tmp_path / "fresh"
+    assert invoke("init", str(root))[0] == 0
+    saved = root / "plan.json"
+    assert invoke("plan", "--project", str(root), "--out", str(saved))[0] == 0
+    assert not (root / ".zenoo" / "ledger.db").exists()
+    code, out, err = invoke("apply", str(saved), "--project", str(root), "--yes")
+    assert code == 0, out + err
+    # ...and once applied, the same saved plan is stale: the ledger moved.
+    code, _, err = invoke("apply", str(saved), "--project", str(root), "--yes")
+    assert code != 0 and "plan" in err.lower()

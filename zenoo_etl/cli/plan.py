@@ -24,6 +24,7 @@ from zenoo_etl.compiler import (
     Step,
     compile_plan,
     iter_rows,
+    ledger_position_of,
     load_project,
 )
 from zenoo_etl.compiler.schema import load_schema
@@ -40,7 +41,9 @@ async def applied_versions(project: Project) -> tuple[dict[int, str], str | None
     """Applied versions → recorded checksums, and the ledger position, for the target.
 
     A SQLite ledger that does not exist yet means nothing is applied; it is
-    not created just to plan.
+    not created just to plan, and the position is then the one the runner
+    derives from an empty history (``ledger_position_of({})``), so a plan saved
+    on a fresh project can be applied.
     """
     from zenoo_etl.ledger import open_ledger
     from zenoo_etl.ledger.open import sqlite_path
@@ -49,7 +52,7 @@ async def applied_versions(project: Project) -> tuple[dict[int, str], str | None
     if url.startswith("sqlite:"):
         path = sqlite_path(url, project.root)
         if isinstance(path, Path) and not path.exists():
-            return {}, None
+            return {}, ledger_position_of({})
     async with open_ledger(url, project.root) as ledger:
         scope = ledger.scope(project.target.url, project.target.database)
         records = await scope.migrations()
