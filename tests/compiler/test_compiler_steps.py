@@ -210,6 +210,16 @@ def test_identity_defaults(make_project: MakeProject) -> None:
             'id="s"\nmodel="res.partner"\naction="update"\ndomain=[]\nvalues={a=1}\nkey="x"',
             "'key' only makes sense",
         ),
+        # a domain cannot use row
+        (
+            'id="s"\nmodel="res.partner"\naction="delete"\ndomain=[["ref", "=", "{{ row.ref }}"]]',
+            "cannot use row.ref",
+        ),
+        # a domain with an undefined variable
+        (
+            'id="s"\nmodel="res.partner"\naction="delete"\ndomain=[["ref", "=", "{{ vars.nope }}"]]',
+            "cannot render domain",
+        ),
         # Jinja syntax error in a field
         (
             'id="s"\nmodel="res.partner"\naction="create"\nrecords=[{a="1"}]\nfields={a="{{ row.a "}',

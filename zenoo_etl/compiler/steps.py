@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from zenoo_etl.compiler.locate import describe_errors, key_line, toml_error_position
 from zenoo_etl.compiler.render import (
     Renderer,
+    RenderError,
     SpecError,
     collect_refs,
     compile_domain,
@@ -396,8 +397,14 @@ def _parse_step(
         kwargs_list = compile_domain([raw.kwargs or {}], "kwargs")({}, dict(context))
     except SpecError as exc:
         raise fail(exc.detail) from None
-    except Exception as exc:  # render errors of vars/target templates
-        raise fail(f"cannot render: {exc}") from None
+    except RenderError as exc:
+        if exc.column is not None:
+            raise fail(
+                "domain, args and kwargs are rendered once, with vars and target only: "
+                f"they cannot use row.{exc.column}; match rows with match = [...] instead",
+                "domain" if raw.domain is not None else "args",
+            ) from None
+        raise fail(f"cannot render domain/args/kwargs: {exc.detail}") from None
 
     step = Step(
         id=raw.id,
