@@ -210,6 +210,19 @@ def test_identity_defaults(make_project: MakeProject) -> None:
             'id="s"\nmodel="res.partner"\naction="update"\ndomain=[]\nvalues={a=1}\nkey="x"',
             "'key' only makes sense",
         ),
+        # a domain that is not a list of terms
+        (
+            'id="s"\nmodel="res.partner"\naction="delete"\ndomain=["ref", "=", "x"]',
+            "is not \\[field, operator, value\\]",
+        ),
+        (
+            'id="s"\nmodel="res.partner"\naction="delete"\ndomain=[["ref", 1, "x"]]',
+            "operator must be a string",
+        ),
+        (
+            'id="s"\nmodel="res.partner"\naction="create"\nrecords=[{a="1"}]\nfields={c={search=["code","=","x"], model="res.country"}}',
+            "search term 'code'",
+        ),
         # a domain cannot use row
         (
             'id="s"\nmodel="res.partner"\naction="delete"\ndomain=[["ref", "=", "{{ row.ref }}"]]',

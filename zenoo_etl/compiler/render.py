@@ -300,6 +300,14 @@ def _compile_reference(spec: dict[str, Any], path: str) -> Renderer:
             )
         if not isinstance(spec["search"], list):
             raise SpecError(f"'{path}': 'search' must be a domain (a list)")
+        for term in spec["search"]:
+            if term not in ("&", "|", "!") and not (
+                isinstance(term, list) and len(term) == 3 and isinstance(term[0], str)
+            ):
+                raise SpecError(
+                    f"'{path}': search term {term!r} is not [field, operator, value]; write "
+                    'search = [["code", "=", "..."]] (a list of lists)'
+                )
         domain_r = compile_domain(spec["search"], f"{path}.search")
 
         def search(cells: Mapping[str, Any], ctx: Context) -> FieldValue:

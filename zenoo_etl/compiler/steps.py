@@ -202,6 +202,21 @@ def _step_lines(text: str) -> list[int]:
     ]
 
 
+def domain_problem(domain: list[Any]) -> str | None:
+    """Why ``domain`` is not an Odoo domain, or None (shape only, not field names)."""
+    for term in domain:
+        if term in ("&", "|", "!"):
+            continue
+        if not (isinstance(term, list) and len(term) == 3 and isinstance(term[0], str)):
+            return (
+                f"domain term {term!r} is not [field, operator, value] or '&', '|', '!'; "
+                'write domain = [["field", "=", value], ...] (a list of lists)'
+            )
+        if not isinstance(term[1], str):
+            return f"domain term {term!r}: the operator must be a string such as '=' or 'in'"
+    return None
+
+
 def _line_in_step(text: str, start: int, end: int | None, key: str) -> int:
     """Line of ``key`` within a step's lines: as a line's key first, then inside an inline table."""
     escaped = re.escape(key)
@@ -363,6 +378,10 @@ def _parse_step(
         raise fail("an 'update' step needs values = { field = ... }", "values")
     if action in ("update", "delete") and raw.domain is None and not (match and source):
         raise fail(f"an '{action}' step needs domain = [...], or match = [...] with a source")
+    if raw.domain is not None:
+        problem = domain_problem(raw.domain)
+        if problem:
+            raise fail(problem, "domain")
     if raw.domain is not None and source is not None:
         raise fail("use either domain or a source (with match), not both", "domain")
     if source is not None and action in ("update", "delete", "call") and not match:
