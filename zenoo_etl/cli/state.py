@@ -146,6 +146,13 @@ async def status_report(project: Project) -> dict[str, Any]:
     return report
 
 
+def _display_when(value: str | None) -> str:
+    """An ISO timestamp as a table shows it: ``2026-11-27 04:02`` (UTC; --json has seconds)."""
+    if not value:
+        return "-"
+    return value.replace("T", " ")[:16]
+
+
 def _counts_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "-"
 
@@ -155,15 +162,15 @@ def _print_status(report: dict[str, Any]) -> None:
     table = Table(
         title=f"Target {report['target']} ({report['url']}, database {report['database']})"
     )
-    for column in ("version", "name", "status", "applied at", "counts", "error / note"):
-        table.add_column(column, overflow="fold")
+    for column in ("version", "name", "status", "applied at (UTC)", "counts", "error / note"):
+        table.add_column(column, no_wrap=column in {"version", "status", "applied at (UTC)"})
     for row in report["migrations"]:
         style = _STATUS_STYLE.get(row["status"], "")
         table.add_row(
             f"{row['version']:04d}",
             row["name"],
             f"[{style}]{row['status']}[/]" if style else row["status"],
-            row["applied_at"] or "-",
+            _display_when(row["applied_at"]),
             _counts_text(row["counts"]),
             "interrupted: rerun `zenoo-etl apply` to resume, or roll back"
             if row["interrupted"]
@@ -246,12 +253,12 @@ def history(env: CommandEnv, version: int | None) -> None:
     if env.quiet:
         return
     table = Table(title=f"History of target {report['target']} ({report['url']})")
-    for column in ("at", "version", "name", "event", "counts", "error"):
-        table.add_column(column, overflow="fold")
+    for column in ("at (UTC)", "version", "name", "event", "counts", "error"):
+        table.add_column(column, no_wrap=column in {"at (UTC)", "version", "event"})
     for e in report["events"]:
         style = _STATUS_STYLE.get(e["event"], "")
         table.add_row(
-            e["at"],
+            _display_when(e["at"]),
             f"{e['version']:04d}",
             e["name"],
             f"[{style}]{e['event']}[/]" if style else e["event"],
