@@ -162,22 +162,30 @@ def _print_status(report: dict[str, Any]) -> None:
     table = Table(
         title=f"Target {report['target']} ({report['url']}, database {report['database']})"
     )
-    for column in ("version", "name", "status", "applied at (UTC)", "counts", "error / note"):
+    rows = [(row, _status_note(row)) for row in report["migrations"]]
+    columns = ["version", "name", "status", "applied at (UTC)", "counts"]
+    if any(note for _, note in rows):
+        columns.append("error / note")
+    for column in columns:
         table.add_column(column, no_wrap=column in {"version", "status", "applied at (UTC)"})
-    for row in report["migrations"]:
+    for row, note in rows:
         style = _STATUS_STYLE.get(row["status"], "")
-        table.add_row(
+        cells = [
             f"{row['version']:04d}",
             row["name"],
             f"[{style}]{row['status']}[/]" if style else row["status"],
             _display_when(row["applied_at"]),
             _counts_text(row["counts"]),
-            "interrupted: rerun `zenoo-etl apply` to resume, or roll back"
-            if row["interrupted"]
-            else row["error"] or "",
-        )
+        ]
+        table.add_row(*cells, *([note] if len(columns) > len(cells) else []))
     console.print(table)
     _print_lock(console, report["lock"])
+
+
+def _status_note(row: dict[str, Any]) -> str:
+    if row["interrupted"]:
+        return "interrupted: rerun `zenoo-etl apply` to resume, or roll back"
+    return str(row["error"] or "")
 
 
 def _print_lock(console: Console, lock: dict[str, Any] | None) -> None:
