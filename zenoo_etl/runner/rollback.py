@@ -232,6 +232,33 @@ async def undo_migration(
     return result
 
 
+async def load_recreated(session: Session) -> None:
+    """Fill ``session.recreated`` from deletes that EARLIER rollback runs undid.
+
+    Keys of delete steps are the deleted record's id and a compensated delete
+    row holds the id of its recreation, so ``{int(key): odoo_id}`` is the
+    mapping; only rolled-back migrations can hold such rows.
+    """
+    project, scope = session.project, session.scope
+    for record in await scope.migrations():
+        if record.status != "rolled_back":
+            continue
+        migration = _migration(project, record.version)
+        for step in migration.steps if migration is not None else []:
+            if step.action != "delete" or step.archive:
+                continue
+            moved = session.recreated.setdefault(step.model, {})
+            for key, row in (await scope.step_state(record.version, step.id)).items():
+                if (
+                    row.state == "compensated"
+                    and row.operation == "deleted"
+                    and row.odoo_id is not None
+                    and key.isdigit()
+                    and int(key) != row.odoo_id
+                ):
+                    moved[int(key)] = row.odoo_id
+
+
 def select_for_rollback(
     records: list[MigrationRecord], to_version: int | None, last: int | None
 ) -> list[MigrationRecord]:
@@ -275,6 +302,8 @@ async def rollback(
                 f"'{project.target_name}':\n{summary}"
             ):
                 raise ZenooError("Aborted: nothing was rolled back.")
+        if chosen:
+            await load_recreated(session)
         try:
             for record in chosen:
                 if not force:
@@ -305,4 +334,11 @@ async def rollback(
     return result
 
 
-__all__ = ["IrreversibleStep", "rollback", "select_for_rollback", "undo_group", "undo_migration"]
+__all__ = [
+    "IrreversibleStep",
+    "load_recreated",
+    "rollback",
+    "select_for_rollback",
+    "undo_group",
+    "undo_migration",
+]
