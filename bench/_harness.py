@@ -222,13 +222,17 @@ def run_cli(
     *,
     env_extra: dict[str, str] | None = None,
     python_args: list[str] | None = None,
+    prefix: list[str] | None = None,
 ) -> CliRun:
-    """Run ``python [python_args] -m zenoo_etl ARGS`` and measure the child alone."""
+    """Run ``[prefix] python [python_args] -m zenoo_etl ARGS`` and measure the child alone.
+
+    With a ``prefix`` (a profiler), CPU and RSS include the prefix's own process.
+    """
     env = dict(os.environ)
     env.update(env_extra or {})
     env.setdefault(PASSWORD_ENV, "admin")
     env["NO_COLOR"] = "1"
-    cmd = [sys.executable, *(python_args or []), "-m", "zenoo_etl", *args]
+    cmd = [*(prefix or []), sys.executable, *(python_args or []), "-m", "zenoo_etl", *args]
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"zenoo-bench-{os.getpid()}.out"
     err_path = out_path.with_suffix(".err")
     with out_path.open("w") as out, err_path.open("w") as err:
@@ -241,10 +245,12 @@ def run_cli(
     stderr = err_path.read_text()
     out_path.unlink()
     err_path.unlink()
-    try:
-        parsed: Any = json.loads(text)
-    except ValueError:
-        parsed = None
+    parsed: Any = None
+    if "{" in text:  # a profiler prefix may print lines of its own around the object
+        try:
+            parsed = json.loads(text[text.index("{") : text.rindex("}") + 1])
+        except ValueError:
+            parsed = None
     return CliRun(
         returncode=proc.returncode,
         wall=wall,
@@ -278,9 +284,11 @@ def machine() -> dict[str, str]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     return {
-        "nproc": str(os.cpu_count()),
+        "nproc": str(len(os.sched_getaffinity(0))),
         "memory": total,
         "cpu": cpu,
         "python": platform.python_version(),
         "os": f"{platform.system()} {platform.release()}",
+        # other processes share the machine: the load at the start puts figures in context
+        "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
