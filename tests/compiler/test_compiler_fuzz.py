@@ -6,11 +6,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zenoo_etl.compiler import compile_plan, load_config, load_project
-from zenoo_etl.errors import ZenooError
+from zenoo_etl.errors import ConfigError, MigrationFileError, ZenooError
 
 CONFIG = (
     '[project]\nname = "f"\n\n[targets.local]\nurl = "sandbox:x.db"\n'
@@ -134,5 +135,79 @@ def test_any_config_text_fails_cleanly(lines: list[str]) -> None:
         except ZenooError as exc:
             assert str(exc).startswith(str(root / "zenoo.toml")) or "ZT_NOPE" in str(exc)
             assert "hunter2secret" not in str(exc)  # secrets never reach a message
+    finally:
+        shutil.rmtree(root)
+
+
+# Findings of the adversarial-input review, pinned down.
+
+
+def test_template_memory_bombs_are_refused_not_run() -> None:
+    from zenoo_etl.compiler.j2file import render_file
+    from zenoo_etl.compiler.render import RenderError, RowView, compile_value
+
+    def render(template: str) -> object:
+        return compile_value(template, "f")({}, {"row": RowView({}), "vars": {}, "target": {}})
+
+    assert render("{{ 'ab' * 3 }}") == "ababab"
+    assert render("{{ [0] * 2 }}") == [0, 0]
+    assert render("{{ 2 ** 10 }}") == 1024
+    assert render("{{ 6 * 7 }}") == 42
+    for bomb in ("{{ 'x' * 10**9 }}", "{{ [1] * 10**8 }}", "{{ 9**999999 }}", "a{{ 'x' * 10**9 }}"):
+        with pytest.raises(RenderError, match=r"limit|too large"):
+            render(bomb)
+    for bomb in ("a = '{{ \"x\" * 10**9 }}'", "a = {{ 7 ** (10**7) }}"):
+        with pytest.raises(RenderError, match=r"limit|too large"):
+            render_file(bomb, vars={}, target={})
+
+
+def _one_file_project(files: dict[str, bytes | str]) -> Path:
+    root = Path(tempfile.mkdtemp())
+    (root / "migrations").mkdir()
+    (root / "zenoo.toml").write_text(CONFIG)
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data)
+    return root
+
+
+STEP = (
+    '[[steps]]\nid = "s"\nmodel = "res.partner"\naction = "create"\n'
+    'source = {{ {kind} = "data/d" }}\nfields = {{ name = "{{{{ row.name }}}}" }}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "message"),
+    [
+        ("json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        ("jsonl", b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
+        ("json", b'[{"name": 1' + b"0" * 5000 + b"}]", "cannot be read"),
+        ("jsonl", b'{"name": 1' + b"0" * 5000 + b"}\n", "cannot be read"),
+    ],
+)
+def test_hostile_json_sources_are_clean_errors(kind: str, data: bytes, message: str) -> None:
+    root = _one_file_project({"migrations/0001_x.toml": STEP.format(kind=kind), "data/d": data})
+    try:
+        with pytest.raises(MigrationFileError, match=message) as info:
+            compile_plan(load_project(root, environ={}))
+        assert info.value.path == "data/d"
+    finally:
+        shutil.rmtree(root)
+
+
+def test_deeply_nested_toml_is_a_clean_error() -> None:
+    deep = 'description = "x"\nvalue = ' + "[" * 5000 + "]" * 5000 + "\n"
+    root = _one_file_project({"migrations/0001_x.toml": deep})
+    try:
+        with pytest.raises(MigrationFileError, match="nested too deeply"):
+            load_project(root, environ={})
+        (root / "zenoo.toml").write_text(CONFIG + "x = " + "[" * 5000 + "]" * 5000 + "\n")
+        with pytest.raises(ConfigError, match="nested too deeply"):
+            load_config(root, environ={})
     finally:
         shutil.rmtree(root)

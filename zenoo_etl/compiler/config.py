@@ -198,6 +198,8 @@ def load_config(
         line, col, msg = toml_error_position(str(exc))
         where = f"{path}:{line}:{col}" if line else str(path)
         raise ConfigError(f"{where}: invalid TOML: {msg}; fix the syntax.") from exc
+    except RecursionError:
+        raise ConfigError(f"{path}: arrays or tables are nested too deeply to read.") from None
 
     ledger_url = env.get("ZENOO_LEDGER_URL")
     if ledger_url:

@@ -20,14 +20,22 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
-from zenoo_etl.compiler.render import RenderError
+from zenoo_etl.compiler.render import RenderError, bounded_binop
 
 _TEMPLATE_NAME = "<zenoo-file>"
-# Whole-file rendering may build lists ({% set xs = [] %}{% set _ = xs.append(1) %}):
-# mutating a template's own locals is harmless, unlike mutating ``vars`` between rows.
-_FILE_ENV = SandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-)
+
+
+class _FileSandbox(SandboxedEnvironment):
+    """Mutable sandbox (whole-file rendering may build lists: ``xs.append(1)`` on a
+    template's own locals is harmless), with ``*``/``**`` bounded like field templates."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        return bounded_binop(operator, left, right)
+
+
+_FILE_ENV = _FileSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 _PIECE = re.compile(
     r"(?P<raw>\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\})"

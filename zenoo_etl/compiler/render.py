@@ -80,11 +80,55 @@ class RowView:
         return name in self._cells
 
 
+MAX_PRODUCT = 1_000_000  # longest string or list `*` may build in a template
+MAX_POWER_BITS = 4_096  # largest integer `**` may build
+
+
+def bounded_binop(operator: str, left: Any, right: Any) -> Any:
+    """``left <operator> right`` for ``*`` and ``**``, refusing memory bombs.
+
+    The sandbox blocks attribute escapes but not ``'x' * 10**9`` (a 1 GB string)
+    or ``9**9**9``; a migration file should never be able to exhaust memory.
+    """
+    if operator == "*":
+        for seq, count in ((left, right), (right, left)):
+            if (
+                isinstance(seq, str | list | tuple)
+                and isinstance(count, int)
+                and len(seq) * count > MAX_PRODUCT
+            ):
+                raise SecurityError(
+                    f"the template builds a sequence of {len(seq) * count} items; "
+                    f"the limit is {MAX_PRODUCT}"
+                )
+        return left * right
+    if operator == "**":
+        if (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and abs(left) > 1
+            and right * abs(left).bit_length() > MAX_POWER_BITS
+        ):
+            raise SecurityError(
+                f"{left} ** {right} is too large for a template (over {MAX_POWER_BITS} bits)"
+            )
+        return left**right
+    raise SecurityError(f"operator {operator!r} is not intercepted")  # pragma: no cover
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Immutable sandbox with ``*`` and ``**`` bounded (see :func:`bounded_binop`)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        return bounded_binop(operator, left, right)
+
+
 def make_environment() -> ImmutableSandboxedEnvironment:
-    """The one Jinja environment flavour zenoo-etl uses."""
-    return ImmutableSandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
+    """The one Jinja environment flavour zenoo-etl uses for field templates."""
+    return BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 _ENV = make_environment()
@@ -365,11 +409,13 @@ def row_context(cells: Mapping[str, Any], base: Context) -> Context:
 
 
 __all__ = [
+    "BoundedSandbox",
     "MissingColumn",
     "RenderError",
     "Renderer",
     "RowView",
     "SpecError",
+    "bounded_binop",
     "collect_refs",
     "compile_domain",
     "compile_text",

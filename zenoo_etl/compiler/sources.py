@@ -190,6 +190,8 @@ def _iter_jsonl(source: JsonlSource, path: Path, shown: str) -> Iterator[RawRow]
                     raise MigrationFileError(
                         f"invalid JSON: {exc.msg} (column {exc.colno})", path=shown, line=number
                     ) from None
+                except (ValueError, RecursionError) as exc:
+                    raise MigrationFileError(_json_limit(exc), path=shown, line=number) from None
                 if not isinstance(record, dict):
                     raise MigrationFileError(
                         f"each line must be a JSON object, got {type(record).__name__}",
@@ -204,12 +206,22 @@ def _iter_jsonl(source: JsonlSource, path: Path, shown: str) -> Iterator[RawRow]
             ) from None
 
 
+def _json_limit(exc: Exception) -> str:
+    # json raises RecursionError on very deep nesting and ValueError on integers
+    # longer than Python's int-to-str limit: both are data problems, not bugs.
+    if isinstance(exc, RecursionError):
+        return "the JSON is nested too deeply to read; flatten the data"
+    return f"the JSON cannot be read ({exc}); fix the value"
+
+
 def _iter_json(source: JsonSource, path: Path, shown: str) -> Iterator[RawRow]:
     try:
         with path.open("r", encoding=source.encoding) as handle:
             data = json.load(handle)
     except json.JSONDecodeError as exc:
         raise MigrationFileError(f"invalid JSON: {exc.msg}", path=shown, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise MigrationFileError(_json_limit(exc), path=shown) from None
     except UnicodeDecodeError as exc:
         raise MigrationFileError(
             f"not valid {source.encoding} text ({exc.reason})", path=shown

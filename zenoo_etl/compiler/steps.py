@@ -261,6 +261,10 @@ def parse_migration(
         raise MigrationFileError(
             f"{where}: invalid TOML{rendered}: {msg}; fix the syntax."
         ) from exc
+    except RecursionError:
+        raise MigrationFileError(
+            "arrays or tables are nested too deeply to read; flatten them", path=shown
+        ) from None
     top_allowed = {"description", "steps"}
     extra = sorted(set(raw) - top_allowed)
     if extra:
