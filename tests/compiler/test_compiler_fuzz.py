@@ -153,10 +153,29 @@ def test_template_memory_bombs_are_refused_not_run() -> None:
     assert render("{{ [0] * 2 }}") == [0, 0]
     assert render("{{ 2 ** 10 }}") == 1024
     assert render("{{ 6 * 7 }}") == 42
-    for bomb in ("{{ 'x' * 10**9 }}", "{{ [1] * 10**8 }}", "{{ 9**999999 }}", "a{{ 'x' * 10**9 }}"):
+    assert render("{{ '%3d|' % 5 }}") == "  5|"
+    assert render("{{ '{:>3}'.format('x') }}") == "  x"
+    assert render("{{ 'x' | center(3) }}") == " x "
+    assert render("{{ 'order 123456789012 {}'.format(1) }}") == "order 123456789012 1"
+    bombs = (
+        "{{ 'x' * 10**9 }}",
+        "{{ [1] * 10**8 }}",
+        "{{ 9**999999 }}",
+        "a{{ 'x' * 10**9 }}",
+        "{{ '%1000000000s' % 'x' }}",
+        "{{ '{:>1000000000}'.format('x') }}",
+        "{{ 'x' | center(10**9) }}",
+        "{{ 'a' | indent(10**9) }}",
+        "{{ '%1000000000d' | format(5) }}",
+    )
+    for bomb in bombs:
         with pytest.raises(RenderError, match=r"limit|too large"):
             render(bomb)
-    for bomb in ("a = '{{ \"x\" * 10**9 }}'", "a = {{ 7 ** (10**7) }}"):
+    for bomb in (
+        "a = '{{ \"x\" * 10**9 }}'",
+        "a = {{ 7 ** (10**7) }}",
+        "a = '{{ 1|center(10**9) }}'",
+    ):
         with pytest.raises(RenderError, match=r"limit|too large"):
             render_file(bomb, vars={}, target={})
 

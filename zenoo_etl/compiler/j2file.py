@@ -18,24 +18,16 @@ from types import TracebackType
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
 
-from zenoo_etl.compiler.render import RenderError, bounded_binop
+from zenoo_etl.compiler.render import BoundedFileSandbox, RenderError, harden
 
 _TEMPLATE_NAME = "<zenoo-file>"
 
 
-class _FileSandbox(SandboxedEnvironment):
-    """Mutable sandbox (whole-file rendering may build lists: ``xs.append(1)`` on a
-    template's own locals is harmless), with ``*``/``**`` bounded like field templates."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        return bounded_binop(operator, left, right)
-
-
-_FILE_ENV = _FileSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_FILE_ENV = BoundedFileSandbox(
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
+harden(_FILE_ENV)
 
 _PIECE = re.compile(
     r"(?P<raw>\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\})"

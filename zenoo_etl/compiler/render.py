@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context as JinjaContext
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 
@@ -114,21 +114,83 @@ def bounded_binop(operator: str, left: Any, right: Any) -> Any:
                 f"{left} ** {right} is too large for a template (over {MAX_POWER_BITS} bits)"
             )
         return left**right
+    if operator == "%":
+        if isinstance(left, str):
+            check_format_widths(left)
+        return left % right
     raise SecurityError(f"operator {operator!r} is not intercepted")  # pragma: no cover
 
 
-class BoundedSandbox(ImmutableSandboxedEnvironment):
-    """Immutable sandbox with ``*`` and ``**`` bounded (see :func:`bounded_binop`)."""
+_PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\d+)")
+_BRACE_WIDTH = re.compile(r"\{[^{}]*:[^{}]*?(\d+)[^{}]*\}")
 
-    intercepted_binops = frozenset({"*", "**"})
+
+def check_format_widths(fmt: str) -> None:
+    """Refuse ``'%1000000000s'`` / ``'{:>1000000000}'``: padding is a memory bomb too."""
+    for pattern in (_PERCENT_WIDTH, _BRACE_WIDTH):
+        for match in pattern.finditer(fmt):
+            if int(match.group(1)) > MAX_PRODUCT:
+                raise SecurityError(f"a format width of {match.group(1)} is over the limit")
+
+
+def _bounded_width(name: str, filter_fn: Callable[..., Any]) -> Callable[..., Any]:
+    def bounded(value: Any, width: Any = 80, *args: Any, **kwargs: Any) -> Any:
+        size = width if isinstance(width, int) else len(str(width))
+        if size * max(1, str(value).count("\n") + 1) > MAX_PRODUCT:
+            raise SecurityError(f"the {name} filter width {size} is over the limit")
+        return filter_fn(value, width, *args, **kwargs)
+
+    return bounded
+
+
+def harden(env: SandboxedEnvironment) -> None:
+    """Bound the filters that pad or repeat (``center``, ``indent``, ``format``)."""
+    for name in ("center", "indent"):
+        env.filters[name] = _bounded_width(name, env.filters[name])
+    original_format = env.filters["format"]
+
+    def bounded_format(value: Any, *args: Any, **kwargs: Any) -> Any:
+        check_format_widths(str(value))
+        return original_format(value, *args, **kwargs)
+
+    env.filters["format"] = bounded_format
+
+
+class _Bounded:
+    """Sandbox mixin: ``*``, ``**``, ``%`` and ``str.format`` cannot exhaust memory."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         return bounded_binop(operator, left, right)
 
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped: Callable[..., str] | None = super().wrap_str_format(value)  # type: ignore[misc]
+        if wrapped is None:
+            return None
+        fmt = str(value.__self__)
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            check_format_widths(fmt)
+            return wrapped(*args, **kwargs)
+
+        return checked
+
+
+class BoundedSandbox(_Bounded, ImmutableSandboxedEnvironment):
+    """The immutable sandbox of field templates, with memory bombs refused."""
+
+
+class BoundedFileSandbox(_Bounded, SandboxedEnvironment):
+    """The sandbox of whole ``.toml.j2`` files: may mutate its own locals
+    (``{% set _ = xs.append(1) %}``), never ``vars``; memory bombs refused."""
+
 
 def make_environment() -> ImmutableSandboxedEnvironment:
     """The one Jinja environment flavour zenoo-etl uses for field templates."""
-    return BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env = BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    harden(env)
+    return env
 
 
 _ENV = make_environment()
@@ -409,6 +471,7 @@ def row_context(cells: Mapping[str, Any], base: Context) -> Context:
 
 
 __all__ = [
+    "BoundedFileSandbox",
     "BoundedSandbox",
     "MissingColumn",
     "RenderError",
@@ -416,10 +479,12 @@ __all__ = [
     "RowView",
     "SpecError",
     "bounded_binop",
+    "check_format_widths",
     "collect_refs",
     "compile_domain",
     "compile_text",
     "compile_value",
+    "harden",
     "has_template_syntax",
     "make_environment",
     "row_context",
