@@ -239,3 +239,26 @@ def test_validate_accepts_the_example_project(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", "--project", str(project_dir), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"ok": True, "problems": []}
+
+
+def test_plan_json_of_the_example_has_the_documented_shape(tmp_path: Path) -> None:
+    """`plan --json` prints the object DESIGN.md section 4 promises, with the example's counts."""
+    project_dir = _copy_project(tmp_path / "project")
+    result = CliRunner().invoke(main, ["plan", "--project", str(project_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["target"]["name"] == "local"
+    assert plan["drift"] == []
+    assert [m["version"] for m in plan["migrations"]] == list(EXPECTED_STEPS)
+    customers = plan["migrations"][2]
+    assert {"version", "name", "checksum", "steps"} <= set(customers)
+    assert len(customers["checksum"]) == 64
+    step = customers["steps"][1]
+    assert {"id", "model", "action", "records", "chunks", "reversible"} <= set(step)
+    # 3,000 rows in chunks of 500 (the step's chunk_size overrides [runner]).
+    assert (step["id"], step["records"], step["chunks"], step["reversible"]) == (
+        "customers",
+        3000,
+        6,
+        True,
+    )
