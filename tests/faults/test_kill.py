@@ -128,3 +128,34 @@ async def test_killing_the_runner_process_then_rerun_converges(
         assert time.monotonic() - started < 90
     finally:
         sandbox.stop()
+
+
+async def test_a_second_sigterm_stops_at_once_and_the_rerun_settles(tmp_path: Path) -> None:
+    sandbox = start_sandbox(tmp_path / "target.db", "--fault-control")
+    try:
+        env = {PASSWORD_ENV: "admin"}
+        root = tmp_path / "project"
+        write_kill_project(root, sandbox.url, "sqlite:///.zenoo/ledger.db", ROWS)
+        sandbox.faults(latency_ms=1500)  # every call slow: chunks are in flight when we signal
+        proc = spawn(root, "apply", "--yes", env=env)
+        deadline = time.monotonic() + 30
+        while not (root / ".zenoo" / "ledger.db").exists() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143, err
+        assert "Traceback" not in err
+        assert "second SIGTERM" in err
+        sandbox.faults()
+        unlock = zenoo(root, "unlock", "--force", env=env)
+        assert unlock.returncode == 0, unlock.stderr
+        rerun = zenoo(root, "apply", "--yes", env=env)
+        assert rerun.returncode == 0, rerun.stderr
+        rows = await _table(sandbox.url)
+        refs = sorted(r["ref"] for r in rows if str(r["ref"]).startswith("KILL-"))
+        assert refs == _expected_refs()
+    finally:
+        sandbox.stop()

@@ -14,6 +14,7 @@ resumes. A second SIGTERM cancels at once (see :mod:`zenoo_etl.runner.stop`).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -39,7 +40,7 @@ from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
 from zenoo_etl.errors import UsageError
 from zenoo_etl.runner.progress import NullProgress, ProgressReporter, StepCounts
 from zenoo_etl.runner.results import RunFailed, RunResult
-from zenoo_etl.runner.stop import stop_on_signals
+from zenoo_etl.runner.stop import StopRequested, stop_on_signals
 
 
 class PlainProgress:
@@ -184,8 +185,18 @@ def _confirm_policy(yes: bool) -> tuple[bool, Any]:
 
 
 async def _run(env: CommandEnv, verb: str, yes: bool, call: Any) -> RunResult:
-    with stop_on_signals():
-        return await _run_reporting(env, verb, yes, call)
+    with stop_on_signals() as stopping:
+        try:
+            return await _run_reporting(env, verb, yes, call)
+        except asyncio.CancelledError:
+            if not stopping.is_set():
+                raise
+            # the second SIGTERM cancelled the run: exit like the first one would
+            raise StopRequested(
+                f"{verb} was stopped at once by a second SIGTERM; chunks in flight were "
+                f"abandoned and are settled by the next run. Run 'zenoo-etl {verb}' again "
+                "to resume."
+            ) from None
 
 
 async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> RunResult:

@@ -109,6 +109,10 @@ def stop_on_signals(
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
+                if event.is_set():
+                    # we are stopping because of a signal: another one while the process
+                    # writes its last lines must not kill it with a bare -SIGTERM
+                    signal.signal(sig, signal.SIG_IGN)
 
 
 __all__ = [
