@@ -60,3 +60,35 @@ async def test_postgres_ledger_survives(
 ) -> None:
     outcome = await run_scenario(action, fault, "postgres", seed=7, tmp=tmp_path, pg_url=pg_url)
     _check(outcome)
+
+
+async def test_retry_after_is_waited_out(tmp_path: Path) -> None:
+    """429 with ``Retry-After: 1``: the runner waits (not hammering), then converges once."""
+    import os
+    import time
+
+    from zenoo_etl.compiler import load_project
+    from zenoo_etl.runner import apply
+
+    from .matrix import PASSWORD_ENV, Server, as_counter, control_table, read_table, write_project
+
+    server = Server(tmp_path / "target.db")
+    sb = await server.start()
+    try:
+        os.environ[PASSWORD_ENV] = sb.password
+        root = tmp_path / "project"
+        write_project(root, sb.url, "sqlite:///.zenoo/ledger.db", "upsert", "chunk_size = 5")
+        await apply(load_project(root), to_version=1)
+        sb.faults.configure(throttle_rate=0.2, retry_after=1, seed=3)
+        started = time.monotonic()
+        result = await apply(load_project(root))
+        elapsed = time.monotonic() - started
+        history = list(sb.faults.history)
+        sb.faults.clear()
+        assert result.ok
+        assert "throttle" in history
+        assert elapsed >= 1.0  # Retry-After honoured at least once
+        want = as_counter(await control_table("upsert", tmp_path))
+        assert as_counter(await read_table(sb.url)) == want
+    finally:
+        await server.stop()

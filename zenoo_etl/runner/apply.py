@@ -89,7 +89,7 @@ def describe_failure(project: Project, migration: Migration, failure: StepFailur
         reason = str(cause)
     return (
         f"Migration {project.relative(migration.path)} failed at step '{step.id}' "
-        f"({step.action} {step.model}), {words}{field_words}: {reason}."
+        f"({step.action} {step.model}), {words}{field_words}: {reason.rstrip('.')}."
     )
 
 
