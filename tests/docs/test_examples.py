@@ -49,14 +49,20 @@ MARKERS = {
     "<!-- example: migration.j2 -->": "migration.j2",
     "<!-- example: zenoo.toml -->": "config",
 }
+# Markers with an argument: a file an error example needs, and the error itself.
+PREFIXED = {
+    "<!-- example: file ": "file",  # ... PATH -->: write the block to PATH in the project
+    "<!-- example: error of zenoo-etl ": "error",  # ... ARGS -->: the block is the error
+}
 
 
 @dataclass(frozen=True)
 class Example:
     page: str
     line: int
-    kind: str  # "python" | "shell" | "migration" | "migration.j2" | "config"
+    kind: str  # "python" | "shell" | "migration" | "migration.j2" | "config" | "file" | "error"
     code: str
+    argument: str = ""  # the PATH of a file example, the ARGS of an error example
 
     @property
     def id(self) -> str:
@@ -69,7 +75,10 @@ def collect_examples() -> list[Example]:
         lines = page.read_text("utf-8").splitlines()
         for number, line in enumerate(lines):
             marker = line.strip()
-            kind = MARKERS.get(marker)
+            kind, argument = MARKERS.get(marker), ""
+            for prefix, name in PREFIXED.items():
+                if marker.startswith(prefix) and marker.endswith(" -->"):
+                    kind, argument = name, marker[len(prefix) : -len(" -->")].strip()
             if kind is None:
                 continue
             fence = lines[number + 1].strip()
@@ -80,7 +89,8 @@ def collect_examples() -> list[Example]:
                     break
                 body.append(inner)
             rel = page.relative_to(DOCS).as_posix()
-            found.append(Example(rel, number + 3, kind, textwrap.dedent("\n".join(body)) + "\n"))
+            code = textwrap.dedent("\n".join(body)) + "\n"
+            found.append(Example(rel, number + 3, kind, code, argument))
     return found
 
 
@@ -89,6 +99,7 @@ PYTHON = [e for e in EXAMPLES if e.kind in ("python", "python19")]
 SHELL = [e for e in EXAMPLES if e.kind == "shell"]
 MIGRATIONS = [e for e in EXAMPLES if e.kind.startswith("migration")]
 CONFIGS = [e for e in EXAMPLES if e.kind == "config"]
+ERRORS = [e for e in EXAMPLES if e.kind == "error"]
 
 
 def test_the_docs_carry_runnable_examples() -> None:
@@ -97,6 +108,7 @@ def test_the_docs_carry_runnable_examples() -> None:
     assert len(SHELL) >= 5
     assert len(MIGRATIONS) >= 5
     assert len(CONFIGS) >= 1
+    assert len(ERRORS) >= 1
     assert any(e.page == "reference/library.md" for e in PYTHON)
     assert any(e.kind == "python19" for e in PYTHON)
 
@@ -271,3 +283,21 @@ def test_config_example_loads(example: Example, tmp_path: Path) -> None:
             assert variable, f"{example.id}: target {target.name} has no secret variable"
             with pytest.raises(ConfigError, match=variable):
                 target.credentials()
+
+
+@pytest.mark.parametrize("example", ERRORS, ids=[e.id for e in ERRORS])
+def test_error_example_is_what_the_command_prints(
+    example: Example, applied_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error message quoted in the docs is the real one, for the files the page shows."""
+    project = tmp_path / "project"
+    shutil.copytree(applied_project, project)
+    files = [e for e in EXAMPLES if e.kind == "file" and e.page == example.page]
+    assert files, f"{example.id}: no file examples on the page to reproduce the error"
+    for file in files:
+        (project / file.argument).write_text(file.code, "utf-8")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, shlex.split(example.argument), catch_exceptions=False)
+    assert result.exit_code != 0
+    printed = " ".join(result.stderr.split())
+    assert " ".join(example.code.split()) in printed
