@@ -52,7 +52,7 @@ MARKERS = {
 # Markers with an argument: a file an error example needs, and the error itself.
 PREFIXED = {
     "<!-- example: file ": "file",  # ... PATH -->: write the block to PATH in the project
-    "<!-- example: error of zenoo-etl ": "error",  # ... ARGS -->: the block is the error
+    "<!-- example: error ": "error",  # ... N of zenoo-etl ARGS -->: exit code N, this error
 }
 
 
@@ -292,12 +292,21 @@ def test_error_example_is_what_the_command_prints(
     """An error message quoted in the docs is the real one, for the files the page shows."""
     project = tmp_path / "project"
     shutil.copytree(applied_project, project)
-    files = [e for e in EXAMPLES if e.kind == "file" and e.page == example.page]
-    assert files, f"{example.id}: no file examples on the page to reproduce the error"
+    # The files shown on the same page between the previous error example and this one.
+    earlier = [e for e in ERRORS if e.page == example.page and e.line < example.line]
+    since = max((e.line for e in earlier), default=0)
+    files = [
+        e
+        for e in EXAMPLES
+        if e.kind == "file" and e.page == example.page and since < e.line < example.line
+    ]
+    assert files, f"{example.id}: no file examples before it to reproduce the error"
     for file in files:
         (project / file.argument).write_text(file.code, "utf-8")
     monkeypatch.chdir(project)
-    result = CliRunner().invoke(main, shlex.split(example.argument), catch_exceptions=False)
-    assert result.exit_code != 0
+    code, of, command = example.argument.partition(" of zenoo-etl ")
+    assert of and code.isdigit(), f"{example.id}: write 'error EXIT of zenoo-etl ARGS'"
+    result = CliRunner().invoke(main, shlex.split(command), catch_exceptions=False)
+    assert result.exit_code == int(code), result.output
     printed = " ".join(result.stderr.split())
     assert " ".join(example.code.split()) in printed
