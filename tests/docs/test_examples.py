@@ -1,17 +1,26 @@
 """Every marked code example in docs/ runs as written against a real sandbox server.
 
-A fenced block directly preceded by ``<!-- example -->`` is a Python program:
-it is run in a fresh interpreter with ``http://localhost:8069`` (or
-``"localhost", port=8069``) pointing at a sandbox started for it, and
-``YOUR-API-KEY`` replaced by its admin API key; ``<!-- example: odoo 19 -->``
-does the same with a sandbox emulating Odoo 19 (JSON-2 API). A block preceded by
-``<!-- example: shell -->`` holds ``zenoo-etl`` commands (plus ``cd DIR`` and
-``> FILE`` redirections): they run in order, in-process through click, on a
-temporary copy of the repository's example project after the README's first
-command (``zenoo-etl apply --yes``, run once per module as a real
-subprocess); each must exit 0, and ``--json`` ones must print valid JSON. The copy gets two more
-sandbox targets, ``staging`` and ``prod``, so that examples written for real
-servers run unchanged.
+The marker is an HTML comment on the line before the fence (invisible on the site):
+
+* ``<!-- example -->``: a Python program, run in a fresh interpreter with
+  ``http://localhost:8069`` (or ``"localhost", port=8069``) pointing at a
+  sandbox started for it and ``YOUR-API-KEY`` replaced by its admin API key;
+  ``<!-- example: odoo 19 -->`` the same against a sandbox emulating Odoo 19.
+* ``<!-- example: shell -->``: ``zenoo-etl`` commands (plus ``cd DIR`` and
+  ``> FILE``), run in order in-process through click on a copy of the example
+  project after the README's first command (``zenoo-etl apply --yes``, run
+  once per module as a real subprocess). Each must exit 0; ``--json`` ones must
+  print valid JSON. The copy has two more sandbox targets, ``staging`` and
+  ``prod``, so that examples written for real servers run unchanged.
+* ``<!-- example: migration -->`` / ``migration.j2``: a migration file, added
+  to the example project cut to 0001, 0002 and 0004; it must validate, change
+  at least one record, and roll back.
+* ``<!-- example: zenoo.toml -->``: a configuration (or a target to add to
+  the example's), loaded as it is.
+* ``<!-- example: file PATH -->`` then ``<!-- example: error N of zenoo-etl
+  ARGS -->``: the files are written into a copy of the applied example
+  project, the command must exit N and print the error block (whitespace
+  aside).
 """
 
 from __future__ import annotations
