@@ -92,7 +92,11 @@ async def run_kills(args: argparse.Namespace) -> dict[tuple[str, ...], Row]:
                         )
                     except Exception as exc:
                         row.failed += 1
-                        row.errors.append(f"seed {seed}: {type(exc).__name__}: {exc}"[:300])
+                        where = traceback.extract_tb(exc.__traceback__)[-1]
+                        row.errors.append(
+                            f"seed {seed}: line {where.lineno} `{where.line}`: "
+                            f"{type(exc).__name__}: {exc}"[:400]
+                        )
                         continue
                     row.duplicates += int(seen["duplicates"])
                     row.losses += int(seen["losses"])

@@ -82,9 +82,12 @@ async def kill_and_converge(
     if sig == signal.SIGTERM:
         assert code in (0, 143, -signal.SIGTERM), (code, err)
         if code == -signal.SIGTERM:
-            # killed during interpreter start-up, before the handler (and the ledger) exist
-            assert statuses == {} and intents == 0, statuses
-        assert "Traceback" not in err
+            # the handler lives from before the ledger is opened until after the lock is
+            # released: a plain SIGTERM death is during start-up (nothing done) or exit
+            # (everything done and recorded)
+            assert intents == 0, statuses
+            assert statuses == {} or set(statuses.values()) == {"applied"}, statuses
+        assert "Traceback" not in err, err[-3000:]
         if code == 143:
             assert "interrupted" in err.lower(), err
             assert intents == 0, "SIGTERM must let in-flight chunks land in the ledger"
@@ -147,7 +150,7 @@ async def test_a_second_sigterm_stops_at_once_and_the_rerun_settles(tmp_path: Pa
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 143, err
-        assert "Traceback" not in err
+        assert "Traceback" not in err, err[-3000:]
         assert "second SIGTERM" in err
         sandbox.faults()
         unlock = zenoo(root, "unlock", "--force", env=env)
