@@ -355,9 +355,15 @@ def scenario_loop(b: Bench) -> None:
     """One create call per record, sequential (what most scripts do)."""
     s = b.sizes
     print(f"loop: {s.loop_rows:,} records, one create per record vs zenoo-etl apply")
-    loop_rate = b.raw("raw-per-record", s.loop_rows, _raw.create_bodies, 1, 1)
-    res = b.apply("loop", s.loop_rows, chunk=s.chunk, concurrency=s.concurrency)
+    loops: list[float] = []
+    runs: list[dict[str, Any]] = []
+    for _ in range(s.repeat):
+        loops.append(b.raw("raw-per-record", s.loop_rows, _raw.create_bodies, 1, 1))
+        runs.append(b.apply("loop", s.loop_rows, chunk=s.chunk, concurrency=s.concurrency))
+    loop_rate, res = max(loops), _best(runs)
     factor = res["rate"] / loop_rate
+    steady = b.extra.get("e2e")
+    at_e2e = f"; {steady['rate'] / loop_rate:.0f}x at the e2e rate" if steady else ""
     b.add(
         Figure(
             f"speed-up vs one create per record ({s.loop_rows:,} rows)",
@@ -367,7 +373,7 @@ def scenario_loop(b: Bench) -> None:
             "rec/s per-record loop",
             ">= 20x",
             factor >= 20,
-            f"zenoo-etl {res['rate']:,.0f} rec/s",
+            f"zenoo-etl runs {res['runs']} rec/s{at_e2e}",
         )
     )
 
