@@ -48,3 +48,18 @@ def test_every_page_is_in_the_navigation() -> None:
     listed = set(re.findall(r":\s*([\w/.-]+\.md)\s*$", nav, re.MULTILINE))
     pages = {p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")}
     assert pages == listed
+
+
+def test_every_option_the_pages_mention_exists() -> None:
+    """A flag named anywhere in the user docs is a real option of some zenoo-etl command."""
+    known = {"--help", "--version", "--strict"}  # --strict: `mkdocs build --strict`
+    for command in main.commands.values():
+        for param in command.params:
+            known.update(getattr(param, "opts", []))
+            known.update(getattr(param, "secondary_opts", []))
+    for page in (ROOT / "docs").rglob("*.md"):
+        if page.parent.name == "dev":
+            continue  # developer notes may discuss other tools' flags
+        mentioned = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", page.read_text("utf-8")))
+        unknown = sorted(mentioned - known)
+        assert not unknown, f"{page.relative_to(ROOT)} mentions unknown option(s) {unknown}"
