@@ -6,16 +6,17 @@ terminal; plain lines when stdout is not a terminal, with ``--no-progress``
 or ``NO_COLOR``), and print a summary table, or exactly one JSON object with
 ``--json``.
 
-SIGTERM (a CI job cancelled, a pod evicted) stops the run gracefully: no new
+SIGTERM (a CI job cancelled, a pod evicted) or Ctrl-C stops the run gracefully: no new
 chunk is sent, the chunks in flight finish and land in the ledger, the
 migration is marked failed and the command exits 143; ``apply`` again
-resumes. A second SIGTERM cancels at once (see :mod:`zenoo_etl.runner.stop`).
+resumes. A second signal cancels at once (see :mod:`zenoo_etl.runner.stop`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 import traceback
@@ -185,17 +186,17 @@ def _confirm_policy(yes: bool) -> tuple[bool, Any]:
 
 
 async def _run(env: CommandEnv, verb: str, yes: bool, call: Any) -> RunResult:
-    with stop_on_signals() as stopping:
+    with stop_on_signals((signal.SIGTERM, signal.SIGINT)) as stopping:
         try:
             return await _run_reporting(env, verb, yes, call)
         except asyncio.CancelledError:
             if not stopping.is_set():
                 raise
-            # the second SIGTERM cancelled the run: exit like the first one would
+            # a second signal cancelled the run: exit like the first one would
             raise StopRequested(
-                f"{verb} was stopped at once by a second SIGTERM; chunks in flight were "
-                f"abandoned and are settled by the next run. Run 'zenoo-etl {verb}' again "
-                "to resume."
+                f"{verb} was stopped at once by a second signal (SIGTERM or Ctrl-C); chunks "
+                "in flight were abandoned and are settled by the next run. Run "
+                f"'zenoo-etl {verb}' again to resume."
             ) from None
 
 
