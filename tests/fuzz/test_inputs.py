@@ -103,6 +103,9 @@ ADVERSARIAL_CSV = {
 
 ADVERSARIAL_JSON = {
     "nesting 200 deep": b'[{"id": 1, "name": ' + b"[" * 200 + b"]" * 200 + b"}]",
+    "deep nesting": b"[" * 100_000 + b"]" * 100_000,
+    "deep object": b'[{"id": 1, "name": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_000 + b"}]",
+    "huge number": b'[{"id": 1, "name": 1' + b"0" * 5000 + b"}]",
     "not a list": b'{"id": 1}',
     "list of scalars": b"[1, 2, 3]",
     "nul in string": b'[{"id": 1, "name": "a\\u0000b"}]',
@@ -146,6 +149,8 @@ def test_adversarial_json_files() -> None:
 
 ADVERSARIAL_MIGRATIONS = {
     "toml arrays 200 deep": 'description = "x"\nvalue = ' + "[" * 200 + "]" * 200 + "\n",
+    "deep toml arrays": 'description = "x"\nvalue = ' + "[" * 5000 + "]" * 5000 + "\n",
+    "deep inline tables": 'description = "x"\nv = ' + "{a=" * 3000 + "1" + "}" * 3000 + "\n",
     "huge description": 'description = "' + "d" * 1_000_000 + '"\n',
     "nul byte": 'description = "a\x00b"\n',
     "many steps": "".join(
@@ -178,3 +183,26 @@ def test_adversarial_migration_files_with_bounded_memory() -> None:
             except AssertionError as exc:
                 raise AssertionError(f"{label}: {exc}") from None
             assert peak < 400 * 2**20, f"{label}: {peak / 2**20:.0f} MiB"
+
+
+def test_template_string_bombs_are_refused_within_1_gib() -> None:
+    """``'x' * 10**9`` used to need ~4 GiB; in a child limited to 1 GiB it must exit 2."""
+    import subprocess
+    import sys
+
+    # 9**9**9 is folded away or refused by the sandbox: either way it must stay bounded
+    for bomb, codes in (("{{ 'x' * 10**9 }}", (2,)), ("{{ [0] * 10**9 }}", (2,)),
+                        ("{{ 9**9**9 }}", (0, 2))):  # fmt: skip
+        files = {
+            "migrations/0001_x.toml": _migration('{ csv = "data/d.csv" }', json.dumps(bomb)),
+            "data/d.csv": "id,name\n1,a\n",
+        }
+        with project(files) as root:
+            done = subprocess.run(
+                ["bash", "-c", f"ulimit -v 1048576; {sys.executable} -m zenoo_etl validate "
+                 f"--project {root}"],
+                capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
+            assert done.returncode in codes, (bomb, done.returncode, done.stderr[-500:])
+            assert "Unexpected internal error" not in done.stderr
+            assert "Traceback" not in done.stderr
