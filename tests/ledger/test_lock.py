@@ -99,12 +99,36 @@ async def test_force_unlock_returns_the_holder(scope: SqlScope, ledger: SqlLedge
         await scope.heartbeat()
 
 
+async def test_a_lock_whose_holder_died_on_this_host_is_taken_over_at_once(
+    ledger: SqlLedger, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fresh heartbeat does not protect a lock whose process on this host is gone."""
+    finished = await asyncio.create_subprocess_exec("true")
+    await finished.wait()
+    crashed = ledger.scope(TARGET, "prod")
+    await crashed.acquire_lock("apply", holder=LockHolder(pid=finished.pid))
+    taker = ledger.scope(TARGET, "prod")
+    with caplog.at_level(logging.WARNING, logger="zenoo_etl.ledger"):
+        previous = await taker.acquire_lock("apply")
+    assert previous is not None and previous.pid == finished.pid
+    assert "stale lock" in caplog.text
+
+
+async def test_a_live_holder_on_this_host_keeps_its_lock(ledger: SqlLedger) -> None:
+    """The parent of this test is alive: its lock is not stale however we look at it."""
+    await ledger.scope(TARGET, "prod").acquire_lock("apply", holder=LockHolder(pid=os.getppid()))
+    with pytest.raises(LockHeldError):
+        await ledger.scope(TARGET, "prod").acquire_lock("apply")
+
+
 async def test_two_processes_racing_for_the_lock_one_wins(ledger_url: str, tmp_path: Path) -> None:
     """Two separate connections acquire at once: exactly one gets the lock."""
     async with open_ledger(ledger_url, tmp_path) as a, open_ledger(ledger_url, tmp_path) as b:
         results = await asyncio.gather(
             *(
-                led.scope(TARGET, "prod").acquire_lock("apply", holder=LockHolder(pid=pid))
+                led.scope(TARGET, "prod").acquire_lock(
+                    "apply", holder=LockHolder(host="racer", pid=pid)
+                )
                 for led, pid in ((a, 1), (b, 2), (a, 3), (b, 4))
             ),
             return_exceptions=True,

@@ -190,7 +190,28 @@ class LockInfo:
         return (now or utcnow()) - self.heartbeat_at
 
     def is_stale(self, stale_after_seconds: float, now: datetime | None = None) -> bool:
-        return self.age_of_heartbeat(now).total_seconds() > stale_after_seconds
+        """Whether another run may take this lock over.
+
+        A lock is stale when its heartbeat is old, or at once when its holder
+        was a process of this very host that no longer exists (a run killed
+        with SIGKILL, or one whose ledger failed before it could release):
+        there is nothing to wait for then.
+        """
+        if self.age_of_heartbeat(now).total_seconds() > stale_after_seconds:
+            return True
+        return self.holder_is_gone()
+
+    def holder_is_gone(self) -> bool:
+        """True when the holder ran on this host and its process has ended."""
+        if self.host != socket.gethostname() or self.pid == os.getpid():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False  # alive, owned by another user
+        return False
 
     def describe(self) -> str:
         """Human words for messages: who, where, since when."""

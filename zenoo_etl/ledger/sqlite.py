@@ -94,11 +94,16 @@ class SqliteDriver:
                 raise self._error(exc) from exc
 
     def _error(self, exc: sqlite3.Error) -> LedgerError:
-        hint = (
-            "Another process holds the ledger's write lock for too long; retry when it is done."
-            if "locked" in str(exc)
-            else "Check the file is a zenoo-etl ledger and not damaged."
-        )
+        text = str(exc)
+        if "locked" in text:
+            hint = "Another process holds the ledger's write lock too long; retry when it is done."
+        elif "disk is full" in text or "disk I/O error" in text:
+            hint = (
+                "Free disk space on the ledger's volume (or fix the I/O error), then rerun: "
+                "the run stopped safely and resumes where it was."
+            )
+        else:
+            hint = "Check the file is a zenoo-etl ledger and not damaged."
         return LedgerError(f"The ledger {self.display_url} failed: {exc}. {hint}")
 
     def ts(self, value: datetime) -> object:
