@@ -223,16 +223,19 @@ def run_cli(
     env_extra: dict[str, str] | None = None,
     python_args: list[str] | None = None,
     prefix: list[str] | None = None,
+    module: bool = True,
 ) -> CliRun:
     """Run ``[prefix] python [python_args] -m zenoo_etl ARGS`` and measure the child alone.
 
     With a ``prefix`` (a profiler), CPU and RSS include the prefix's own process.
+    ``module=False`` leaves out ``-m zenoo_etl`` (``python_args`` names a script).
     """
     env = dict(os.environ)
     env.update(env_extra or {})
     env.setdefault(PASSWORD_ENV, "admin")
     env["NO_COLOR"] = "1"
-    cmd = [*(prefix or []), sys.executable, *(python_args or []), "-m", "zenoo_etl", *args]
+    entry = ["-m", "zenoo_etl"] if module else []
+    cmd = [*(prefix or []), sys.executable, *(python_args or []), *entry, *args]
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"zenoo-bench-{os.getpid()}.out"
     err_path = out_path.with_suffix(".err")
     with out_path.open("w") as out, err_path.open("w") as err:
