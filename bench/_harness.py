@@ -174,9 +174,13 @@ class SandboxProcess:
             text += line
             if line.startswith("}"):
                 break
-        info = json.loads(text)
-        self.url = str(info["url"])
-        self.password = str(info["password"])
+        try:
+            info = json.loads(text)
+            self.url = str(info["url"])
+            self.password = str(info["password"])
+        except (ValueError, KeyError):
+            self.__exit__()  # never leave a server behind
+            raise
         return self
 
     @property
