@@ -1,7 +1,7 @@
 """Measure a prototype patch against the unpatched CLI, interleaved, on fresh sandboxes.
 
     python bench/experiments/compare.py fast-render [--rows 100000] [--chunk 500]
-        [--concurrency 4] [--latency-ms 0] [--repeat 2]
+        [--concurrency 4] [--latency-ms 0] [--repeat 2] [--identity xmlid|none]
 
 Prints records/s and the apply process's CPU µs per record (all included)
 for each run; see ``patched_cli.py`` for the patches.
@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--identity", choices=["xmlid", "none"], default="xmlid")
     ns = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="zenoo-exp-") as tmp:
         work = Path(tmp)
@@ -50,6 +51,7 @@ def main() -> None:
                         ns.rows,
                         chunk=ns.chunk,
                         concurrency=ns.concurrency,
+                        identity=ns.identity,
                         csv_file=csv,
                     )
                     args = ["apply", "--project", str(project), "--yes", "--json"]
