@@ -51,6 +51,10 @@ async def ids_of(wire: Wire, domain: list[Any], **kw: Any) -> set[int]:
         ([["name", "like", "Alp"]], {"alpha"}),
         ([["name", "not ilike", "a"]], set()),
         ([["name", "=like", "Gamma\\_%"]], {"gamma"}),
+        # Odoo wraps like/ilike values in % without escaping them: wildcards work
+        ([["name", "like", "Al%a"]], {"alpha"}),
+        ([["name", "ilike", "g_mma"]], {"gamma"}),
+        ([["name", "like", "a\\_1"]], {"gamma"}),
         ([["name", "=ilike", "BETA"]], {"beta"}),
         ([["name", "in", ["Alpha", "beta"]]], {"alpha", "beta"}),
         ([["name", "not in", ["Alpha", "beta"]]], {"gamma"}),

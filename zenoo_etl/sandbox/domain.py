@@ -40,10 +40,6 @@ _TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
 _TRUE, _FALSE = "1=1", "0=1"
 
 
-def _like_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _glob_from_like(pattern: str) -> str:
     """A LIKE pattern (``%``/``_``, backslash escapes) as a case-sensitive GLOB pattern."""
     out, i = [], 0
@@ -228,11 +224,13 @@ class _Compiler:
         negative = op.startswith("not ")
         base = op[4:] if negative else op
         if base in ("like", "=like"):
-            pattern = _glob_from_like(text if base == "=like" else f"%{_like_escape(text)}%")
+            # Like Odoo: the value is wrapped in % but not escaped, so % and _ in
+            # it are wildcards (and backslash escapes them, PostgreSQL's default).
+            pattern = _glob_from_like(text if base == "=like" else f"%{text}%")
             self.params.append(pattern)
             cond = f"{col} GLOB ?"
         else:
-            self.params.append(text if base == "=ilike" else f"%{_like_escape(text)}%")
+            self.params.append(text if base == "=ilike" else f"%{text}%")
             cond = f"{col} LIKE ? ESCAPE '\\'"
         if negative:
             return f"(NOT ({cond}) OR {col} IS NULL)"
