@@ -21,6 +21,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context as JinjaContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
+from zenoo_etl.compiler.fastpath import FastFn, compile_fast
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 
 _SYNTAX = ("{{", "{%", "{#")
@@ -286,11 +287,27 @@ def compile_text(text: str) -> Renderer:
         if lone:
             expr_source = lone.group("expr").strip().removeprefix("-").removesuffix("-").strip()
             expression = _ENV.compile_expression(expr_source, undefined_to_none=False)
-            return _wrap(_expression_runner(expression._template), text)
-        template = _ENV.from_string(text)
+            slow = _wrap(_expression_runner(expression._template), text)
+        else:
+            slow = _wrap(_text_runner(_ENV.from_string(text)), text)
     except TemplateSyntaxError as exc:
         raise SpecError(f"Jinja syntax error in {text!r}: {exc.message}") from None
-    return _wrap(_text_runner(template), text)
+    quick = compile_fast(_ENV, text, lone=lone is not None)
+    return slow if quick is None else _fast_then_jinja(quick, slow)
+
+
+def _fast_then_jinja(fast: FastFn, slow: Renderer) -> Renderer:
+    """Render with the plain-Python closure; any failure is re-rendered by Jinja,
+    so errors read exactly as Jinja words them."""
+
+    def render(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+        try:
+            value = fast(cells, ctx)
+        except Exception:
+            return slow(cells, ctx)
+        return to_native(value)
+
+    return render
 
 
 # Jinja's Template.render / TemplateExpression.__call__ rebuild the context from
