@@ -40,6 +40,10 @@ class RowError(Exception):
         self.field = field
 
 
+# Most rendered values are plain scalars: checked first, by exact type, on the hot path.
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def iter_refs(value: FieldValue) -> Iterator[Ref | XmlidRef | SearchRef]:
     if isinstance(value, (Ref, XmlidRef, SearchRef)):
         yield value
@@ -85,6 +89,8 @@ class Resolver:
         searches: dict[str, SearchRef] = {}
         for row in rows:
             for value in row.values.values():
+                if value.__class__ in _SCALAR_TYPES:
+                    continue
                 for ref in iter_refs(value):
                     if isinstance(ref, Ref):
                         if (ref.step, ref.key) not in self._refs:
@@ -130,6 +136,8 @@ class Resolver:
 
     def value(self, value: FieldValue, row: Row, field: str) -> Any:
         """``value`` with references replaced by ids (call :meth:`prepare` first)."""
+        if value.__class__ in _SCALAR_TYPES:
+            return value
         if isinstance(value, Ref):
             try:
                 return self._refs[(value.step, value.key)]
