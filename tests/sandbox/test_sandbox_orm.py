@@ -325,3 +325,16 @@ async def test_name_create(wire: Wire) -> None:
     new_id, label = await wire.call("res.partner.category", "name_create", "Quick")
     assert label == "Quick"
     assert await wire.call("res.partner.category", "name_search", "Quick") == [[new_id, "Quick"]]
+
+
+async def test_action_archive_and_unarchive_toggle_active(wire: Wire) -> None:
+    """Odoo's BaseModel.action_archive / action_unarchive, callable on records."""
+    ids = await wire.call("res.partner", "create", [{"name": "A1"}, {"name": "A2"}])
+    assert await wire.call("res.partner", "action_archive", ids) is None
+    assert await wire.call("res.partner", "search", [["id", "in", ids]]) == []
+    await wire.call("res.partner", "action_unarchive", ids[:1])
+    assert await wire.call("res.partner", "search", [["id", "in", ids]]) == ids[:1]
+    missing = await wire.fail("res.partner", "action_archive", [99999])
+    assert missing["name"] == "odoo.exceptions.MissingError"
+    no_active = await wire.fail("res.country", "action_archive", [1])
+    assert no_active["name"] == "builtins.AssertionError"

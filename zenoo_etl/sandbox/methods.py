@@ -160,6 +160,22 @@ def exists(env: Env, model: str, ids: Any) -> list[int]:
     return [i for i in env._ids(ids) if i in found]
 
 
+def _set_active(env: Env, model: str, ids: Any, active: bool) -> None:
+    if "active" not in env.model(model).fields:
+        raise PythonError("AssertionError", f"No 'active' field on model {model}")
+    env.write(model, env._ids(ids), {"active": active})
+
+
+def action_archive(env: Env, model: str, ids: Any) -> None:
+    """``BaseModel.action_archive``: archive the records (returns nothing, like Odoo)."""
+    _set_active(env, model, ids, False)
+
+
+def action_unarchive(env: Env, model: str, ids: Any) -> None:
+    """``BaseModel.action_unarchive``: the reverse of :func:`action_archive`."""
+    _set_active(env, model, ids, True)
+
+
 def rpc_load(env: Env, model: str, fields: Any, data: Any) -> dict[str, Any]:
     return load(env, env.model(model), fields, data)
 
@@ -210,6 +226,8 @@ COMMON: dict[str, tuple[Method, bool]] = {
     "load": (rpc_load, True),
     "copy": (copy, False),
     "exists": (exists, False),
+    "action_archive": (action_archive, False),
+    "action_unarchive": (action_unarchive, False),
 }
 
 SPECIFIC: dict[str, dict[str, tuple[Method, bool]]] = {
