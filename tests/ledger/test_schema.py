@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 from pathlib import Path
 
 import pytest
 
-from zenoo_etl.ledger import DoneEntry, LedgerError, open_ledger
+from zenoo_etl.ledger import DoneEntry, LedgerError, RunBy, open_ledger
 from zenoo_etl.ledger import schema as ledger_schema
+from zenoo_etl.ledger.protocol import utcnow
 from zenoo_etl.ledger.sql import SqlLedger
 
 from .conftest import TARGET
@@ -20,8 +24,8 @@ async def _meta(ledger: SqlLedger) -> dict[str, str]:
 
 async def test_a_new_ledger_records_its_schema_version(ledger: SqlLedger) -> None:
     meta = await _meta(ledger)
-    assert meta["schema_version"] == str(ledger_schema.latest_version()) == "1"
-    assert ledger.schema_version == 1
+    assert meta["schema_version"] == str(ledger_schema.latest_version()) == "2"
+    assert ledger.schema_version == 2
     assert len(meta["instance"]) == 12
 
 
@@ -43,19 +47,21 @@ async def test_reopening_is_idempotent_and_keeps_data(ledger_url: str, tmp_path:
 async def test_an_older_layout_is_upgraded_in_place(
     ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A version-1 ledger opened by a build that knows version 2 gets upgraded, data kept."""
-    async with open_ledger(ledger_url, tmp_path) as v1:
-        await v1.scope(TARGET, "prod").begin_migration(1, "m", "c")
-    upgrades = dict(ledger_schema.UPGRADES)
-    upgrades[2] = ["ALTER TABLE zenoo_migrations ADD COLUMN note TEXT"]
+    """A current ledger opened by a build that knows one more version gets upgraded, data kept."""
+    current = ledger_schema.latest_version()
+    async with open_ledger(ledger_url, tmp_path) as old:
+        await old.scope(TARGET, "prod").begin_migration(1, "m", "c")
+    original = dict(ledger_schema.UPGRADES)
+    upgrades = dict(original)
+    upgrades[current + 1] = ["ALTER TABLE zenoo_migrations ADD COLUMN note TEXT"]
     monkeypatch.setattr(ledger_schema, "UPGRADES", upgrades)
-    async with open_ledger(ledger_url, tmp_path) as v2:
-        assert v2.schema_version == 2
-        assert (await _meta(v2))["schema_version"] == "2"
-        async with v2.driver.session(write=False) as conn:
+    async with open_ledger(ledger_url, tmp_path) as new:
+        assert new.schema_version == current + 1
+        assert (await _meta(new))["schema_version"] == str(current + 1)
+        async with new.driver.session(write=False) as conn:
             rows = await conn.fetchall("SELECT version, note FROM zenoo_migrations")
         assert rows == [(1, None)]
-    monkeypatch.setattr(ledger_schema, "UPGRADES", {1: upgrades[1]})
+    monkeypatch.setattr(ledger_schema, "UPGRADES", original)
     # The older build now refuses to write to the newer ledger.
     with pytest.raises(LedgerError, match="newer"):
         async with open_ledger(ledger_url, tmp_path):
@@ -67,15 +73,20 @@ async def test_a_failed_upgrade_leaves_the_previous_version(
 ) -> None:
     async with open_ledger(ledger_url, tmp_path):
         pass
-    upgrades = dict(ledger_schema.UPGRADES)
-    upgrades[2] = ["ALTER TABLE zenoo_migrations ADD COLUMN note TEXT", "THIS IS NOT SQL"]
+    current = ledger_schema.latest_version()
+    original = dict(ledger_schema.UPGRADES)
+    upgrades = dict(original)
+    upgrades[current + 1] = [
+        "ALTER TABLE zenoo_migrations ADD COLUMN note TEXT",
+        "THIS IS NOT SQL",
+    ]
     monkeypatch.setattr(ledger_schema, "UPGRADES", upgrades)
     with pytest.raises(LedgerError):
         async with open_ledger(ledger_url, tmp_path):
             pass
-    monkeypatch.setattr(ledger_schema, "UPGRADES", {1: upgrades[1]})
+    monkeypatch.setattr(ledger_schema, "UPGRADES", original)
     async with open_ledger(ledger_url, tmp_path) as again:
-        assert (await _meta(again))["schema_version"] == "1"
+        assert (await _meta(again))["schema_version"] == str(current)
         async with again.driver.session(write=False) as conn:
             await conn.fetchall("SELECT version FROM zenoo_migrations")
 
@@ -91,7 +102,44 @@ async def test_a_database_with_other_tables_gets_ours_alongside(
         await conn.execute("DROP TABLE zenoo_scopes")
         await conn.execute("DROP TABLE zenoo_meta")
     async with open_ledger(ledger_url, tmp_path) as ledger:
-        assert ledger.schema_version == 1
+        assert ledger.schema_version == ledger_schema.latest_version()
         assert await ledger.scope(TARGET, "prod").migrations() == []
         async with ledger.driver.session(write=False) as conn:
             assert await conn.fetchall("SELECT id FROM migrations") == []
+
+
+async def test_a_version_1_ledger_gains_who_ran_it_in_place(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ledger written by 0.1.0 (schema 1) is upgraded to 2: old rows say nobody, new rows who."""
+    monkeypatch.setattr(ledger_schema, "UPGRADES", {1: ledger_schema.UPGRADES[1]})
+    async with open_ledger(ledger_url, tmp_path) as v1:
+        assert v1.schema_version == 1
+        async with v1.driver.session(write=True) as conn:
+            # What a version-1 build writes (its own columns only).
+            await conn.execute(
+                "INSERT INTO zenoo_scopes (target_url, database, revision) VALUES (?, ?, 1)",
+                (TARGET, "prod"),
+            )
+            await conn.execute(
+                "INSERT INTO zenoo_migrations (scope_id, version, name, checksum, status, "
+                "started_at, finished_at, counts, error) "
+                "SELECT id, 1, 'old', 'c', 'applied', ?, ?, '{}', NULL FROM zenoo_scopes",
+                (v1.driver.ts(utcnow()), v1.driver.ts(utcnow())),
+            )
+    monkeypatch.undo()
+    async with open_ledger(ledger_url, tmp_path) as v2:
+        assert v2.schema_version == 2
+        scope = v2.scope(TARGET, "prod")
+        [old] = await scope.migrations()
+        assert (old.name, old.status, old.by) == ("old", "applied", None)
+        await scope.begin_migration(2, "new", "c2")
+        await scope.set_status(2, "failed", error="boom")
+        by = {m.version: m.by for m in await scope.migrations()}
+        assert by[1] is None
+        assert by[2] == RunBy(socket.gethostname(), getpass.getuser(), os.getpid())
+        events = await scope.history()
+        assert [(e.version, e.event, e.by is not None) for e in events] == [
+            (2, "failed", True),
+            (2, "begin", True),
+        ]

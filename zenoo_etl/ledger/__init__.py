@@ -25,6 +25,7 @@ from zenoo_etl.ledger.protocol import (
     MigrationStatus,
     Operation,
     RecordState,
+    RunBy,
     StepRow,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "MigrationStatus",
     "Operation",
     "RecordState",
+    "RunBy",
     "StepRow",
     "mask_url",
     "open_ledger",

@@ -33,6 +33,7 @@ Rules every backend keeps:
 
 from __future__ import annotations
 
+import getpass
 import os
 import socket
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -105,6 +106,26 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class RunBy:
+    """Who wrote a migration row or event: the process's user, host and pid."""
+
+    host: str
+    user: str
+    pid: int
+
+    @classmethod
+    def this_process(cls) -> RunBy:
+        try:
+            user = getpass.getuser()
+        except Exception:  # no login name (e.g. uid without a passwd entry): still record host/pid
+            user = "?"
+        return cls(host=socket.gethostname(), user=user, pid=os.getpid())
+
+    def __str__(self) -> str:
+        return f"{self.user}@{self.host}:{self.pid}"
+
+
+@dataclass(frozen=True)
 class MigrationRecord:
     """One migration's current row in the ledger (its latest run)."""
 
@@ -116,6 +137,9 @@ class MigrationRecord:
     finished_at: datetime | None
     counts: Counts = field(default_factory=Counts)
     error: str | None = None
+    # The process that wrote the row last (began it, or set its status); None
+    # for rows written before ledger schema version 2.
+    by: RunBy | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +154,7 @@ class LedgerEvent:
     checksum: str
     counts: Counts = field(default_factory=Counts)
     error: str | None = None
+    by: RunBy | None = None  # None for events written before ledger schema version 2
 
 
 @dataclass(frozen=True)

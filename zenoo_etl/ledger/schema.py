@@ -94,8 +94,17 @@ def _v1(dialect: Dialect) -> list[str]:
     ]
 
 
+# Version 2: who wrote each migration row and event (user, host, pid), for
+# ``status`` and ``history``. Nullable: rows from version 1 stay as they were.
+_V2 = [
+    f"ALTER TABLE {table} ADD COLUMN {column} {kind}"
+    for table in ("zenoo_migrations", "zenoo_events")
+    for column, kind in (("by_host", "TEXT"), ("by_user", "TEXT"), ("by_pid", "INTEGER"))
+]
+
 UPGRADES: dict[int, list[str] | dict[Dialect, list[str]]] = {
     1: {"sqlite": _v1("sqlite"), "postgresql": _v1("postgresql")},
+    2: _V2,
 }
 """schema version -> statements from the previous version (per dialect, or shared)."""
 

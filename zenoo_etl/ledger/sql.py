@@ -33,6 +33,7 @@ from zenoo_etl.ledger.protocol import (
     MigrationStatus,
     Operation,
     RecordState,
+    RunBy,
     StepRow,
     utcnow,
 )
@@ -42,7 +43,10 @@ log = logging.getLogger("zenoo_etl.ledger")
 _IN_CHUNK = 500  # keys per IN (...) lookup: well under every dialect's parameter limit
 _PAGE = 2000  # records per page when streaming a rollback
 
-_MIGRATION_COLUMNS = "version, name, checksum, status, started_at, finished_at, counts, error"
+_MIGRATION_COLUMNS = (
+    "version, name, checksum, status, started_at, finished_at, counts, error, "
+    "by_host, by_user, by_pid"
+)
 _RECORD_COLUMNS = "seq, version, step, key, model, odoo_id, operation, state, previous"
 
 # Batched record writes. A done row keeps its id: the WHERE makes a repeated
@@ -91,6 +95,18 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 def _dump(value: Any) -> str | None:
     return None if value is None else _ENCODER.encode(value)
+
+
+def _run_by(row: Sequence[Any]) -> RunBy | None:
+    """host, user, pid columns as a RunBy; None for rows written before schema version 2."""
+    host, user, pid = row
+    if host is None:
+        return None
+    return RunBy(host=host, user=user or "?", pid=int(pid or 0))
+
+
+def _by_params(by: RunBy | None) -> tuple[str | None, str | None, int | None]:
+    return (None, None, None) if by is None else (by.host, by.user, by.pid)
 
 
 def _load(value: Any) -> Any:
@@ -209,6 +225,7 @@ class SqlScope(LockMixin):
             finished_at=None if row[5] is None else self._d.parse_ts(row[5]),
             counts=Counts.from_dict(_load(row[6])),
             error=row[7],
+            by=_run_by(row[8:11]),
         )
 
     async def migrations(self) -> list[MigrationRecord]:
@@ -242,7 +259,7 @@ class SqlScope(LockMixin):
     ) -> None:
         await conn.execute(
             "INSERT INTO zenoo_events (scope_id, version, name, event, at, checksum, counts, "
-            "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "error, by_host, by_user, by_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 sid,
                 m.version,
@@ -252,6 +269,7 @@ class SqlScope(LockMixin):
                 m.checksum,
                 _dump(m.counts.to_dict()),
                 error,
+                *_by_params(m.by),
             ),
         )
 
@@ -265,16 +283,26 @@ class SqlScope(LockMixin):
                 )
             sid = await self._write_scope(conn)
             now = utcnow()
+            by = RunBy.this_process()
             await conn.execute(
                 f"INSERT INTO zenoo_migrations (scope_id, {_MIGRATION_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, 'applying', ?, NULL, ?, NULL) "
+                "VALUES (?, ?, ?, ?, 'applying', ?, NULL, ?, NULL, ?, ?, ?) "
                 "ON CONFLICT (scope_id, version) DO UPDATE SET name = excluded.name, "
                 "checksum = excluded.checksum, status = 'applying', "
                 "started_at = excluded.started_at, finished_at = NULL, "
-                "counts = excluded.counts, error = NULL",
-                (sid, version, name, checksum, self._d.ts(now), _dump(Counts().to_dict())),
+                "counts = excluded.counts, error = NULL, by_host = excluded.by_host, "
+                "by_user = excluded.by_user, by_pid = excluded.by_pid",
+                (
+                    sid,
+                    version,
+                    name,
+                    checksum,
+                    self._d.ts(now),
+                    _dump(Counts().to_dict()),
+                    *_by_params(by),
+                ),
             )
-            record = MigrationRecord(version, name, checksum, "applying", now, None)
+            record = MigrationRecord(version, name, checksum, "applying", now, None, by=by)
             await self._event(conn, sid, record, "begin", None)
         return record
 
@@ -296,14 +324,18 @@ class SqlScope(LockMixin):
             sid = await self._write_scope(conn)
             finished = None if status == "applying" else utcnow()
             new_counts = current.counts if counts is None else counts
+            # The process setting the status is who ran it now (a rollback is
+            # often run by someone else than the apply was).
+            by = RunBy.this_process()
             await conn.execute(
-                "UPDATE zenoo_migrations SET status = ?, finished_at = ?, counts = ?, error = ? "
-                "WHERE scope_id = ? AND version = ?",
+                "UPDATE zenoo_migrations SET status = ?, finished_at = ?, counts = ?, error = ?, "
+                "by_host = ?, by_user = ?, by_pid = ? WHERE scope_id = ? AND version = ?",
                 (
                     status,
                     None if finished is None else self._d.ts(finished),
                     _dump(new_counts.to_dict()),
                     error,
+                    *_by_params(by),
                     sid,
                     version,
                 ),
@@ -317,6 +349,7 @@ class SqlScope(LockMixin):
                 finished,
                 new_counts,
                 error,
+                by,
             )
             await self._event(conn, sid, record, status, error)
         return record
@@ -327,8 +360,8 @@ class SqlScope(LockMixin):
             if sid is None:
                 return []
             rows = await conn.fetchall(
-                "SELECT seq, version, name, event, at, checksum, counts, error "
-                "FROM zenoo_events WHERE scope_id = ? ORDER BY seq DESC",
+                "SELECT seq, version, name, event, at, checksum, counts, error, "
+                "by_host, by_user, by_pid FROM zenoo_events WHERE scope_id = ? ORDER BY seq DESC",
                 (sid,),
             )
         return [
@@ -341,6 +374,7 @@ class SqlScope(LockMixin):
                 checksum=r[5],
                 counts=Counts.from_dict(_load(r[6])),
                 error=r[7],
+                by=_run_by(r[8:11]),
             )
             for r in rows
         ]
