@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import os
+import shutil
+import socket
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -34,7 +38,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def cli(project: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [args[0], "--project", str(project), *args[1:]])
+    # Tables are laid out for a 100-column terminal (the documented minimum).
+    result = CliRunner(env={"COLUMNS": "100"}).invoke(
+        main, [args[0], "--project", str(project), *args[1:]]
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -217,3 +224,55 @@ def test_status_and_history_read_a_postgres_ledger(
     assert report["ledger"].startswith("postgresql://")
     assert len(json.loads(cli(project, "history", "--json")[1])["events"]) == 6
     assert not (project / ".zenoo" / "ledger.db").exists()
+
+
+def _me() -> dict[str, object]:
+    return {"host": socket.gethostname(), "user": getpass.getuser(), "pid": os.getpid()}
+
+
+def test_status_and_history_say_who_ran_each_migration(project: Path) -> None:
+    asyncio.run(_populate(project))
+    rows = {m["version"]: m for m in json.loads(cli(project, "status", "--json")[1])["migrations"]}
+    assert rows[1]["by"] == rows[2]["by"] == rows[9]["by"] == _me()
+    assert rows[3]["by"] is None  # pending: nobody ran it
+    assert rows[1]["started_at"] <= rows[1]["finished_at"]
+    events = json.loads(cli(project, "history", "--json")[1])["events"]
+    assert all(e["by"] == _me() for e in events)
+    me = f"{getpass.getuser()}@"
+    assert me in cli(project, "history")[1]
+
+
+def test_status_of_the_example_project_fits_100_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every example migration applied (and one failed) by a long-named user on a long host."""
+    root = Path(__file__).resolve().parents[2]
+    shutil.copy(root / "zenoo.toml", tmp_path / "zenoo.toml")
+    shutil.copytree(root / "migrations", tmp_path / "migrations")
+    shutil.copytree(root / "data", tmp_path / "data")
+    monkeypatch.delenv("ZENOO_LEDGER_URL", raising=False)
+    monkeypatch.delenv("ZENOO_TARGET", raising=False)
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setattr(socket, "gethostname", lambda: "build-agent-0042.ci.example.com")
+    monkeypatch.setattr(getpass, "getuser", lambda: "deploy-bot")
+
+    async def populate() -> None:
+        loaded = load_project(tmp_path)
+        async with open_ledger(LEDGER, tmp_path) as ledger:
+            scope = ledger.scope(loaded.target.url, loaded.target.database)
+            for m in loaded.migrations[:-1]:
+                await scope.begin_migration(m.version, m.name, m.checksum)
+                await scope.set_status(m.version, "applied", counts=Counts(created=1250))
+            last = loaded.migrations[-1]
+            await scope.begin_migration(last.version, last.name, last.checksum)
+            await scope.set_status(last.version, "failed", error="step x row 3: boom")
+
+    asyncio.run(populate())
+    code, out, _ = cli(tmp_path, "status")
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 100, out
+    assert "…" not in out  # nothing cut off
+    for word in ("started (UTC)", "finished", "by", "1250 created", "failed", "boom"):
+        assert word in out, word
+    assert sum("deploy-bot@" in line for line in lines) == len(load_project(tmp_path).migrations)

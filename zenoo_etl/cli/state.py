@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -27,6 +28,7 @@ from zenoo_etl.ledger import (
     LedgerScope,
     LockInfo,
     MigrationRecord,
+    RunBy,
     mask_url,
     open_ledger,
     scope_key,
@@ -45,6 +47,11 @@ _STATUS_STYLE = {
 
 def _when(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="seconds")
+
+
+def by_json(by: RunBy | None) -> dict[str, Any] | None:
+    """Who wrote a ledger row; None for rows from before ledger schema version 2."""
+    return None if by is None else {"host": by.host, "user": by.user, "pid": by.pid}
 
 
 def lock_json(info: LockInfo | None) -> dict[str, Any] | None:
@@ -124,6 +131,7 @@ def _status_row(
         "counts": (record.counts if record else Counts()).to_dict(),
         "checksum": record.checksum if record else None,
         "error": record.error if record else None,
+        "by": by_json(record.by) if record else None,
     }
 
 
@@ -153,6 +161,22 @@ def _display_when(value: str | None) -> str:
     return value.replace("T", " ")[:16]
 
 
+def _display_finished(started: str | None, finished: str | None) -> str:
+    """The finish time, only ``HH:MM`` when it is the start's day: keeps the table narrow."""
+    shown = _display_when(finished)
+    if started and finished and started[:10] == finished[:10]:
+        return shown[11:]
+    return shown
+
+
+def _display_by(by: dict[str, Any] | None) -> str:
+    """``user@host`` with the host's first label (``--json`` has the full host and the pid);
+    ``-`` for rows written before the ledger recorded it."""
+    if by is None:
+        return "-"
+    return f"{by['user']}@{str(by['host']).split('.')[0]}"
+
+
 def _counts_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "-"
 
@@ -160,25 +184,38 @@ def _counts_text(counts: dict[str, int]) -> str:
 def _print_status(report: dict[str, Any]) -> None:
     console = Console()
     table = Table(
-        title=f"Target {report['target']} ({report['url']}, database {report['database']})"
+        title=f"Target {report['target']} ({report['url']}, database {report['database']})",
+        # No vertical rules and one space between columns: they fit 100 characters.
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
     )
-    rows = [(row, _status_note(row)) for row in report["migrations"]]
-    columns = ["version", "name", "status", "applied at (UTC)", "counts"]
-    if any(note for _, note in rows):
-        columns.append("error / note")
+    columns = ["version", "name", "status", "started (UTC)", "finished", "by", "counts"]
     for column in columns:
-        table.add_column(column, no_wrap=column in {"version", "status", "applied at (UTC)"})
-    for row, note in rows:
+        table.add_column(
+            column,
+            no_wrap=column in {"version", "name", "status", "started (UTC)", "finished"},
+            overflow="fold",  # a long user@host wraps instead of losing its end
+        )
+    notes: list[str] = []
+    for row in report["migrations"]:
         style = _STATUS_STYLE.get(row["status"], "")
-        cells = [
+        table.add_row(
             f"{row['version']:04d}",
             row["name"],
             f"[{style}]{row['status']}[/]" if style else row["status"],
-            _display_when(row["applied_at"]),
+            _display_when(row["started_at"]),
+            _display_finished(row["started_at"], row["finished_at"]),
+            _display_by(row["by"]),
             _counts_text(row["counts"]),
-        ]
-        table.add_row(*cells, *([note] if len(columns) > len(cells) else []))
+        )
+        note = _status_note(row)
+        if note:
+            notes.append(f"{row['version']:04d} {row['name']}: {note}")
     console.print(table)
+    # Errors and notes go under the table, whole: in a column they would be squeezed.
+    for note in notes:
+        console.print(note, markup=False, highlight=False)
     _print_lock(console, report["lock"])
 
 
@@ -204,7 +241,8 @@ def _print_lock(console: Console, lock: dict[str, Any] | None) -> None:
 @common_options
 def status(env: CommandEnv) -> None:
     """Show each migration's status on the target: pending, applying, applied, failed,
-    rolled_back or drift, with times and counts, and who holds the lock."""
+    rolled_back or drift, with when it started and finished, who ran it
+    (user@host:pid), counts, and who holds the lock."""
 
     async def go() -> dict[str, Any]:
         project = load_project(env.project, env.target, env.vars)
@@ -239,6 +277,7 @@ async def history_report(root: Path, target: str | None) -> dict[str, Any]:
             "counts": e.counts.to_dict(),
             "checksum": e.checksum,
             "error": e.error,
+            "by": by_json(e.by),
         }
         for e in events
     ]
@@ -250,7 +289,7 @@ async def history_report(root: Path, target: str | None) -> dict[str, Any]:
 @common_options
 def history(env: CommandEnv, version: int | None) -> None:
     """Show every ledger event of the target, newest first: begin, applied, failed,
-    rolled_back, with times and counts."""
+    rolled_back, with times, who wrote it (user@host:pid) and counts."""
     root = env.project.absolute()
     report = run(env, lambda: history_report(root, env.target))
     if version is not None:
@@ -260,9 +299,16 @@ def history(env: CommandEnv, version: int | None) -> None:
         return
     if env.quiet:
         return
-    table = Table(title=f"History of target {report['target']} ({report['url']})")
-    for column in ("at (UTC)", "version", "name", "event", "counts", "error"):
-        table.add_column(column, no_wrap=column in {"at (UTC)", "version", "event"})
+    table = Table(
+        title=f"History of target {report['target']} ({report['url']})",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    for column in ("at (UTC)", "version", "name", "event", "by", "counts", "error"):
+        table.add_column(
+            column, no_wrap=column in {"at (UTC)", "version", "event"}, overflow="fold"
+        )
     for e in report["events"]:
         style = _STATUS_STYLE.get(e["event"], "")
         table.add_row(
@@ -270,6 +316,7 @@ def history(env: CommandEnv, version: int | None) -> None:
             f"{e['version']:04d}",
             e["name"],
             f"[{style}]{e['event']}[/]" if style else e["event"],
+            _display_by(e["by"]),
             _counts_text(e["counts"]) if e["event"] != "begin" else "",
             e["error"] or "",
         )
