@@ -88,7 +88,7 @@ async def run_kills(args: argparse.Namespace) -> dict[tuple[str, ...], Row]:
                     row.runs += 1
                     try:
                         seen: dict[str, Any] = await kill_and_converge(
-                            Path(tmp), sig, seed, sandbox
+                            Path(tmp), sig, seed, sandbox, rows=args.kill_rows
                         )
                     except Exception as exc:
                         row.failed += 1
@@ -134,6 +134,7 @@ def main() -> int:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--actions", default=",".join(matrix.ACTIONS))
     parser.add_argument("--faults", default=",".join(matrix.FAULTS))
+    parser.add_argument("--kill-rows", type=int, default=240, help="rows of the killed apply")
     parser.add_argument("--pg-url", default=os.environ.get("ZENOO_TEST_PG_URL"))
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()

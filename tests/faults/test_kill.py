@@ -57,18 +57,18 @@ async def _ledger_state(root: Path, url: str) -> tuple[dict[int, str], int]:
         return statuses, intents
 
 
-def _expected_refs() -> list[str]:
-    return sorted(f"KILL-{i}" for i in range(4, ROWS + 1))
+def _expected_refs(rows: int) -> list[str]:
+    return sorted(f"KILL-{i}" for i in range(4, rows + 1))
 
 
 async def kill_and_converge(
-    tmp: Path, sig: signal.Signals, seed: int, sandbox: SandboxProcess
+    tmp: Path, sig: signal.Signals, seed: int, sandbox: SandboxProcess, rows: int = ROWS
 ) -> dict[str, Any]:
     """One kill at a seeded moment; returns what happened (asserts the promises)."""
     rng = random.Random(seed)
     env = {PASSWORD_ENV: "admin"}
     root = tmp / f"project-{sig.name}-{seed}"
-    write_kill_project(root, sandbox.url, "sqlite:///.zenoo/ledger.db", ROWS)
+    write_kill_project(root, sandbox.url, "sqlite:///.zenoo/ledger.db", rows)
     sandbox.faults(latency_ms=12, seed=seed)
     original = await _table(sandbox.url)
     proc = spawn(root, "apply", "--yes", "--json", env=env)
@@ -99,14 +99,15 @@ async def kill_and_converge(
     sandbox.faults()  # no latency for the rerun
     rerun = zenoo(root, "apply", "--yes", "--json", env=env)
     assert rerun.returncode == 0, rerun.stderr
-    rows = await _table(sandbox.url)
-    refs = sorted(r["ref"] for r in rows if str(r["ref"]).startswith("KILL-"))
-    seen["duplicates"] = len(refs) - len(set(refs))
-    seen["losses"] = len(set(_expected_refs()) - set(refs))
-    assert refs == _expected_refs()
-    assert all(r["comment"] == "seen" for r in rows if str(r["ref"]).startswith("KILL-"))
-    stamped = sorted(r["ref"] for r in rows if r["function"] == "stamped")
-    assert stamped == sorted(r for r in _expected_refs() if r.startswith("KILL-1"))
+    table = await _table(sandbox.url)
+    expected = _expected_refs(rows)
+    refs = sorted(r["ref"] for r in table if str(r["ref"]).startswith("KILL-"))
+    seen["rows"], seen["duplicates"] = len(expected), len(refs) - len(set(refs))
+    seen["losses"] = len(set(expected) - set(refs))
+    assert refs == expected
+    assert all(r["comment"] == "seen" for r in table if str(r["ref"]).startswith("KILL-"))
+    stamped = sorted(r["ref"] for r in table if r["function"] == "stamped")
+    assert stamped == sorted(r for r in expected if r.startswith("KILL-1"))
     back = zenoo(root, "rollback", "--to", "0", "--yes", env=env)
     assert back.returncode == 0, back.stderr
     assert _counter(await _table(sandbox.url)) == _counter(original)
@@ -161,6 +162,6 @@ async def test_a_second_signal_stops_at_once_and_the_rerun_settles(
         assert rerun.returncode == 0, rerun.stderr
         rows = await _table(sandbox.url)
         refs = sorted(r["ref"] for r in rows if str(r["ref"]).startswith("KILL-"))
-        assert refs == _expected_refs()
+        assert refs == _expected_refs(ROWS)
     finally:
         sandbox.stop()
