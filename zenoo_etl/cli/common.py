@@ -14,6 +14,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from zenoo_etl.cli.completion import complete_targets
 from zenoo_etl.errors import EXIT_FAILED, EXIT_USAGE, ZenooError
 
 T = TypeVar("T")
@@ -56,7 +57,13 @@ def common_options(func: F) -> F:
             show_default=True,
             help="Project folder holding zenoo.toml.",
         ),
-        click.option("--target", "-t", default=None, help="Target name from zenoo.toml."),
+        click.option(
+            "--target",
+            "-t",
+            default=None,
+            help="Target name from zenoo.toml.",
+            shell_complete=complete_targets,
+        ),
         click.option("--var", "vars_", multiple=True, metavar="KEY=VALUE", help="Jinja variable."),
         click.option("--json", "json_output", is_flag=True, help="Print one JSON object."),
         click.option("--debug", is_flag=True, help="Show tracebacks."),

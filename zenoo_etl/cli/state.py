@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
+from zenoo_etl.cli.completion import complete_versions
 from zenoo_etl.compiler import Project, load_config, load_project
 from zenoo_etl.errors import LockHeldError
 from zenoo_etl.ledger import (
@@ -285,7 +286,14 @@ async def history_report(root: Path, target: str | None) -> dict[str, Any]:
 
 
 @click.command("history")
-@click.option("--version", "version", type=int, default=None, help="Only this migration.")
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    default=None,
+    help="Only this migration.",
+    shell_complete=complete_versions,
+)
 @common_options
 def history(env: CommandEnv, version: int | None) -> None:
     """Show every ledger event of the target, newest first: begin, applied, failed,
