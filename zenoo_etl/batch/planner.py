@@ -53,14 +53,17 @@ Call = CreateCall | WriteCall | UnlinkCall
 
 def _runs(ops: Sequence[Operation]) -> Iterator[list[int]]:
     """Indices of consecutive operations sharing model and kind."""
-    run: list[int] = []
+    # Compare with locals and emit ranges: this loop sees every queued operation.
+    start = 0
+    kind: str | None = None
+    model: str | None = None
     for index, op in enumerate(ops):
-        if run and (ops[run[0]].kind != op.kind or ops[run[0]].model != op.model):
-            yield run
-            run = []
-        run.append(index)
-    if run:
-        yield run
+        if op.kind != kind or op.model != model:
+            if index:
+                yield list(range(start, index))
+            start, kind, model = index, op.kind, op.model
+    if ops:
+        yield list(range(start, len(ops)))
 
 
 def _values_key(values: Mapping[str, Any]) -> bytes:
