@@ -273,18 +273,26 @@ def main(argv: list[str] | None = None) -> int:
     raws: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="zenoo-batch-bench-") as tmp:
         folder = Path(tmp)
-        for i in range(repeat):  # interleaved: a load spike hits both contenders alike
-            raws.append(measure(folder, f"raw{i}", raw_run, rows))
-            batches.append(measure(folder, f"batch{i}", batch_run, rows))
+        for i in range(repeat):
+            # Interleaved, and who goes first alternates: load drift hits both alike.
+            if i % 2 == 0:
+                raws.append(measure(folder, f"raw{i}", raw_run, rows))
+                batches.append(measure(folder, f"batch{i}", batch_run, rows))
+            else:
+                batches.append(measure(folder, f"batch{i}", batch_run, rows))
+                raws.append(measure(folder, f"raw{i}", raw_run, rows))
             print(
                 f"round {i + 1}: raw {raws[-1].rate:,.0f} rec/s, "
                 f"BatchContext {batches[-1].rate:,.0f} rec/s "
-                f"({batches[-1].cpu_us_per_record:.1f} us CPU/record)",
+                f"({batches[-1].rate / raws[-1].rate:.2f}x; "
+                f"{batches[-1].cpu_us_per_record:.1f} us CPU/record)",
                 flush=True,
             )
         loop = measure(folder, "loop", loop_run, loop_rows)
     result = table(best(batches), best(raws), loop)
     print(markdown(result))
+    ratios = sorted(b.rate / r.rate for b, r in zip(batches, raws, strict=True))
+    print(f"per-round ratios BatchContext/raw: {', '.join(f'{x:.2f}' for x in ratios)}")
     if args.out is not None:
         report = {
             "rows": rows,
@@ -295,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             "raw": [asdict(r) for r in raws],
             "loop": asdict(loop),
             "table": [asdict(r) for r in result],
+            "round_ratios": ratios,
         }
         args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0
