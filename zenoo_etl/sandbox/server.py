@@ -88,6 +88,15 @@ async def _read_json(request: web.Request) -> Any:
         raise _BadJson(str(exc)) from exc
 
 
+async def _read_envelope(request: web.Request) -> tuple[Any, dict[str, Any]]:
+    """The ``id`` and ``params`` object of a JSON-RPC body (``{}`` when absent)."""
+    body = await _read_json(request)
+    if not isinstance(body, dict):
+        return None, {}
+    params = body.get("params")
+    return body.get("id"), params if isinstance(params, dict) else {}
+
+
 class SandboxServer:
     """An Odoo-compatible server on SQLite; start/stop it or use :func:`serve_sandbox`."""
 
@@ -295,12 +304,9 @@ class SandboxServer:
 
     async def _session_authenticate(self, request: web.Request) -> web.Response:
         try:
-            body = await _read_json(request)
+            req_id, params = await _read_envelope(request)
         except _BadJson:
             return web.Response(status=400, text="Invalid JSON data")
-        req_id = body.get("id") if isinstance(body, dict) else None
-        params = body.get("params") if isinstance(body, dict) else None
-        params = params if isinstance(params, dict) else {}
         try:
             self._check_db(params.get("db"))
             # an interactive login: API keys are refused, as in Odoo
@@ -394,12 +400,9 @@ class SandboxServer:
 
     async def _call_kw(self, request: web.Request) -> web.Response:
         try:
-            body = await _read_json(request)
+            req_id, params = await _read_envelope(request)
         except _BadJson:
             return web.Response(status=400, text="Invalid JSON data")
-        req_id = body.get("id") if isinstance(body, dict) else None
-        params = body.get("params") if isinstance(body, dict) else None
-        params = params if isinstance(params, dict) else {}
         try:
             uid = self._sessions.get(request.cookies.get("session_id", ""))
             if uid is None:
