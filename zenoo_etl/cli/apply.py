@@ -166,6 +166,30 @@ def _summary(console: Console, result: RunResult) -> None:
         console.print(f"Nothing to {result.command}: the target is up to date.")
     else:
         console.print(table)
+        _rollback_notes(console, result)
+
+
+def _rollback_notes(console: Console, result: RunResult) -> None:
+    """Below the table: records rollback skipped as gone or left as changed since apply."""
+    for migration in result.migrations:
+        label = f"{migration.version:04d}_{migration.name}"
+        for step in migration.steps:
+            gone, changed = step.drift.missing, step.drift.changed
+            if gone:
+                ids = ", ".join(str(i) for i in sorted(gone)[:10]) + (
+                    " ..." if len(gone) > 10 else ""
+                )
+                console.print(
+                    f"{label} step '{step.step}': {len(gone)} record(s) already deleted by "
+                    f"someone else, skipped (ids {ids})",
+                    markup=False,
+                )
+            if changed:
+                console.print(
+                    f"{label} step '{step.step}': {len(changed)} record(s) changed since apply, "
+                    "left as they are (rerun with --force to overwrite them)",
+                    markup=False,
+                )
 
 
 def _confirm_policy(yes: bool) -> tuple[bool, Any]:

@@ -36,6 +36,7 @@ from zenoo_etl.runner.coerce import (
     rpc_converter,
     to_rpc_value,
 )
+from zenoo_etl.runner.drift import pack_previous
 from zenoo_etl.runner.identity import (
     LoadFailed,
     UnknownOutcome,
@@ -279,7 +280,9 @@ class StepRun:
             diff, previous = self._diff(record, vals)
             if row.key not in states or states[row.key].state != "done":
                 # An interrupted run stored the original previous values: keep them.
-                entries.append(DoneEntry(row.key, int(record["id"]), "updated", previous))
+                entries.append(
+                    DoneEntry(row.key, int(record["id"]), "updated", pack_previous(previous, diff))
+                )
             if diff:
                 updates.append((int(record["id"]), diff, vals))
             else:
@@ -383,7 +386,9 @@ class StepRun:
                 vals = constant
             diff, previous = self._diff(record, vals)
             if key not in states or states[key].state != "done":
-                entries.append(DoneEntry(key, int(record["id"]), "updated", previous))
+                entries.append(
+                    DoneEntry(key, int(record["id"]), "updated", pack_previous(previous, diff))
+                )
             if diff:
                 updates.append((int(record["id"]), diff, vals))
             else:
@@ -418,7 +423,8 @@ class StepRun:
                 continue  # snapshot already stored by the interrupted run: keep the original
             if archive:
                 previous: dict[str, Any] = {"active": bool(record.get("active", True))}
-                entries.append(DoneEntry(key, int(record["id"]), "updated", previous))
+                packed = pack_previous(previous, {"active": False})
+                entries.append(DoneEntry(key, int(record["id"]), "updated", packed))
             else:
                 snapshot = {
                     f: to_rpc_value(self.types[f], record[f]) for f in fields if f in record

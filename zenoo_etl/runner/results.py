@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zenoo_etl.errors import MigrationFailed
+from zenoo_etl.runner.drift import Drift
 from zenoo_etl.runner.progress import StepCounts
 
 
@@ -24,9 +25,19 @@ class StepResult:
     counts: StepCounts = field(default_factory=StepCounts)
     records: int = 0
     seconds: float = 0.0
+    drift: Drift = field(default_factory=Drift)  # rollback: records gone / changed since apply
 
     def to_dict(self) -> dict[str, Any]:
         rate = self.records / self.seconds if self.seconds > 0 else 0.0
+        checks: dict[str, Any] = {}
+        if self.action == "rollback":
+            checks = {
+                "skipped_missing": {
+                    "count": len(self.drift.missing),
+                    "ids": sorted(self.drift.missing),
+                },
+                "changed_since_apply": [c.to_dict() for c in self.drift.changed],
+            }
         return {
             "id": self.step,
             "model": self.model,
@@ -35,6 +46,7 @@ class StepResult:
             **self.counts.as_dict(),
             "seconds": round(self.seconds, 3),
             "records_per_second": round(rate, 1),
+            **checks,
         }
 
 

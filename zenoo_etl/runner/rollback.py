@@ -23,6 +23,13 @@ from typing import Any
 from zenoo_etl.compiler import Migration, Project
 from zenoo_etl.errors import UsageError, ZenooError
 from zenoo_etl.ledger.protocol import LedgerRecord, MigrationRecord
+from zenoo_etl.runner.drift import (
+    Changed,
+    Drift,
+    first_difference,
+    modified_after_create,
+    split_previous,
+)
 from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.runner.progress import ProgressReporter, StepCounts
 from zenoo_etl.runner.reconcile import reconcile
@@ -42,11 +49,14 @@ def _migration(project: Project, version: int) -> Migration | None:
     return next((m for m in project.migrations if m.version == version), None)
 
 
-async def _newest(session: Session, version: int) -> list[LedgerRecord]:
+async def _newest(session: Session, version: int, kept: set[int]) -> list[LedgerRecord]:
+    """The newest ``done`` records, minus those left alone as changed since apply."""
     records: list[LedgerRecord] = []
     iterator = session.scope.records_for_rollback(version)
     try:
         async for record in iterator:
+            if record.seq in kept:
+                continue
             records.append(record)
             if len(records) >= PAGE:
                 break
@@ -86,37 +96,91 @@ async def undo_group(
     *,
     force: bool,
     counts: StepCounts,
-) -> None:
-    """Undo one group of same-step, same-operation records; mark them compensated."""
+    drift: Drift | None = None,
+) -> set[str]:
+    """Undo one group of same-step, same-operation records; mark them compensated.
+
+    Records gone from Odoo are skipped and listed in ``drift.missing``; without
+    ``force``, records someone changed since apply are listed in
+    ``drift.changed``, left as they are and stay ``done`` in the ledger.
+    """
+    drift = drift if drift is not None else Drift()
+    keep: set[str] = set()
     first = group[0]
     version, step_id, model = first.version, first.step, first.model
     step = next((s for s in migration.steps if s.id == step_id), None) if migration else None
     context = session.context(step.context if step is not None else None)
     odoo = session.odoo
-    keys = [r.key for r in group]
     recreated: dict[str, int] = {}
     match first.operation:
         case "created":
             ids = [session.current_id(model, r.odoo_id) for r in group if r.odoo_id is not None]
-            alive = sorted(await _alive(session, model, ids))
-            await odoo.unlink(model, alive, context)
+            if force:
+                alive = await _alive(session, model, ids)
+            else:
+                # one call: which ids are still there, and whether someone wrote to them
+                found = await _present(session, model, ids, ["create_date", "write_date"])
+                alive = set(found)
+                ours = session.restored.get(model, set())
+                edited = {
+                    i for i, rec in found.items() if i not in ours and modified_after_create(rec)
+                }
+                for record in group:
+                    now_id = _now_id(session, model, record)
+                    if now_id in edited:
+                        rec = found[now_id]
+                        drift.changed.append(
+                            Changed(
+                                record.key,
+                                now_id,
+                                "write_date",
+                                rec.get("create_date"),
+                                rec.get("write_date"),
+                            )
+                        )
+                        keep.add(record.key)
+                alive -= edited
+            drift.missing.extend(sorted(set(ids) - alive - _kept_ids(session, model, group, keep)))
+            await odoo.unlink(model, sorted(alive), context)
             counts.deleted += len(alive)
         case "updated":
-            by_values: dict[str, tuple[dict[str, Any], list[int]]] = {}
+            types = {
+                name: str(spec.get("type", "char"))
+                for name, spec in (await session.fields(model)).items()
+            }
+            restore: list[tuple[LedgerRecord, int, dict[str, Any], dict[str, Any] | None]] = []
             for record in group:
-                previous = record.previous or {}
+                previous, written = split_previous(record.previous)
                 if previous and record.odoo_id is not None:
-                    token = json.dumps(previous, sort_keys=True, default=str)
-                    current = session.current_id(model, record.odoo_id)
-                    by_values.setdefault(token, (previous, []))[1].append(current)
-            for previous, ids in by_values.values():
-                alive = sorted(await _alive(session, model, ids))
+                    now_id = session.current_id(model, record.odoo_id)
+                    restore.append((record, now_id, previous, written))
+            checked = sorted({n for _r, _i, _p, w in restore if w and not force for n in w})
+            found = await _present(session, model, [i for _r, i, _p, _w in restore], checked)
+            by_values: dict[str, tuple[dict[str, Any], list[int]]] = {}
+            for record, now_id, previous, written in restore:
+                if now_id not in found:
+                    drift.missing.append(now_id)
+                    continue
+                if written and not force:
+                    differs = first_difference(types, written, found[now_id])
+                    if differs is not None:
+                        name, current = differs
+                        drift.changed.append(
+                            Changed(record.key, now_id, name, written.get(name), current)
+                        )
+                        keep.add(record.key)
+                        continue
+                token = json.dumps(previous, sort_keys=True, default=str)
+                by_values.setdefault(token, (previous, []))[1].append(now_id)
+            ours = session.restored.setdefault(model, set())
+            for previous, targets in by_values.values():
                 values = {
                     k: ([tuple(c) for c in v] if _is_commands(v) else v)
                     for k, v in previous.items()
                 }
-                await odoo.write(model, alive, values, context)
-                counts.updated += len(alive)
+                await odoo.write(model, sorted(targets), values, context)
+                ours.update(targets)
+                counts.updated += len(targets)
         case "deleted":
             ids = [r.odoo_id for r in group if r.odoo_id is not None]
             present = await _alive(session, model, ids)
@@ -138,6 +202,7 @@ async def undo_group(
         case "called":
             if step is not None and step.undo is not None:
                 ids = [session.current_id(model, r.odoo_id) for r in group if r.odoo_id is not None]
+                session.restored.setdefault(model, set()).update(ids)
                 await odoo.call(
                     model, step.undo.method, ids, step.undo.args, step.undo.kwargs, context
                 )
@@ -154,7 +219,32 @@ async def undo_group(
                 session.warn(f"step '{step_id}': {len(group)} call(s) left as they are (--force)")
         case other:
             raise AssertionError(f"unknown ledger operation {other!r}")
-    await session.scope.mark_compensated(version, step_id, keys, recreated_ids=recreated or None)
+    keys = [r.key for r in group if r.key not in keep]
+    if keys:
+        await session.scope.mark_compensated(
+            version, step_id, keys, recreated_ids=recreated or None
+        )
+    return keep
+
+
+def _now_id(session: Session, model: str, record: LedgerRecord) -> int | None:
+    return None if record.odoo_id is None else session.current_id(model, record.odoo_id)
+
+
+def _kept_ids(session: Session, model: str, group: list[LedgerRecord], keep: set[str]) -> set[int]:
+    return {i for r in group if r.key in keep and (i := _now_id(session, model, r)) is not None}
+
+
+async def _present(
+    session: Session, model: str, ids: list[int], fields: list[str]
+) -> dict[int, dict[str, Any]]:
+    """The records of ``ids`` still in Odoo (archived too), read with ``fields``: one call."""
+    if not ids:
+        return {}
+    found = await session.odoo.search_read(
+        model, [["id", "in", ids]], ["id", *fields], {"active_test": False}
+    )
+    return {int(r["id"]): r for r in found}
 
 
 def _is_commands(value: Any) -> bool:
@@ -202,11 +292,12 @@ async def undo_migration(
     session.progress.migration_started(record.version, record.name, 1)
     await reconcile(session, migration, record.version, for_rollback=True)
     per_step: dict[str, StepResult] = {}
+    kept: set[int] = set()
     while True:
         if stop_requested():
             # each page is undone and marked compensated before we look again
             raise StopRequested(f"stopped on request while undoing version {record.version}")
-        page = await _newest(session, record.version)
+        page = await _newest(session, record.version, kept)
         if not page:
             break
         for group in _groups(page):
@@ -217,7 +308,15 @@ async def undo_migration(
                 per_step[head.step] = step_result
                 session.progress.step_started(head.step, head.model, "rollback", None)
             began = time.monotonic()
-            await undo_group(session, migration, group, force=force, counts=step_result.counts)
+            left = await undo_group(
+                session,
+                migration,
+                group,
+                force=force,
+                counts=step_result.counts,
+                drift=step_result.drift,
+            )
+            kept.update(r.seq for r in group if r.key in left)
             step_result.seconds += time.monotonic() - began
             step_result.records += len(group)
             session.progress.step_advanced(head.step, len(group))
@@ -225,11 +324,44 @@ async def undo_migration(
             session.resolver.forget_step(name)
     for step_result in per_step.values():
         session.progress.step_finished(step_result.step, step_result.counts, step_result.seconds)
-    await session.scope.set_status(record.version, "rolled_back", error=error)
+        gone = step_result.drift.missing
+        if gone:
+            shown = ", ".join(str(i) for i in gone[:10]) + (" ..." if len(gone) > 10 else "")
+            session.warn(
+                f"{file} step '{step_result.step}': {len(gone)} {step_result.model} record(s) "
+                f"were already deleted by someone else and were skipped (ids {shown})"
+            )
     result.steps = list(per_step.values())
     result.seconds = time.monotonic() - started
+    changed = [(s.step, c) for s in result.steps for c in s.drift.changed]
+    if changed:
+        result.status = "changed_since_apply"
+        result.error = _changed_message(file, changed)
+        session.progress.migration_finished(record.version, record.name, result.status)
+        raise ChangedSinceApply(result.error, result)
+    await session.scope.set_status(record.version, "rolled_back", error=error)
     session.progress.migration_finished(record.version, record.name, "rolled_back")
     return result
+
+
+def _changed_message(file: str, changed: list[tuple[str, Changed]]) -> str:
+    step, first = changed[0]
+    more = f" and {len(changed) - 1} more (see the --json output)" if len(changed) > 1 else ""
+    return (
+        f"Migration {file}: {len(changed)} record(s) were changed by someone else since "
+        f"apply, so rollback left them as they are and did not mark the migration rolled "
+        f"back: step '{step}' {first.describe()}{more}. Everything else was undone. Check "
+        "those records, then rerun the same rollback with --force to overwrite (or delete) "
+        "them anyway."
+    )
+
+
+class ChangedSinceApply(ZenooError):
+    """Records changed by someone else since apply were left alone (no ``--force``)."""
+
+    def __init__(self, message: str, result: MigrationResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 async def load_recreated(session: Session) -> None:
@@ -257,6 +389,25 @@ async def load_recreated(session: Session) -> None:
                     and int(key) != row.odoo_id
                 ):
                     moved[int(key)] = row.odoo_id
+
+
+async def load_touched(session: Session) -> None:
+    """Fill ``session.restored`` with every record a migration updated or called a method on.
+
+    Apply's own writes (and their undo) also move ``write_date``, so for those
+    records a later ``write_date`` says nothing about someone else; their
+    updated fields are still checked value by value.
+    """
+    project, scope = session.project, session.scope
+    for record in await scope.migrations():
+        migration = _migration(project, record.version)
+        for step in migration.steps if migration is not None else []:
+            if step.action == "create" or (step.action == "delete" and not step.archive):
+                continue
+            ours = session.restored.setdefault(step.model, set())
+            for row in (await scope.step_state(record.version, step.id)).values():
+                if row.operation in ("updated", "called") and row.odoo_id is not None:
+                    ours.add(session.current_id(step.model, row.odoo_id))
 
 
 def select_for_rollback(
@@ -304,11 +455,25 @@ async def rollback(
                 raise ZenooError("Aborted: nothing was rolled back.")
         if chosen:
             await load_recreated(session)
+            if not force:
+                await load_touched(session)
         try:
             for record in chosen:
                 if not force:
                     await _refuse_irreversible(session, record)
-                result.migrations.append(await undo_migration(session, record, force=force))
+                try:
+                    result.migrations.append(await undo_migration(session, record, force=force))
+                except ChangedSinceApply as changed:
+                    result.migrations.append(changed.result)
+                    result.ok = False
+                    result.error = str(changed)
+                    result.warnings = list(session.warnings)
+                    result.seconds = time.monotonic() - started
+                    rest = len(chosen) - len(result.migrations)
+                    tail = f" {rest} older migration(s) were not rolled back." if rest else ""
+                    raise RunFailed(f"{changed}{tail}", result) from None
+        except RunFailed:
+            raise
         except StopRequested as stopped:
             result.ok = False
             result.error = (
@@ -335,6 +500,7 @@ async def rollback(
 
 
 __all__ = [
+    "ChangedSinceApply",
     "IrreversibleStep",
     "load_recreated",
     "rollback",

@@ -49,6 +49,9 @@ class Session:
     # rollback: {model: {old id: new id}} for deleted records recreated in this run, so
     # undoing an OLDER migration (which created or updated them) reaches the new record
     recreated: dict[str, dict[int, int]] = field(default_factory=dict)
+    # rollback: {model: ids this run wrote previous values back to}, so a record apply
+    # created and then updated is not mistaken for one someone else changed
+    restored: dict[str, set[int]] = field(default_factory=dict)
 
     def current_id(self, model: str, odoo_id: int) -> int:
         """The id a record has now, following recreations made by this rollback run."""

@@ -1,0 +1,101 @@
+"""What rollback checks before undoing: records gone, and records changed since apply.
+
+Owns the ledger's ``previous`` format for ``updated`` records. Apply stores
+``{"_undo": 2, "previous": {...}, "written": {...}}`` (the values it found and
+the values it wrote); ledgers written before that hold the flat previous
+values only, and :func:`split_previous` reads both (an old-format record has
+no ``written``, so it cannot be checked for changes and is restored as before).
+
+Checks are one call per group: ``search_read`` of the ids (``active_test``
+off) with the fields apply wrote, or ``write_date``/``create_date`` for
+created records, which tells both which ids are gone and what they hold now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zenoo_etl.runner.coerce import equal_values
+
+FORMAT = 2
+_MARK = "_undo"
+
+
+def pack_previous(previous: dict[str, Any], written: dict[str, Any]) -> dict[str, Any]:
+    """The ledger ``previous`` of an ``updated`` record: old values and what apply wrote."""
+    if not previous:
+        return {}  # nothing was written: nothing to restore or check
+    return {_MARK: FORMAT, "previous": previous, "written": written}
+
+
+def split_previous(stored: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """``(previous values, written values or None)`` from either ledger format."""
+    if not isinstance(stored, dict):
+        return {}, None
+    if stored.get(_MARK) == FORMAT and isinstance(stored.get("previous"), dict):
+        written = stored.get("written")
+        return dict(stored["previous"]), dict(written) if isinstance(written, dict) else None
+    return dict(stored), None  # the flat format of earlier ledgers
+
+
+@dataclass
+class Changed:
+    """One record someone else changed after apply (not undone without ``--force``)."""
+
+    key: str
+    odoo_id: int
+    field: str
+    written: Any
+    current: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "odoo_id": self.odoo_id,
+            "field": self.field,
+            "written": self.written,
+            "current": self.current,
+        }
+
+    def describe(self) -> str:
+        return (
+            f"key '{self.key}' (id {self.odoo_id}) field '{self.field}': apply wrote "
+            f"{self.written!r}, now {self.current!r}"
+        )
+
+
+@dataclass
+class Drift:
+    """What the checks of one step found."""
+
+    missing: list[int] = field(default_factory=list)
+    changed: list[Changed] = field(default_factory=list)
+
+
+def first_difference(
+    types: dict[str, str], written: dict[str, Any], current: dict[str, Any]
+) -> tuple[str, Any] | None:
+    """The first field whose current value is not what apply wrote (compared like ``_diff``)."""
+    for name, value in written.items():
+        now = current.get(name, False)
+        if not equal_values(types.get(name, "char"), now, value):
+            return name, now
+    return None
+
+
+def modified_after_create(record: dict[str, Any]) -> bool:
+    """Whether a record was written after its creation (Odoo keeps seconds only)."""
+    created, written = record.get("create_date"), record.get("write_date")
+    return bool(created and written and written != created)
+
+
+__all__ = [
+    "FORMAT",
+    "Changed",
+    "Drift",
+    "first_difference",
+    "modified_after_create",
+    "pack_previous",
+    "split_previous",
+]
