@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
+
 import pytest
 
-from zenoo_etl.ledger import Counts, LedgerError
+from zenoo_etl.ledger import Counts, LedgerError, RunBy
 from zenoo_etl.ledger.sql import SqlScope
 
 
@@ -94,3 +98,31 @@ async def test_forget_removes_rows_but_keeps_history(scope: SqlScope) -> None:
     assert await scope.migration(1) is None
     assert await scope.step_state(1, "s") == {}
     assert [e.event for e in await scope.history()] == ["begin"]
+
+
+async def test_each_row_and_event_says_which_process_wrote_it(
+    scope: SqlScope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Applied by one process, rolled back by another (user, host, pid): both are kept."""
+    monkeypatch.setattr(getpass, "getuser", lambda: "alice")
+    monkeypatch.setattr(socket, "gethostname", lambda: "ci-1")
+    monkeypatch.setattr(os, "getpid", lambda: 111)
+    began = await scope.begin_migration(1, "m", "c")
+    assert began.by == RunBy("ci-1", "alice", 111)
+    await scope.set_status(1, "applied")
+
+    def no_login() -> str:
+        raise OSError("no username for this uid")  # getuser() in a container without passwd
+
+    monkeypatch.setattr(getpass, "getuser", no_login)
+    monkeypatch.setattr(socket, "gethostname", lambda: "laptop")
+    monkeypatch.setattr(os, "getpid", lambda: 222)
+    rolled = await scope.set_status(1, "rolled_back")
+    assert rolled.by == RunBy("laptop", "?", 222)
+    stored = await scope.migration(1)
+    assert stored is not None and stored.by == rolled.by
+    assert [(e.event, e.by) for e in await scope.history()] == [
+        ("rolled_back", RunBy("laptop", "?", 222)),
+        ("applied", RunBy("ci-1", "alice", 111)),
+        ("begin", RunBy("ci-1", "alice", 111)),
+    ]
