@@ -18,6 +18,7 @@ import pytest
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import RunFailed, apply, rollback
+from zenoo_etl.runner.drift import first_difference, pack_previous, split_previous
 
 from .helpers import ProjectFiles, looking_at, table
 from .test_apply import CSV, MORE, PARTNERS, TAGS, _seed_old
@@ -133,6 +134,10 @@ async def _edited_update_is_left_until_forced(project_files: ProjectFiles) -> No
     assert "\n" not in message
     result = caught.value.result
     assert [m.status for m in result.migrations] == ["changed_since_apply"]
+    assert any(
+        "'phones': 1 res.partner record(s) were changed by someone else" in w
+        for w in result.warnings
+    )
     changed = result.to_dict()["migrations"][0]["steps"][0]["changed_since_apply"]
     assert changed == [
         {
@@ -260,3 +265,17 @@ async def test_a_ledger_in_the_old_previous_format_still_rolls_back(
     # no record of what apply wrote: nothing to compare, restored as before
     assert result.ok and result.migrations[0].steps[0].counts.updated == 3
     assert await _phones(project_files) == {"S-1": "old", "S-2": "old", "S-3": "old"}
+
+
+def test_the_change_check_compares_like_apply_and_reads_both_ledger_formats() -> None:
+    types = {"name": "char", "category_id": "many2many", "partner_id": "many2one"}
+    now = {"name": False, "category_id": [3, 1], "partner_id": [7, "Seven"]}
+    same = {"name": "", "category_id": [[6, 0, [1, 3]]], "partner_id": 7}
+    assert first_difference(types, same, now) is None
+    assert first_difference(types, {"category_id": [[6, 0, [1]]]}, now) == ("category_id", [3, 1])
+    # an add command says nothing of the whole value: not compared
+    assert first_difference(types, {"category_id": [[4, 9, 0]]}, now) is None
+    packed = pack_previous({"name": "Old"}, {"name": "New"})
+    assert split_previous(json.loads(json.dumps(packed))) == ({"name": "Old"}, {"name": "New"})
+    assert split_previous({"name": "Old"}) == ({"name": "Old"}, None)
+    assert pack_previous({}, {}) == {} and split_previous(None) == ({}, None)

@@ -78,10 +78,23 @@ def first_difference(
 ) -> tuple[str, Any] | None:
     """The first field whose current value is not what apply wrote (compared like ``_diff``)."""
     for name, value in written.items():
+        kind = types.get(name, "char")
+        if kind in ("many2many", "one2many") and not _replaces_all(value):
+            continue  # add/remove commands say nothing of the whole value: cannot compare
         now = current.get(name, False)
-        if not equal_values(types.get(name, "char"), now, value):
+        if not equal_values(kind, now, value):
             return name, now
     return None
+
+
+def _replaces_all(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 1
+        and isinstance(value[0], (list, tuple))
+        and len(value[0]) == 3
+        and value[0][0] == 6
+    )
 
 
 def modified_after_create(record: dict[str, Any]) -> bool:

@@ -331,6 +331,14 @@ async def undo_migration(
                 f"{file} step '{step_result.step}': {len(gone)} {step_result.model} record(s) "
                 f"were already deleted by someone else and were skipped (ids {shown})"
             )
+        edited = step_result.drift.changed
+        if edited:
+            shown = ", ".join(f"{c.key} (id {c.odoo_id})" for c in edited[:10])
+            session.warn(
+                f"{file} step '{step_result.step}': {len(edited)} {step_result.model} "
+                f"record(s) were changed by someone else since apply and were left as they "
+                f"are: {shown}{' ...' if len(edited) > 10 else ''}"
+            )
     result.steps = list(per_step.values())
     result.seconds = time.monotonic() - started
     changed = [(s.step, c) for s in result.steps for c in s.drift.changed]
