@@ -399,15 +399,18 @@ async def load_recreated(session: Session) -> None:
                     moved[int(key)] = row.odoo_id
 
 
-async def load_touched(session: Session) -> None:
+async def load_touched(session: Session, oldest: int) -> None:
     """Fill ``session.restored`` with every record a migration updated or called a method on.
 
     Apply's own writes (and their undo) also move ``write_date``, so for those
     records a later ``write_date`` says nothing about someone else; their
-    updated fields are still checked value by value.
+    updated fields are still checked value by value. Only migrations from
+    ``oldest`` on matter: an older one ran before the records were created.
     """
     project, scope = session.project, session.scope
     for record in await scope.migrations():
+        if record.version < oldest:
+            continue
         migration = _migration(project, record.version)
         for step in migration.steps if migration is not None else []:
             if step.action == "create" or (step.action == "delete" and not step.archive):
@@ -464,7 +467,7 @@ async def rollback(
         if chosen:
             await load_recreated(session)
             if not force:
-                await load_touched(session)
+                await load_touched(session, min(r.version for r in chosen))
         try:
             for record in chosen:
                 if not force:
