@@ -358,9 +358,9 @@ def _changed_message(file: str, changed: list[tuple[str, Changed]]) -> str:
     return (
         f"Migration {file}: {len(changed)} record(s) were changed by someone else since "
         f"apply, so rollback left them as they are and did not mark the migration rolled "
-        f"back: step '{step}' {first.describe()}{more}. Everything else was undone. Check "
-        "those records, then rerun the same rollback with --force to overwrite (or delete) "
-        "them anyway."
+        f"back: step '{step}' {first.describe()}{more}. The rest of this migration was "
+        "undone. Check those records, then rerun the same rollback with --force to "
+        "overwrite (or delete) them anyway."
     )
 
 
