@@ -38,6 +38,7 @@ from rich.table import Table
 
 from zenoo_etl import api
 from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
+from zenoo_etl.cli.completion import complete_versions
 from zenoo_etl.errors import UsageError
 from zenoo_etl.runner.progress import NullProgress, ProgressReporter, StepCounts
 from zenoo_etl.runner.results import RunFailed, RunResult
@@ -264,7 +265,14 @@ async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> Ru
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="[PLAN.json]",
 )
-@click.option("--to", "to_version", type=int, default=None, help="Stop after this version.")
+@click.option(
+    "--to",
+    "to_version",
+    type=int,
+    default=None,
+    help="Stop after this version.",
+    shell_complete=complete_versions,
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-drift", is_flag=True, help="Apply even if applied migrations changed.")
 @common_options
@@ -291,11 +299,20 @@ def apply(
 
 @click.command("rollback")
 @click.option(
-    "--to", "to_version", type=int, default=None, help="Undo migrations above V (0: all)."
+    "--to",
+    "to_version",
+    type=int,
+    default=None,
+    help="Undo migrations above V (0: all).",
+    shell_complete=complete_versions,
 )
 @click.option("--last", type=int, default=None, help="Undo the newest N migrations (default 1).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--force", is_flag=True, help="Roll back past calls that have no undo.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also undo calls without undo, and records people changed since apply.",
+)
 @common_options
 def rollback(
     env: CommandEnv, to_version: int | None, last: int | None, yes: bool, force: bool
