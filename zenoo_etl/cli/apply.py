@@ -37,7 +37,7 @@ from rich.progress import (
 from rich.table import Table
 
 from zenoo_etl import api
-from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
+from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, output_console, run
 from zenoo_etl.cli.completion import complete_versions
 from zenoo_etl.errors import UsageError
 from zenoo_etl.runner.progress import NullProgress, ProgressReporter, StepCounts
@@ -228,8 +228,7 @@ async def _run(env: CommandEnv, verb: str, yes: bool, call: Any) -> RunResult:
 async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> RunResult:
     yes, confirm = _confirm_policy(yes)
     tty = sys.stdout.isatty()
-    # Logs of pipelines are wide: do not squeeze the summary into 80 columns there.
-    console = Console(no_color=bool(os.environ.get("NO_COLOR")), width=None if tty else 132)
+    console = output_console()
     fancy = env.progress and tty and not os.environ.get("NO_COLOR")
     progress: ProgressReporter
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Coroutine
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+from rich.console import Console
 
 from zenoo_etl.cli.completion import complete_targets
 from zenoo_etl.errors import EXIT_FAILED, EXIT_USAGE, ZenooError
@@ -130,6 +132,17 @@ def _configure_logging(env: CommandEnv) -> None:
     root.propagate = False
 
 
+def output_console() -> Console:
+    """The rich console for tables on stdout.
+
+    On a terminal it takes the terminal's width; logs and pipes get
+    ``COLUMNS`` when set, else 132 columns, so tables are not squeezed into
+    rich's default of 80 there. ``NO_COLOR`` turns colours off.
+    """
+    wide = sys.stdout.isatty() or "COLUMNS" in os.environ
+    return Console(no_color=bool(os.environ.get("NO_COLOR")), width=None if wide else 132)
+
+
 def emit_json(payload: Any) -> None:
     """Print the one JSON object a ``--json`` command promises on stdout."""
     click.echo(json.dumps(payload, indent=2, default=str))
@@ -168,4 +181,4 @@ def _fail(env: CommandEnv, exc: BaseException | None, message: str, code: int) -
     sys.exit(code)
 
 
-__all__ = ["EXIT_USAGE", "CommandEnv", "common_options", "emit_json", "run"]
+__all__ = ["EXIT_USAGE", "CommandEnv", "common_options", "emit_json", "output_console", "run"]

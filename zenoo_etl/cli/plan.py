@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
+from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, output_console, run
 from zenoo_etl.compiler import (
     Migration,
     Plan,
@@ -241,9 +241,7 @@ def plan_command(env: CommandEnv, out: Path | None, allow_drift: bool, with_diff
         if env.json_output:
             emit_json(plan.model_dump(mode="json"))
         elif not env.quiet:
-            console = Console()
-            if not console.is_terminal:
-                console = Console(width=120)  # logs and pipes: do not squeeze to 80 columns
+            console = output_console()
             render_table(plan, console, verbose=env.verbose)
             if out is not None:
                 click.echo(f"Plan saved to {out}.")

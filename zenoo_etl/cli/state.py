@@ -19,7 +19,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
+from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, output_console, run
 from zenoo_etl.cli.completion import complete_versions
 from zenoo_etl.compiler import Project, load_config, load_project
 from zenoo_etl.errors import LockHeldError
@@ -183,7 +183,7 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 
 def _print_status(report: dict[str, Any]) -> None:
-    console = Console()
+    console = output_console()
     table = Table(
         title=f"Target {report['target']} ({report['url']}, database {report['database']})",
         # No vertical rules and one space between columns: they fit 100 characters.
@@ -328,7 +328,7 @@ def history(env: CommandEnv, version: int | None) -> None:
             _counts_text(e["counts"]) if e["event"] != "begin" else "",
             e["error"] or "",
         )
-    Console().print(table)
+    output_console().print(table)
 
 
 # -- unlock --------------------------------------------------------------------------
