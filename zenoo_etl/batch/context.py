@@ -26,7 +26,9 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 from types import TracebackType
-from typing import Any, assert_never
+from typing import Any
+
+from typing_extensions import assert_never  # typing has it from 3.11 only
 
 from zenoo_etl.batch.errors import BatchExecutionError, BatchValidationError
 from zenoo_etl.batch.operations import (

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, assert_never
+from typing import Any
 
 import orjson
+from typing_extensions import assert_never  # typing has it from 3.11 only
 
 from zenoo_etl.batch.operations import CreateOp, DeleteOp, Operation, UpdateOp
 
