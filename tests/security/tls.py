@@ -17,13 +17,22 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
         folder / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem")
     )
     ext = folder / "san.ext"
-    ext.write_text("subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n")
+    # The extensions a public CA would set: Python 3.13 verifies strictly
+    # (VERIFY_X509_STRICT) and refuses a chain without them.
+    ext.write_text(
+        "subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n"
+        "keyUsage = critical, digitalSignature, keyEncipherment\n"
+        "extendedKeyUsage = serverAuth\n"
+        "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid,issuer\n"
+    )
 
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
 
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
-        "-days", "2", "-subj", "/CN=zenoo test CA")  # fmt: skip
+        "-days", "2", "-subj", "/CN=zenoo test CA",
+        "-addext", "basicConstraints = critical, CA:TRUE",
+        "-addext", "keyUsage = critical, keyCertSign, cRLSign")  # fmt: skip
     run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
         "-subj", "/CN=127.0.0.1")  # fmt: skip
     run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
