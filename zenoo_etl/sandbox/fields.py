@@ -15,13 +15,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from zenoo_etl.sandbox.orm import Env
 
-#: Field types the sandbox stores (plus the ``one2many`` virtual type).
-SCALAR_TYPES = frozenset(
-    {"char", "text", "html", "selection", "integer", "float", "monetary", "boolean"}
-    | {"date", "datetime", "binary", "many2one_reference"}
-)
-RELATIONAL_TYPES = frozenset({"many2one", "one2many", "many2many"})
-
 
 @dataclass(frozen=True)
 class XmlidDefault:
@@ -84,7 +77,6 @@ class Unique:
     message: str
 
 
-Hook = Callable[["Env", list[int]], None]
 ValsHook = Callable[["Env", list[dict[str, Any]]], None]
 
 

@@ -85,9 +85,6 @@ def create_schema(conn: sqlite3.Connection, registry: Registry) -> None:
             "CREATE TABLE IF NOT EXISTS _sandbox_apikey_secret "
             "(id INTEGER PRIMARY KEY, key_hash TEXT NOT NULL)"
         )
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS _sandbox_password (uid INTEGER PRIMARY KEY, hash TEXT)"
-        )
         for mdef in registry.models.values():
             for stmt in _table_sql(mdef):
                 conn.execute(stmt)
