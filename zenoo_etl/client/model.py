@@ -115,8 +115,6 @@ class ModelQuery:
         self, values: Mapping[str, Any] | Sequence[Mapping[str, Any]]
     ) -> int | list[int]:
         """Create one record (→ id) or many (→ ids); filters do not apply."""
-        if isinstance(values, Mapping):
-            return await self.client.create(self.name, values, context=self.context)
         return await self.client.create(self.name, values, context=self.context)
 
     async def write(self, values: Mapping[str, Any]) -> int:
