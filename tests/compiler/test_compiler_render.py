@@ -279,3 +279,21 @@ def test_only_the_row_variable_is_protected_in_j2_files() -> None:
         target={},
     )
     assert out == 'a = "R"\nb = "{{ row.x }}"\nc = "3"\n'
+
+
+def test_toml_dates_become_odoo_text_in_values_domains_and_expressions() -> None:
+    import datetime as dt
+
+    from zenoo_etl.compiler.render import compile_domain, to_native
+
+    stamp = dt.datetime(2026, 11, 27, 10, 5, 0)
+    assert render(stamp, {}) == "2026-11-27 10:05:00"
+    assert render(dt.date(2026, 11, 27), {}) == "2026-11-27"
+    assert render(dt.time(10, 5), {}) == "10:05:00"
+    domain = compile_domain([["date", ">=", dt.date(2026, 1, 2)], ["at", "<", stamp]], "d")
+    assert domain({}, dict(CTX)) == [
+        ["date", ">=", "2026-01-02"],
+        ["at", "<", "2026-11-27 10:05:00"],
+    ]
+    assert to_native(stamp) == "2026-11-27 10:05:00"
+    assert to_native(dt.date(2026, 11, 27)) == "2026-11-27"

@@ -220,11 +220,16 @@ def to_native(value: Any) -> FieldValue:
         return [_inner(v) for v in value]
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, dt.date):
+        return _date_text(value)
+    raise RenderError(f"the expression produced a {type(value).__name__}, not a field value")
+
+
+def _date_text(value: dt.date | dt.time) -> str:
+    """Odoo's text for a date, datetime (``YYYY-MM-DD HH:MM:SS``) or time."""
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise RenderError(f"the expression produced a {type(value).__name__}, not a field value")
+    return value.isoformat()
 
 
 def _inner(value: Any) -> FieldValue:
@@ -371,12 +376,7 @@ def compile_value(spec: Any, path: str) -> Renderer:
 
         return constant
     if isinstance(spec, dt.date | dt.time):
-        text = (
-            spec.strftime("%Y-%m-%d %H:%M:%S")
-            if isinstance(spec, dt.datetime)
-            else spec.isoformat()
-        )
-        return compile_value(text, path)
+        return compile_value(_date_text(spec), path)
     if isinstance(spec, list):
         parts = [compile_value(item, f"{path}[{i}]") for i, item in enumerate(spec)]
 
@@ -456,11 +456,7 @@ def compile_domain(spec: list[Any], path: str) -> Callable[[Mapping[str, Any], C
         if isinstance(node, str) and has_template_syntax(node):
             return compile_text(node)
         if isinstance(node, dt.date | dt.time):
-            text = (
-                node.strftime("%Y-%m-%d %H:%M:%S")
-                if isinstance(node, dt.datetime)
-                else node.isoformat()
-            )
+            text = _date_text(node)
             return lambda cells, ctx: text
         return lambda cells, ctx: node
 
