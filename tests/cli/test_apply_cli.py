@@ -66,19 +66,14 @@ legacy_id,name,country,tag
 """
 
 
-class ProjectFiles:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-
-def _project(tmp_path: Path, csv: str = CSV) -> ProjectFiles:
+def _project(tmp_path: Path, csv: str = CSV) -> Path:
     (tmp_path / "zenoo.toml").write_text(CONFIG)
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "0001_tags.toml").write_text(TAGS)
     (tmp_path / "migrations" / "0002_partners.toml").write_text(PARTNERS)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "partners.csv").write_text(csv)
-    return ProjectFiles(tmp_path)
+    return tmp_path
 
 
 def _invoke(*args: str) -> tuple[int, str, str]:
@@ -87,20 +82,20 @@ def _invoke(*args: str) -> tuple[int, str, str]:
 
 
 def test_apply_json_prints_one_object_then_rerun_is_a_noop(tmp_path: Path) -> None:
-    files = _project(tmp_path)
-    code, out, _err = _invoke("apply", "--project", str(files.root), "--yes", "--json")
+    root = _project(tmp_path)
+    code, out, _err = _invoke("apply", "--project", str(root), "--yes", "--json")
     assert code == 0
     payload = json.loads(out)  # stdout holds exactly one JSON object
     assert payload["ok"] is True
     assert [m["status"] for m in payload["migrations"]] == ["applied", "applied"]
     assert payload["migrations"][1]["steps"][0]["created"] == 8
-    code, out, _err = _invoke("apply", "--project", str(files.root), "--yes", "--json")
+    code, out, _err = _invoke("apply", "--project", str(root), "--yes", "--json")
     assert code == 0 and json.loads(out)["migrations"] == []
 
 
 def test_plain_progress_and_summary_when_not_a_terminal(tmp_path: Path) -> None:
-    files = _project(tmp_path)
-    code, out, _err = _invoke("apply", "--project", str(files.root), "--yes")
+    root = _project(tmp_path)
+    code, out, _err = _invoke("apply", "--project", str(root), "--yes")
     assert code == 0
     assert "migration 0002_partners: started" in out
     assert "step partners: create res.partner (8 record(s))" in out
@@ -112,75 +107,73 @@ def test_plain_progress_and_summary_when_not_a_terminal(tmp_path: Path) -> None:
 
 
 def test_no_prompt_without_a_terminal_exits_2_with_a_hint(tmp_path: Path) -> None:
-    files = _project(tmp_path)
-    code, _out, err = _invoke("apply", "--project", str(files.root))
+    root = _project(tmp_path)
+    code, _out, err = _invoke("apply", "--project", str(root))
     assert code == 2
     assert "--yes" in err
-    code, _out, err = _invoke("rollback", "--project", str(files.root))
+    code, _out, err = _invoke("rollback", "--project", str(root))
     assert code == 2 and "--yes" in err
 
 
 def test_failure_exits_1_naming_step_and_row(tmp_path: Path) -> None:
     bad = CSV.replace("3,Carol,US", "3,Carol,ZZ")
-    files = _project(tmp_path, csv=bad)
-    code, _out, err = _invoke("apply", "--project", str(files.root), "--yes")
+    root = _project(tmp_path, csv=bad)
+    code, _out, err = _invoke("apply", "--project", str(root), "--yes")
     assert code == 1
     assert "step 'partners'" in err and "row 3" in err and "data/partners.csv:4" in err
     assert "base.zz" in err
 
 
 def test_lock_held_exits_3_naming_the_holder(tmp_path: Path) -> None:
-    files = _project(tmp_path)
+    root = _project(tmp_path)
 
     async def hold() -> None:
-        async with open_ledger("sqlite:///.zenoo/ledger.db", files.root) as ledger:
+        async with open_ledger("sqlite:///.zenoo/ledger.db", root) as ledger:
             scope = ledger.scope(SANDBOX_URL, "etl")
             await scope.acquire_lock("apply", holder=LockHolder(host="ci-runner-7", pid=4242))
 
-    (files.root / ".zenoo").mkdir(exist_ok=True)
+    (root / ".zenoo").mkdir(exist_ok=True)
     asyncio.run(hold())
-    code, _out, err = _invoke("apply", "--project", str(files.root), "--yes")
+    code, _out, err = _invoke("apply", "--project", str(root), "--yes")
     assert code == 3
     assert "ci-runner-7" in err and "4242" in err
 
 
 def test_drift_exits_4_naming_the_file(tmp_path: Path) -> None:
-    files = _project(tmp_path)
-    assert _invoke("apply", "--project", str(files.root), "--yes")[0] == 0
-    (files.root / "data" / "partners.csv").write_text(CSV + "9,Ivan,BE,VIP\n")
-    code, _out, err = _invoke("apply", "--project", str(files.root), "--yes")
+    root = _project(tmp_path)
+    assert _invoke("apply", "--project", str(root), "--yes")[0] == 0
+    (root / "data" / "partners.csv").write_text(CSV + "9,Ivan,BE,VIP\n")
+    code, _out, err = _invoke("apply", "--project", str(root), "--yes")
     assert code == 4
     assert "migrations/0002_partners.toml" in err
-    code, _out, _err = _invoke("apply", "--project", str(files.root), "--yes", "--allow-drift")
+    code, _out, _err = _invoke("apply", "--project", str(root), "--yes", "--allow-drift")
     assert code == 0
 
 
 def test_saved_plan_is_refused_once_the_ledger_moved(tmp_path: Path) -> None:
-    files = _project(tmp_path)
+    root = _project(tmp_path)
     plan = tmp_path / "plan.json"
-    assert _invoke("plan", "--project", str(files.root), "--out", str(plan))[0] == 0
-    assert _invoke("apply", "--project", str(files.root), "--yes", "--to", "1")[0] == 0
-    code, _out, err = _invoke("apply", str(plan), "--project", str(files.root), "--yes")
+    assert _invoke("plan", "--project", str(root), "--out", str(plan))[0] == 0
+    assert _invoke("apply", "--project", str(root), "--yes", "--to", "1")[0] == 0
+    code, _out, err = _invoke("apply", str(plan), "--project", str(root), "--yes")
     assert code == 2
     assert "plan" in err and "zenoo-etl plan --out" in err
     # a fresh plan applies exactly what it lists
-    assert _invoke("plan", "--project", str(files.root), "--out", str(plan))[0] == 0
-    code, out, _err = _invoke("apply", str(plan), "--project", str(files.root), "--yes", "--json")
+    assert _invoke("plan", "--project", str(root), "--out", str(plan))[0] == 0
+    code, out, _err = _invoke("apply", str(plan), "--project", str(root), "--yes", "--json")
     assert code == 0
     assert [m["version"] for m in json.loads(out)["migrations"]] == [2]
 
 
 def test_rollback_to_zero_then_status_words(tmp_path: Path) -> None:
-    files = _project(tmp_path)
-    assert _invoke("apply", "--project", str(files.root), "--yes")[0] == 0
-    code, out, _err = _invoke(
-        "rollback", "--project", str(files.root), "--to", "0", "--yes", "--json"
-    )
+    root = _project(tmp_path)
+    assert _invoke("apply", "--project", str(root), "--yes")[0] == 0
+    code, out, _err = _invoke("rollback", "--project", str(root), "--to", "0", "--yes", "--json")
     assert code == 0
     payload = json.loads(out)
     assert [m["version"] for m in payload["migrations"]] == [2, 1]
     assert all(m["status"] == "rolled_back" for m in payload["migrations"])
-    code, out, _err = _invoke("rollback", "--project", str(files.root), "--yes", "--json")
+    code, out, _err = _invoke("rollback", "--project", str(root), "--yes", "--json")
     assert code == 0 and json.loads(out)["migrations"] == []
 
 
