@@ -28,15 +28,9 @@ from zenoo_etl.sandbox.exceptions import (
 from zenoo_etl.sandbox.fields import MAGIC_FIELDS, Field, ModelDef, XmlidDefault
 from zenoo_etl.sandbox.reading import read_value
 from zenoo_etl.sandbox.registry import Registry, Slot
-from zenoo_etl.sandbox.storage import Sequences
+from zenoo_etl.sandbox.storage import CHUNK, Sequences, placeholders
 
 Converter = Callable[[Any], Any]
-#: ids handled per SQL statement (SQLite binds at most 32766 parameters)
-CHUNK = 900
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
 
 
 def _to_text(value: Any) -> Any:
@@ -145,12 +139,12 @@ class Env:
         wanted = list({i for i in ids if isinstance(i, int)})
         found: set[int] = set()
         table = self.registry.models[model].table
-        for start in range(0, len(wanted), 900):
-            chunk = wanted[start : start + 900]
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
             found.update(
                 r[0]
                 for r in self.cr.execute(
-                    f'SELECT id FROM "{table}" WHERE id IN ({_marks(len(chunk))})', chunk
+                    f'SELECT id FROM "{table}" WHERE id IN ({placeholders(len(chunk))})', chunk
                 )
             )
         return found
@@ -274,7 +268,7 @@ class Env:
         all_cols = ["id", *columns, "create_uid", "create_date", "write_uid", "write_date"]
         stamp = (self.uid, self.now, self.uid, self.now)
         col_sql = ", ".join('"' + c + '"' for c in all_cols)
-        sql = f'INSERT INTO "{mdef.table}" ({col_sql}) VALUES ({_marks(len(all_cols))})'
+        sql = f'INSERT INTO "{mdef.table}" ({col_sql}) VALUES ({placeholders(len(all_cols))})'
         try:
             self.cr.executemany(sql, [(i, *r, *stamp) for i, r in zip(ids, rows, strict=True)])
         except sqlite3.IntegrityError as exc:
@@ -365,7 +359,7 @@ class Env:
             pv = {k: vals.pop(k) for k in list(vals) if slots[k].via == via}
             if pv:
                 parent = slots[next(iter(pv))].owner.name
-                marks = _marks(len(ids))
+                marks = placeholders(len(ids))
                 pids = [
                     r[0]
                     for r in self.cr.execute(
@@ -398,9 +392,10 @@ class Env:
             values.append(converted)
         if columns:
             assignments = ", ".join(f'"{c}" = ?' for c in [*columns, "write_uid", "write_date"])
+            id_marks = placeholders(len(ids))
             try:
                 self.cr.execute(
-                    f'UPDATE "{mdef.table}" SET {assignments} WHERE id IN ({_marks(len(ids))})',
+                    f'UPDATE "{mdef.table}" SET {assignments} WHERE id IN ({id_marks})',
                     [*values, self.uid, self.now, *ids],
                 )
             except sqlite3.IntegrityError as exc:
@@ -418,7 +413,7 @@ class Env:
                 continue
             cols = ",".join(f'"{c}"' for c in check.columns)
             rows = self.cr.execute(
-                f'SELECT {cols} FROM "{mdef.table}" WHERE id IN ({_marks(len(ids))})', ids
+                f'SELECT {cols} FROM "{mdef.table}" WHERE id IN ({placeholders(len(ids))})', ids
             ).fetchall()
             self._run_checks(mdef, list(check.columns), [list(r) for r in rows])
 
@@ -457,7 +452,7 @@ class Env:
     def _unlink(self, mdef: ModelDef, ids: list[int]) -> None:
         if not ids:
             return
-        marks = _marks(len(ids))
+        marks = placeholders(len(ids))
         parents: list[tuple[str, list[int]]] = []
         for parent_name, via in mdef.inherits.items():
             pids = [

@@ -12,13 +12,10 @@ from typing import TYPE_CHECKING, Any
 from zenoo_etl.sandbox.exceptions import value_error
 from zenoo_etl.sandbox.fields import ModelDef
 from zenoo_etl.sandbox.registry import Slot
+from zenoo_etl.sandbox.storage import CHUNK, placeholders
 
 if TYPE_CHECKING:
     from zenoo_etl.sandbox.orm import Env
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
 
 
 def read_value(ftype: str, raw: Any) -> Any:
@@ -101,10 +98,10 @@ def raw_rows(
     cols = ", ".join(["t.id", *(slots[n].column for n in wanted)])
     out: dict[int, dict[str, Any]] = {}
     from_sql = env.registry.from_clause(mdef)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
         for row in env.cr.execute(
-            f"SELECT {cols} FROM {from_sql} WHERE t.id IN ({_marks(len(chunk))})", chunk
+            f"SELECT {cols} FROM {from_sql} WHERE t.id IN ({placeholders(len(chunk))})", chunk
         ):
             out[row[0]] = dict(zip(wanted, row[1:], strict=True))
     for n in names:
@@ -129,12 +126,12 @@ def x2many_ids(
         table = env.registry.models[fdef.relation].table
         sql = (
             f'SELECT "{fdef.inverse_name}", id FROM "{table}" '
-            f'WHERE "{fdef.inverse_name}" IN ({_marks(len(owners))}) ORDER BY id'
+            f'WHERE "{fdef.inverse_name}" IN ({placeholders(len(owners))}) ORDER BY id'
         )
     else:
         sql = (
             f'SELECT "{fdef.column1}", "{fdef.column2}" FROM "{fdef.relation_table}" '
-            f'WHERE "{fdef.column1}" IN ({_marks(len(owners))}) ORDER BY "{fdef.column2}"'
+            f'WHERE "{fdef.column1}" IN ({placeholders(len(owners))}) ORDER BY "{fdef.column2}"'
         )
     by_owner: dict[int, list[int]] = {}
     for owner, target in env.cr.execute(sql, owners):

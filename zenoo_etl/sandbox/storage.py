@@ -17,6 +17,8 @@ from zenoo_etl.sandbox.fields import ModelDef
 from zenoo_etl.sandbox.registry import Registry
 
 SCHEMA_VERSION = "1"
+#: ids handled per SQL statement (SQLite binds at most 32766 parameters)
+CHUNK = 900
 
 _SQL_TYPES = {
     "integer": "INTEGER",
@@ -26,6 +28,11 @@ _SQL_TYPES = {
     "float": "REAL",
     "monetary": "REAL",
 }
+
+
+def placeholders(n: int) -> str:
+    """``n`` comma-separated ``?`` for an ``IN (...)`` list."""
+    return ",".join("?" * n)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -142,4 +149,13 @@ class Sequences:
         return list(range(start, start + count))
 
 
-__all__ = ["Sequences", "connect", "create_schema", "get_meta", "hash_key", "set_meta"]
+__all__ = [
+    "CHUNK",
+    "Sequences",
+    "connect",
+    "create_schema",
+    "get_meta",
+    "hash_key",
+    "placeholders",
+    "set_meta",
+]

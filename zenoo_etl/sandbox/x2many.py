@@ -11,13 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from zenoo_etl.sandbox.exceptions import value_error
 from zenoo_etl.sandbox.fields import Field, ModelDef
+from zenoo_etl.sandbox.storage import placeholders
 
 if TYPE_CHECKING:
     from zenoo_etl.sandbox.orm import Env
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
 
 
 def commands(env: Env, value: Any) -> list[list[Any]]:
@@ -71,7 +68,7 @@ def link(env: Env, fdef: Field, ids: list[int], targets: list[int], replace: boo
         table = env.registry.models[fdef.relation].table
         if replace:
             unlink_links(env, fdef, ids, None)
-        marks = _marks(len(targets))
+        marks = placeholders(len(targets))
         env.cr.execute(
             f'UPDATE "{table}" SET "{fdef.inverse_name}" = ? WHERE id IN ({marks})',
             [ids[0], *targets],
@@ -79,7 +76,7 @@ def link(env: Env, fdef: Field, ids: list[int], targets: list[int], replace: boo
         return
     rel, c1, c2 = fdef.relation_table, fdef.column1, fdef.column2
     if replace:
-        env.cr.execute(f'DELETE FROM "{rel}" WHERE "{c1}" IN ({_marks(len(ids))})', ids)
+        env.cr.execute(f'DELETE FROM "{rel}" WHERE "{c1}" IN ({placeholders(len(ids))})', ids)
     env.cr.executemany(
         f'INSERT OR IGNORE INTO "{rel}" ("{c1}", "{c2}") VALUES (?, ?)',
         [(i, t) for i in ids for t in targets],
@@ -91,10 +88,10 @@ def unlink_links(env: Env, fdef: Field, ids: list[int], targets: list[int] | Non
         assert fdef.relation and fdef.inverse_name
         comodel = env.registry.models[fdef.relation]
         inverse = comodel.fields[fdef.inverse_name]
-        where = f'"{fdef.inverse_name}" IN ({_marks(len(ids))})'
+        where = f'"{fdef.inverse_name}" IN ({placeholders(len(ids))})'
         params: list[Any] = list(ids)
         if targets is not None:
-            where += f" AND id IN ({_marks(len(targets))})"
+            where += f" AND id IN ({placeholders(len(targets))})"
             params += targets
         child_ids = [
             r[0] for r in env.cr.execute(f'SELECT id FROM "{comodel.table}" WHERE {where}', params)
@@ -107,9 +104,9 @@ def unlink_links(env: Env, fdef: Field, ids: list[int], targets: list[int] | Non
             env.write(comodel.name, child_ids, {fdef.inverse_name: False})
         return
     rel, c1, c2 = fdef.relation_table, fdef.column1, fdef.column2
-    sql = f'DELETE FROM "{rel}" WHERE "{c1}" IN ({_marks(len(ids))})'
+    sql = f'DELETE FROM "{rel}" WHERE "{c1}" IN ({placeholders(len(ids))})'
     params = list(ids)
     if targets is not None:
-        sql += f' AND "{c2}" IN ({_marks(len(targets))})'
+        sql += f' AND "{c2}" IN ({placeholders(len(targets))})'
         params += targets
     env.cr.execute(sql, params)
