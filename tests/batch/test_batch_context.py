@@ -190,7 +190,8 @@ async def test_parallel_failure_stops_new_calls_and_reports_the_first_failure() 
     err = info.value
     assert err.operation_index == 1
     assert len(fake.calls) < 6  # calls after the failure were never started
-    assert err.successful_count == sum(1 for r in err.partial_results if r.success)
+    assert err.partial_results[0].success  # started before the failure
+    assert err.partial_results[1].error is err.error
     assert any(r.skipped for r in err.partial_results)
     assert len(batch.created) == err.successful_count
 
