@@ -57,17 +57,19 @@ class Project:
 
     def template_context(self) -> dict[str, Any]:
         """``vars`` and ``target`` as templates see them (no secrets)."""
-        return {
-            "vars": dict(self.vars),
-            "target": {
-                "name": self.target_name,
-                "url": self.target.url,
-                "database": self.target.database,
-            },
-        }
+        return _template_context(dict(self.vars), self.target_name, self.target)
 
     def find_step(self, step_id: str) -> tuple[Migration, Step]:
         return self.steps_by_id[step_id]
+
+
+def _template_context(
+    vars: dict[str, Any], target_name: str, target: TargetConfig
+) -> dict[str, Any]:
+    return {
+        "vars": vars,
+        "target": {"name": target_name, "url": target.url, "database": target.database},
+    }
 
 
 def load_project(
@@ -88,14 +90,7 @@ def load_project(
     env = os.environ if environ is None else environ
     config, target_name, target_config = load_config(root, target=target, environ=env)
     merged_vars: dict[str, Any] = {**config.vars, **dict(vars or {})}
-    context = {
-        "vars": merged_vars,
-        "target": {
-            "name": target_name,
-            "url": target_config.url,
-            "database": target_config.database,
-        },
-    }
+    context = _template_context(merged_vars, target_name, target_config)
     folder = root / config.project.migrations
     migrations: list[Migration] = []
     failed: set[str] = set()
