@@ -341,28 +341,31 @@ class StepRun:
 
     async def _targets(
         self, chunk: Chunk, fields: Sequence[str]
-    ) -> list[tuple[Row | None, dict[str, Any]]]:
-        """The records a chunk addresses, read with ``fields``, with their row."""
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """The records a chunk addresses, read with ``fields``, each with the converted
+        values of its row (``row_values`` for records found by a domain)."""
         if chunk.ids:
             records = await self.odoo.read(
                 self.step.model, chunk.ids, list(fields), {**self.context, "active_test": False}
             )
-            return [(None, r) for r in records]
+            return [(self.row_values, r) for r in records]
         resolved = await self._resolved(chunk.rows)
         values = [self.convert(r, v) for r, v in zip(chunk.rows, resolved, strict=True)]
         hits = await search_matches(
             self.odoo, self.step.model, self.step.match, self.types, values, fields, self.context
         )
-        out: list[tuple[Row | None, dict[str, Any]]] = []
+        out: list[tuple[dict[str, Any], dict[str, Any]]] = []
         seen: set[int] = set()
-        for row, found in zip(chunk.rows, hits, strict=True):
+        missing = 0  # rows that bring no record of their own
+        for vals, found in zip(values, hits, strict=True):
+            before = len(out)
             for record in found:
                 if int(record["id"]) not in seen:
                     seen.add(int(record["id"]))
-                    out.append((row, record))
-        missing = len(chunk.rows) - len({id(r) for r, _ in out})
-        self.counts.skipped += max(missing, 0)
-        self.unmatched += max(missing, 0)
+                    out.append((vals, record))
+            missing += len(out) == before
+        self.counts.skipped += missing
+        self.unmatched += missing
         return out
 
     async def _update(self, chunk: Chunk) -> None:
@@ -370,20 +373,11 @@ class StepRun:
         targets = await self._targets(chunk, names)
         if not targets:
             return
-        keys = [str(r["id"]) for _row, r in targets]
+        keys = [str(r["id"]) for _vals, r in targets]
         states = await self.states(keys)
-        constant: dict[str, Any] | None = None
-        if chunk.ids:
-            constant = self.row_values
         updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         entries: list[DoneEntry] = []
-        for (row, record), key in zip(targets, keys, strict=True):
-            if row is not None:
-                res = self.resolver.resolve_row(row)
-                vals = self.convert(row, res)
-            else:
-                assert constant is not None
-                vals = constant
+        for (vals, record), key in zip(targets, keys, strict=True):
             diff, previous = self._diff(record, vals)
             if key not in states or states[key].state != "done":
                 entries.append(
@@ -414,11 +408,11 @@ class StepRun:
         targets = await self._targets(chunk, fields)
         if not targets:
             return
-        ids = [int(r["id"]) for _row, r in targets]
+        ids = [int(r["id"]) for _vals, r in targets]
         keys = [str(i) for i in ids]
         states = await self.states(keys)
         entries: list[DoneEntry] = []
-        for key, (_row, record) in zip(keys, targets, strict=True):
+        for key, (_vals, record) in zip(keys, targets, strict=True):
             if key in states and states[key].state == "done":
                 continue  # snapshot already stored by the interrupted run: keep the original
             if archive:
@@ -463,7 +457,7 @@ class StepRun:
             self.counts.called += 1
             return
         targets = await self._targets(chunk, ["id"])
-        keys = [str(r["id"]) for _row, r in targets]
+        keys = [str(r["id"]) for _vals, r in targets]
         states = await self.states(keys)
         todo = [k for k in keys if k not in states or states[k].state != "done"]
         self.counts.skipped += len(keys) - len(todo)
