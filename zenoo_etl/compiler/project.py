@@ -59,9 +59,6 @@ class Project:
         """``vars`` and ``target`` as templates see them (no secrets)."""
         return _template_context(dict(self.vars), self.target_name, self.target)
 
-    def find_step(self, step_id: str) -> tuple[Migration, Step]:
-        return self.steps_by_id[step_id]
-
 
 def _template_context(
     vars: dict[str, Any], target_name: str, target: TargetConfig
