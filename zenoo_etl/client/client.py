@@ -313,7 +313,6 @@ class ZenooClient:
         return await self._send(self._jsonrpc_url, body, None, model, method, args, kwargs)
 
     async def _call_service(self, service: str, method: str, args: list[Any]) -> Any:
-        self._check_open()
         body = self._envelope(service, method, args)
         return await self._send(
             self._jsonrpc_url, body, None, None, f"{service}.{method}", (), None
