@@ -6,7 +6,10 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +139,44 @@ async def test_two_processes_racing_for_the_lock_one_wins(ledger_url: str, tmp_p
     winners = [r for r in results if not isinstance(r, BaseException)]
     assert len(winners) == 1, results
     assert all(isinstance(r, LockHeldError) for r in results if r not in winners)
+
+
+async def test_a_failed_first_lock_does_not_keep_the_rolled_back_scope_id(
+    ledger: SqlLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first acquire_lock of a target creates its scope row; if that transaction
+    # fails, the row is gone and its id must not stay cached (the id is reused or
+    # belongs to no target, and later writes would land in the wrong scope).
+    driver = ledger.driver
+    real_session = driver.session
+
+    class FailingLockInsert:
+        def __init__(self, conn: Any) -> None:
+            self._conn = conn
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._conn, name)
+
+        async def execute(self, sql: str, params: Any = ()) -> int:
+            if sql.startswith("INSERT INTO zenoo_locks"):
+                raise RuntimeError("injected failure")
+            result: int = await self._conn.execute(sql, params)
+            return result
+
+    @asynccontextmanager
+    async def failing_session(*, write: bool) -> AsyncIterator[Any]:
+        async with real_session(write=write) as conn:
+            yield FailingLockInsert(conn)
+
+    prod = ledger.scope(TARGET, "prod")
+    monkeypatch.setattr(driver, "session", failing_session)
+    with pytest.raises(RuntimeError, match="injected"):
+        await prod.acquire_lock("apply")
+    monkeypatch.undo()
+
+    staging = ledger.scope(TARGET, "staging")
+    await staging.begin_migration(1, "staging_only", "c1")
+    assert await prod.migrations() == []
+    await prod.begin_migration(2, "prod_only", "c2")
+    assert [m.name for m in await staging.migrations()] == ["staging_only"]
+    assert [m.name for m in await prod.migrations()] == ["prod_only"]

@@ -52,8 +52,9 @@ class LockMixin:
 
     async def _read_lock(self, conn: Conn) -> LockInfo | None:
         sid = await self._scope_id(conn, create=False)
-        if sid is None:
-            return None
+        return None if sid is None else await self._lock_of(conn, sid)
+
+    async def _lock_of(self, conn: Conn, sid: int) -> LockInfo | None:
         row = await conn.fetchone(
             f"SELECT {_LOCK_COLUMNS} FROM zenoo_locks WHERE scope_id = ?", (sid,)
         )
@@ -88,7 +89,9 @@ class LockMixin:
         async with self._d.session(write=True) as conn:
             sid = await self._scope_id(conn, create=True)
             assert sid is not None
-            current = await self._read_lock(conn)
+            # Read by this sid, not through _scope_id(create=False): that would cache
+            # the id of a row this transaction may have just created and may roll back.
+            current = await self._lock_of(conn, sid)
             if current is not None and self._held and current.token == self._held.token:
                 return None  # we already hold it: acquiring again is a no-op
             if current is not None and not current.is_stale(stale_after_seconds, now):
@@ -107,7 +110,7 @@ class LockMixin:
                     (*values, sid, current.token),
                 )
             if taken != 1:
-                winner = await self._read_lock(conn)
+                winner = await self._lock_of(conn, sid)
                 raise self._held_error(winner or mine)
         self._held = mine
         if current is not None:
