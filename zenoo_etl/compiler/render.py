@@ -30,7 +30,6 @@ _LONE_EXPR = re.compile(r"\A\{\{(?P<expr>(?:(?!\}\}|\{\{|\{%|\{#).)*)\}\}\Z", re
 _ROW_ATTR = re.compile(
     r"\A\{\{-?\s*row(?:\.(?P<attr>[A-Za-z_][A-Za-z0-9_]*)|\[\s*(?P<q>['\"])(?P<item>[^'\"]*)(?P=q)\s*\])\s*-?\}\}\Z"
 )
-_TEMPLATE_NAME = "<zenoo-template>"
 
 
 class RenderError(Exception):
