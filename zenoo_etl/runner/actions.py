@@ -32,6 +32,7 @@ from zenoo_etl.runner.coerce import (
     CoercionError,
     Converter,
     equal_values,
+    field_types,
     load_converter,
     rpc_converter,
     to_rpc_value,
@@ -85,7 +86,7 @@ class StepRun:
     unmatched: int = 0  # source rows whose match found no record (update/delete/call)
 
     def __post_init__(self) -> None:
-        self.types = {name: str(spec.get("type", "char")) for name, spec in self.fields_get.items()}
+        self.types = field_types(self.fields_get)
         names = list(self.step.row_fields)
         for name in [*names, *self.step.match]:
             if name not in self.types:
