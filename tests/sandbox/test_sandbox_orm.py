@@ -338,3 +338,20 @@ async def test_action_archive_and_unarchive_toggle_active(wire: Wire) -> None:
     assert missing["name"] == "odoo.exceptions.MissingError"
     no_active = await wire.fail("res.country", "action_archive", [1])
     assert no_active["name"] == "builtins.AssertionError"
+
+
+async def test_renaming_a_parent_renames_its_descendants(wire: Wire) -> None:
+    """complete_name is stored, so a rename walks down the tree: partners and categories."""
+    acme = await wire.call("res.partner", "create", {"name": "Acme", "is_company": True})
+    team = await wire.call("res.partner", "create", {"name": "Team", "parent_id": acme})
+    bob = await wire.call("res.partner", "create", {"name": "Bob", "parent_id": team})
+    await wire.call("res.partner", "write", [acme], {"name": "Acme Corp"})
+    rows = await wire.call("res.partner", "read", [team, bob], ["complete_name"])
+    assert [r["complete_name"] for r in rows] == ["Acme Corp, Team", "Acme Corp, Bob"]
+
+    top = await wire.call("product.category", "create", {"name": "Top"})
+    mid = await wire.call("product.category", "create", {"name": "Mid", "parent_id": top})
+    leaf = await wire.call("product.category", "create", {"name": "Leaf", "parent_id": mid})
+    await wire.call("product.category", "write", [top], {"name": "Root"})
+    rows = await wire.call("product.category", "read", [mid, leaf], ["complete_name"])
+    assert [r["complete_name"] for r in rows] == ["Root / Mid", "Root / Mid / Leaf"]
