@@ -1,4 +1,5 @@
-"""Helpers for runner tests: temporary projects, a sandbox to look at, call counting.
+"""Helpers for runner tests: shared migrations, temporary projects, a sandbox to look at, call
+counting, and the checks several test modules make.
 
 Projects are written into ``tmp_path`` with a ``sandbox:`` target (the runner
 starts the embedded server in-process) or an ``http://`` target pointing at a
@@ -18,9 +19,138 @@ from typing import Any
 
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import Project, load_project
+from zenoo_etl.runner.identity import XMLID_MODULE
 from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
 
 PASSWORD_ENV = "ZENOO_TEST_TARGET_PASSWORD"
+
+# --- migrations and data shared by the runner tests
+
+TAGS = """\
+    description = "tags"
+
+    [[steps]]
+    id = "tags"
+    model = "res.partner.category"
+    action = "create"
+    key = "{{ row.name }}"
+    records = [{ name = "Retail" }, { name = "Wholesale" }, { name = "VIP" }]
+
+    [steps.fields]
+    name = "{{ row.name }}"
+"""
+
+PARTNERS = """\
+    description = "partners from a CSV"
+
+    [[steps]]
+    id = "partners"
+    model = "res.partner"
+    action = "create"
+    source = { csv = "data/partners.csv" }
+    key = "{{ row.legacy_id }}"
+    chunk_size = 3
+
+    [steps.fields]
+    name = "{{ row.name | trim }}"
+    email = "{{ row.email | lower }}"
+    ref = "LEG-{{ row.legacy_id }}"
+    is_company = "{{ row.company == 'yes' }}"
+    country_id = { xmlid = "base.{{ row.country | lower }}" }
+    category_id = [{ ref = "tags", key = "{{ row.tag }}" }]
+"""
+
+CSV = """\
+    legacy_id,name,email,country,tag,company
+    1, Alice ,ALICE@EXAMPLE.COM,BE,Retail,no
+    2,Bob,bob@example.com,DE,Wholesale,yes
+    3,Carol,carol@example.com,US,VIP,no
+    4,Dan,dan@example.com,BE,Retail,no
+    5,Eve,eve@example.com,FR,Retail,yes
+    6,Frank,frank@example.com,DE,VIP,no
+    7,Grace,grace@example.com,US,Wholesale,no
+    8,{{ 7*7 }},heidi@example.com,BE,Retail,no
+"""
+
+MORE = """\
+    description = "upsert, update, delete, archive, call"
+
+    [[steps]]
+    id = "vip-upsert"
+    model = "res.partner"
+    action = "upsert"
+    match = ["ref"]
+    key = "{{ row.ref }}"
+    records = [
+      { ref = "LEG-1", name = "Alice Renamed" },
+      { ref = "LEG-2", name = "Bob" },
+      { ref = "NEW-1", name = "Newcomer" },
+    ]
+
+    [steps.fields]
+    ref = "{{ row.ref }}"
+    name = "{{ row.name }}"
+
+    [[steps]]
+    id = "phones"
+    model = "res.partner"
+    action = "update"
+    match = ["ref"]
+    key = "{{ row.ref }}"
+    records = [
+      { ref = "LEG-3", phone = "+32 1" },
+      { ref = "LEG-4", phone = "+32 2" },
+      { ref = "NOBODY", phone = "+32 3" },
+    ]
+
+    [steps.values]
+    ref = "{{ row.ref }}"
+    phone = "{{ row.phone }}"
+
+    [[steps]]
+    id = "germans"
+    model = "res.partner"
+    action = "update"
+    domain = [["country_id.code", "=", "DE"]]
+
+    [steps.values]
+    comment = "Guten Tag"
+
+    [[steps]]
+    id = "drop-old"
+    model = "res.partner"
+    action = "delete"
+    domain = [["ref", "=", "OLD-1"]]
+
+    [[steps]]
+    id = "archive-old"
+    model = "res.partner"
+    action = "delete"
+    archive = true
+    domain = [["ref", "=", "OLD-2"]]
+
+    [[steps]]
+    id = "stamp"
+    model = "res.partner"
+    action = "call"
+    method = "write"
+    args = [{ function = "stamped" }]
+    domain = [["ref", "=", "LEG-5"]]
+    undo = { method = "write", args = [{ function = false }] }
+"""
+
+PARTNER_FIELDS = [
+    "name",
+    "email",
+    "ref",
+    "phone",
+    "comment",
+    "function",
+    "is_company",
+    "active",
+    "country_id",
+    "category_id",
+]
 
 
 @dataclass
@@ -201,3 +331,45 @@ class Spy:
 
     def write_calls(self) -> int:
         return sum(n for m, n in self.calls.items() if m in WRITES)
+
+
+# --- checks shared by the runner tests
+
+
+async def seed_old(project_files: ProjectFiles) -> None:
+    """Two pre-existing partners the migrations delete and archive, one they update."""
+    project_files.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    async with looking_at(project_files.sandbox_db) as client:
+        await client.create(
+            "res.partner",
+            [
+                {"name": "Old One", "ref": "OLD-1", "email": "old1@example.com"},
+                {"name": "Old Two", "ref": "OLD-2"},
+            ],
+        )
+
+
+def comparable(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    out = []
+    for row in rows:
+        values = []
+        for name in PARTNER_FIELDS:
+            value = row.get(name)
+            if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+                value = value[0]
+            values.append(repr(sorted(value) if isinstance(value, list) else value))
+        out.append(tuple(values))
+    return sorted(out)
+
+
+async def exactly_once(client: ZenooClient) -> None:
+    legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
+    assert sorted(r["ref"] for r in legs) == [f"LEG-{i}" for i in range(1, 9)]
+    imd = await table(client, "ir.model.data", ["name", "res_id"], [["module", "=", XMLID_MODULE]])
+    partner_xmlids = [r for r in imd if r["name"].startswith("partners_")]
+    assert len(partner_xmlids) == 8
+    assert {r["res_id"] for r in partner_xmlids} == {r["id"] for r in legs}
+
+
+class Killed(BaseException):
+    """The runner process 'dies' (not an Exception: nothing may catch it)."""

@@ -10,133 +10,19 @@ from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import RecordingProgress, RunFailed, apply, rollback
 from zenoo_etl.runner.odoo import OdooTarget
 
-from .helpers import ProjectFiles, Spy, looking_at, table
-
-TAGS = """\
-    description = "tags"
-
-    [[steps]]
-    id = "tags"
-    model = "res.partner.category"
-    action = "create"
-    key = "{{ row.name }}"
-    records = [{ name = "Retail" }, { name = "Wholesale" }, { name = "VIP" }]
-
-    [steps.fields]
-    name = "{{ row.name }}"
-"""
-
-PARTNERS = """\
-    description = "partners from a CSV"
-
-    [[steps]]
-    id = "partners"
-    model = "res.partner"
-    action = "create"
-    source = { csv = "data/partners.csv" }
-    key = "{{ row.legacy_id }}"
-    chunk_size = 3
-
-    [steps.fields]
-    name = "{{ row.name | trim }}"
-    email = "{{ row.email | lower }}"
-    ref = "LEG-{{ row.legacy_id }}"
-    is_company = "{{ row.company == 'yes' }}"
-    country_id = { xmlid = "base.{{ row.country | lower }}" }
-    category_id = [{ ref = "tags", key = "{{ row.tag }}" }]
-"""
-
-CSV = """\
-    legacy_id,name,email,country,tag,company
-    1, Alice ,ALICE@EXAMPLE.COM,BE,Retail,no
-    2,Bob,bob@example.com,DE,Wholesale,yes
-    3,Carol,carol@example.com,US,VIP,no
-    4,Dan,dan@example.com,BE,Retail,no
-    5,Eve,eve@example.com,FR,Retail,yes
-    6,Frank,frank@example.com,DE,VIP,no
-    7,Grace,grace@example.com,US,Wholesale,no
-    8,{{ 7*7 }},heidi@example.com,BE,Retail,no
-"""
-
-MORE = """\
-    description = "upsert, update, delete, archive, call"
-
-    [[steps]]
-    id = "vip-upsert"
-    model = "res.partner"
-    action = "upsert"
-    match = ["ref"]
-    key = "{{ row.ref }}"
-    records = [
-      { ref = "LEG-1", name = "Alice Renamed" },
-      { ref = "LEG-2", name = "Bob" },
-      { ref = "NEW-1", name = "Newcomer" },
-    ]
-
-    [steps.fields]
-    ref = "{{ row.ref }}"
-    name = "{{ row.name }}"
-
-    [[steps]]
-    id = "phones"
-    model = "res.partner"
-    action = "update"
-    match = ["ref"]
-    key = "{{ row.ref }}"
-    records = [
-      { ref = "LEG-3", phone = "+32 1" },
-      { ref = "LEG-4", phone = "+32 2" },
-      { ref = "NOBODY", phone = "+32 3" },
-    ]
-
-    [steps.values]
-    ref = "{{ row.ref }}"
-    phone = "{{ row.phone }}"
-
-    [[steps]]
-    id = "germans"
-    model = "res.partner"
-    action = "update"
-    domain = [["country_id.code", "=", "DE"]]
-
-    [steps.values]
-    comment = "Guten Tag"
-
-    [[steps]]
-    id = "drop-old"
-    model = "res.partner"
-    action = "delete"
-    domain = [["ref", "=", "OLD-1"]]
-
-    [[steps]]
-    id = "archive-old"
-    model = "res.partner"
-    action = "delete"
-    archive = true
-    domain = [["ref", "=", "OLD-2"]]
-
-    [[steps]]
-    id = "stamp"
-    model = "res.partner"
-    action = "call"
-    method = "write"
-    args = [{ function = "stamped" }]
-    domain = [["ref", "=", "LEG-5"]]
-    undo = { method = "write", args = [{ function = false }] }
-"""
-
-PARTNER_FIELDS = [
-    "name",
-    "email",
-    "ref",
-    "phone",
-    "comment",
-    "function",
-    "is_company",
-    "active",
-    "country_id",
-    "category_id",
-]
+from .helpers import (
+    CSV,
+    MORE,
+    PARTNER_FIELDS,
+    PARTNERS,
+    TAGS,
+    ProjectFiles,
+    Spy,
+    comparable,
+    looking_at,
+    seed_old,
+    table,
+)
 
 
 def _files(project_files: ProjectFiles, *, more: bool = True) -> None:
@@ -144,32 +30,6 @@ def _files(project_files: ProjectFiles, *, more: bool = True) -> None:
     if more:
         migrations["0003_more.toml"] = MORE
     project_files.write(migrations, {"data/partners.csv": CSV})
-
-
-async def _seed_old(project_files: ProjectFiles) -> None:
-    """Two pre-existing partners the migrations delete and archive, one they update."""
-    project_files.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
-    async with looking_at(project_files.sandbox_db) as client:
-        await client.create(
-            "res.partner",
-            [
-                {"name": "Old One", "ref": "OLD-1", "email": "old1@example.com"},
-                {"name": "Old Two", "ref": "OLD-2"},
-            ],
-        )
-
-
-def _comparable(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    out = []
-    for row in rows:
-        values = []
-        for name in PARTNER_FIELDS:
-            value = row.get(name)
-            if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
-                value = value[0]
-            values.append(repr(sorted(value) if isinstance(value, list) else value))
-        out.append(tuple(values))
-    return sorted(out)
 
 
 def _spying(spies: list[Spy]) -> Any:
@@ -228,7 +88,7 @@ async def test_every_action_then_rollback_restores_the_target_exactly(
 ) -> None:
     """upsert/update/delete/archive/call land as written; rollback --to 0 undoes all."""
     _files(project_files)
-    await _seed_old(project_files)
+    await seed_old(project_files)
     async with looking_at(project_files.sandbox_db) as client:
         before_partners = await table(client, "res.partner", PARTNER_FIELDS)
         before_tags = await table(client, "res.partner.category", ["name"])
@@ -261,7 +121,7 @@ async def test_every_action_then_rollback_restores_the_target_exactly(
     async with looking_at(project_files.sandbox_db) as client:
         after_partners = await table(client, "res.partner", PARTNER_FIELDS)
         after_tags = await table(client, "res.partner.category", ["name"])
-    assert _comparable(after_partners) == _comparable(before_partners)
+    assert comparable(after_partners) == comparable(before_partners)
     assert after_tags == before_tags
 
     async with open_ledger(project_files.load().config.ledger.url, project_files.root) as ledger:

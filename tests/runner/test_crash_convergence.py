@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 from zenoo_etl.runner import apply, rollback
 from zenoo_etl.runner.odoo import OdooTarget
 
-from .helpers import ProjectFiles, Spy, looking_at, table
-from .test_apply import CSV, PARTNERS, TAGS
+from .helpers import CSV, PARTNERS, TAGS, Killed, ProjectFiles, Spy, looking_at, table
 
 UPDATES = """\
     description = "upsert and update on top"
@@ -55,10 +54,6 @@ UPDATES = """\
     [steps.values]
     comment = "Goeiedag"
 """
-
-
-class Killed(BaseException):
-    """The runner process 'dies' (not an Exception: nothing may catch it)."""
 
 
 def _write(root: Path) -> ProjectFiles:

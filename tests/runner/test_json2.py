@@ -8,9 +8,7 @@ from zenoo_etl.client import ZenooClient
 from zenoo_etl.runner import apply, rollback
 from zenoo_etl.sandbox import serve_sandbox
 
-from .helpers import PASSWORD_ENV, ProjectFiles, table
-from .test_apply import CSV, MORE, PARTNERS, TAGS
-from .test_lost_answers import _exactly_once
+from .helpers import CSV, MORE, PARTNERS, PASSWORD_ENV, TAGS, ProjectFiles, exactly_once, table
 
 
 async def test_apply_and_rollback_over_json2_with_an_api_key(
@@ -34,7 +32,7 @@ async def test_apply_and_rollback_over_json2_with_an_api_key(
         assert [m.status for m in result.migrations] == ["applied"] * 3
         async with ZenooClient(url=sb.url) as client:
             await client.login(sb.database, api_key=sb.api_key)
-            await _exactly_once(client)
+            await exactly_once(client)
         undone = await rollback(project_files.load(), to_version=0)
         assert len(undone.migrations) == 3
         async with ZenooClient(url=sb.url) as client:

@@ -9,25 +9,14 @@ import pytest
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.client.errors import OutcomeUnknownError
 from zenoo_etl.runner import apply
-from zenoo_etl.runner.identity import XMLID_MODULE
 from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.sandbox import serve_sandbox
 
-from .helpers import PASSWORD_ENV, ProjectFiles, Spy, table
-from .test_apply import CSV, PARTNERS, TAGS
+from .helpers import CSV, PARTNERS, PASSWORD_ENV, TAGS, ProjectFiles, Spy, exactly_once
 
 
 def _lost() -> BaseException:
     return OutcomeUnknownError("answer lost (test)", model="res.partner", method="load")
-
-
-async def _exactly_once(client: ZenooClient) -> None:
-    legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
-    assert sorted(r["ref"] for r in legs) == [f"LEG-{i}" for i in range(1, 9)]
-    imd = await table(client, "ir.model.data", ["name", "res_id"], [["module", "=", XMLID_MODULE]])
-    partner_xmlids = [r for r in imd if r["name"].startswith("partners_")]
-    assert len(partner_xmlids) == 8
-    assert {r["res_id"] for r in partner_xmlids} == {r["id"] for r in legs}
 
 
 async def test_answer_lost_after_commit_is_adopted_not_resent(
@@ -56,10 +45,10 @@ async def test_answer_lost_after_commit_is_adopted_not_resent(
         assert spies[0].calls["load"] == 1 + 3  # the lost chunk was NOT sent again
         async with ZenooClient(url=sb.url) as client:
             await client.login(sb.database, sb.username, sb.password)
-            await _exactly_once(client)
+            await exactly_once(client)
 
 
-async def test_dropped_responses_from_the_server_still_give_exactly_once(
+async def test_dropped_responses_from_the_server_still_giveexactly_once(
     project_files: ProjectFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The sandbox commits then drops a share of answers; apply converges without duplicates."""
@@ -78,4 +67,4 @@ async def test_dropped_responses_from_the_server_still_give_exactly_once(
         assert "drop" in history  # answers really were lost on the way
         async with ZenooClient(url=sb.url) as client:
             await client.login(sb.database, sb.username, sb.password)
-            await _exactly_once(client)
+            await exactly_once(client)

@@ -10,9 +10,20 @@ from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import RunFailed, apply, rollback
 from zenoo_etl.runner.odoo import OdooTarget
 
-from .helpers import ProjectFiles, Spy, looking_at, table
-from .test_apply import CSV, MORE, PARTNER_FIELDS, PARTNERS, TAGS, _comparable, _seed_old
-from .test_crash_convergence import Killed
+from .helpers import (
+    CSV,
+    MORE,
+    PARTNER_FIELDS,
+    PARTNERS,
+    TAGS,
+    Killed,
+    ProjectFiles,
+    Spy,
+    comparable,
+    looking_at,
+    seed_old,
+    table,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -25,7 +36,7 @@ async def test_apply_rerun_rollback_with_a_postgres_ledger(
         {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS, "0003_more.toml": MORE},
         {"data/partners.csv": CSV},
     )
-    await _seed_old(project_files)
+    await seed_old(project_files)
     async with looking_at(project_files.sandbox_db) as client:
         before = await table(client, "res.partner", PARTNER_FIELDS)
     result = await apply(project_files.load())
@@ -35,7 +46,7 @@ async def test_apply_rerun_rollback_with_a_postgres_ledger(
     await rollback(project_files.load(), to_version=0)
     async with looking_at(project_files.sandbox_db) as client:
         after = await table(client, "res.partner", PARTNER_FIELDS)
-    assert _comparable(after) == _comparable(before)
+    assert comparable(after) == comparable(before)
     async with open_ledger(pg_ledger_url, project_files.root) as ledger:
         scope = ledger.scope("sandbox:.zenoo/sandbox.db", "etl")
         assert {m.status for m in await scope.migrations()} == {"rolled_back"}

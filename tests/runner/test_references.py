@@ -7,8 +7,7 @@ import pytest
 from zenoo_etl.runner import RunFailed, apply
 from zenoo_etl.runner.odoo import OdooTarget
 
-from .helpers import ProjectFiles, Spy, looking_at, table
-from .test_apply import TAGS
+from .helpers import TAGS, ProjectFiles, Spy, looking_at, table
 
 CONTACTS = """\
     [[steps]]

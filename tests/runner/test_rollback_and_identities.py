@@ -11,9 +11,20 @@ from zenoo_etl.client.errors import OutcomeUnknownError
 from zenoo_etl.runner import RunFailed, apply, rollback
 from zenoo_etl.runner.odoo import OdooTarget
 
-from .helpers import ProjectFiles, Spy, looking_at, table
-from .test_apply import CSV, MORE, PARTNER_FIELDS, PARTNERS, TAGS, _comparable, _seed_old
-from .test_crash_convergence import Killed
+from .helpers import (
+    CSV,
+    MORE,
+    PARTNER_FIELDS,
+    PARTNERS,
+    TAGS,
+    Killed,
+    ProjectFiles,
+    Spy,
+    comparable,
+    looking_at,
+    seed_old,
+    table,
+)
 
 STAMP = """\
     [[steps]]
@@ -56,7 +67,7 @@ async def test_an_interrupted_rollback_resumes_and_restores_exactly(
         {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS, "0003_more.toml": MORE},
         {"data/partners.csv": CSV},
     )
-    await _seed_old(project_files)
+    await seed_old(project_files)
     async with looking_at(project_files.sandbox_db) as client:
         before = await table(client, "res.partner", PARTNER_FIELDS)
     await apply(project_files.load())
@@ -71,7 +82,7 @@ async def test_an_interrupted_rollback_resumes_and_restores_exactly(
     await rollback(project_files.load(), to_version=0)
     async with looking_at(project_files.sandbox_db) as client:
         after = await table(client, "res.partner", PARTNER_FIELDS)
-    assert _comparable(after) == _comparable(before)
+    assert comparable(after) == comparable(before)
 
 
 IDENTITY = """\

@@ -20,8 +20,7 @@ from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import RunFailed, apply, rollback
 from zenoo_etl.runner.drift import first_difference, pack_previous, split_previous
 
-from .helpers import ProjectFiles, looking_at, table
-from .test_apply import CSV, MORE, PARTNERS, TAGS, _seed_old
+from .helpers import CSV, MORE, PARTNERS, TAGS, ProjectFiles, looking_at, seed_old, table
 
 CREATE = """\
     [[steps]]
@@ -219,7 +218,7 @@ async def test_records_only_apply_touched_are_not_reported(project_files: Projec
     project_files.write(
         {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS}, {"data/partners.csv": CSV}
     )
-    await _seed_old(project_files)
+    await seed_old(project_files)
     await apply(project_files.load())
     async with looking_at(project_files.sandbox_db) as client:
         rows = await table(
