@@ -108,10 +108,11 @@ def init_project(folder: Path, name: str | None = None) -> list[Path]:
         with path.open("x", encoding="utf-8") as handle:
             handle.write(text)
         written.append(path)
-    lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    ignored = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+    lines = ignored.splitlines()
     if ".zenoo/" not in lines and ".zenoo" not in lines:
         with gitignore.open("a", encoding="utf-8") as handle:
-            prefix = "\n" if lines and gitignore.read_text(encoding="utf-8")[-1:] != "\n" else ""
+            prefix = "\n" if ignored and not ignored.endswith("\n") else ""
             handle.write(f"{prefix}.zenoo/\n")
         written.append(gitignore)
     return written
