@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from zenoo_etl.sandbox.fields import Check, Field, ModelDef, Unique, XmlidDefault
-from zenoo_etl.sandbox.storage import hash_key
+from zenoo_etl.sandbox.storage import hash_key, placeholders
 
 if TYPE_CHECKING:
     from zenoo_etl.sandbox.orm import Env
@@ -55,8 +55,8 @@ def _partner_prepare(env: Env, vals_list: list[dict[str, Any]]) -> None:
             vals["is_company"] = vals.pop("company_type") == "company"
 
 
-def _partner_complete_names(env: Env, ids: list[int]) -> None:
-    """Store ``complete_name`` ("Company, Contact") for ids and their descendants."""
+def _walk_down(env: Env, table: str, ids: list[int], store: Callable[[list[int]], None]) -> None:
+    """Call ``store`` on ids, then on their children, level by level down the tree."""
     todo = list(ids)
     seen: set[int] = set()
     while todo:
@@ -64,10 +64,23 @@ def _partner_complete_names(env: Env, ids: list[int]) -> None:
         seen.update(batch)
         if not batch:
             break
-        marks = ",".join("?" * len(batch))
+        store(batch)
+        todo = [
+            r[0]
+            for r in env.cr.execute(
+                f"SELECT id FROM {table} WHERE parent_id IN ({placeholders(len(batch))})", batch
+            ).fetchall()
+        ]
+
+
+def _partner_complete_names(env: Env, ids: list[int]) -> None:
+    """Store ``complete_name`` ("Company, Contact") for ids and their descendants."""
+
+    def store(batch: list[int]) -> None:
         rows = env.cr.execute(
             "SELECT c.id, c.name, c.is_company, c.type, p.complete_name, p.name FROM res_partner c "
-            f"LEFT JOIN res_partner p ON p.id = c.parent_id WHERE c.id IN ({marks})",
+            "LEFT JOIN res_partner p ON p.id = c.parent_id "
+            f"WHERE c.id IN ({placeholders(len(batch))})",
             batch,
         ).fetchall()
         updates = []
@@ -81,12 +94,8 @@ def _partner_complete_names(env: Env, ids: list[int]) -> None:
                 full = f"{company}, {full}"
             updates.append((full or None, pid))
         env.cr.executemany("UPDATE res_partner SET complete_name = ? WHERE id = ?", updates)
-        todo = [
-            r[0]
-            for r in env.cr.execute(
-                f"SELECT id FROM res_partner WHERE parent_id IN ({marks})", batch
-            ).fetchall()
-        ]
+
+    _walk_down(env, "res_partner", ids, store)
 
 
 def _partner_after_create(env: Env, ids: list[int], vals_list: list[dict[str, Any]]) -> None:
@@ -99,24 +108,21 @@ def _partner_after_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None
 
 
 def _category_complete_names(env: Env, ids: list[int]) -> None:
-    todo = list(ids)
-    while todo:
-        marks = ",".join("?" * len(todo))
+    """Store ``complete_name`` ("Parent / Child") for ids and their descendants."""
+
+    def store(batch: list[int]) -> None:
         rows = env.cr.execute(
             "SELECT c.id, c.name, p.complete_name FROM product_category c "
-            f"LEFT JOIN product_category p ON p.id = c.parent_id WHERE c.id IN ({marks})",
-            todo,
+            "LEFT JOIN product_category p ON p.id = c.parent_id "
+            f"WHERE c.id IN ({placeholders(len(batch))})",
+            batch,
         ).fetchall()
         env.cr.executemany(
             "UPDATE product_category SET complete_name = ? WHERE id = ?",
             [(f"{parent} / {name}" if parent else name, cid) for cid, name, parent in rows],
         )
-        todo = [
-            r[0]
-            for r in env.cr.execute(
-                f"SELECT id FROM product_category WHERE parent_id IN ({marks})", todo
-            ).fetchall()
-        ]
+
+    _walk_down(env, "product_category", ids, store)
 
 
 def _category_after_create(env: Env, ids: list[int], vals_list: list[dict[str, Any]]) -> None:
