@@ -145,8 +145,7 @@ def main() -> int:
     cluster = None
     pg_url = args.pg_url
     if "postgres" in args.backends and not pg_url:
-        sys.path.insert(0, str(TESTS))
-        import pg_cluster
+        import pg_cluster  # from TESTS, put on sys.path at the top
 
         cluster = pg_cluster.PgCluster()
         pg_url = cluster.start()
