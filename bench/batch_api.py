@@ -62,25 +62,6 @@ class ConnectionCounter:
         self.count += 1
 
 
-class TracedTransport(AiohttpTransport):
-    """The production transport with a connection counter on its session."""
-
-    def __init__(self, counter: ConnectionCounter, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._counter = counter
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            # Same settings as AiohttpTransport._get_session, plus the trace config.
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl),
-                timeout=self._timeout,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                trace_configs=[self._counter.config],
-            )
-        return self._session
-
-
 @dataclass
 class Run:
     """One timed contender run."""
@@ -101,7 +82,7 @@ class Run:
 
 
 async def _client(sandbox: SandboxProcess, counter: ConnectionCounter) -> ZenooClient:
-    transport = TracedTransport(counter, concurrency=CONCURRENCY)
+    transport = AiohttpTransport(concurrency=CONCURRENCY, trace_configs=[counter.config])
     client = ZenooClient(
         url=sandbox.url, protocol="jsonrpc", concurrency=CONCURRENCY, transport=transport
     )

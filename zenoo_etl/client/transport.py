@@ -20,7 +20,7 @@ import asyncio
 import inspect
 import logging
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -136,10 +136,12 @@ class AiohttpTransport:
         timeout: float = 120.0,
         verify_tls: bool = True,
         ca_bundle: str | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         self._ssl = make_ssl_context(verify_tls, ca_bundle)
         self._limit = max(1, concurrency)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._trace_configs = list(trace_configs)  # aiohttp request tracing (benchmarks)
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -151,6 +153,7 @@ class AiohttpTransport:
                 # Odoo does not need cookies for stateless RPC; skip the jar work.
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=True,
+                trace_configs=self._trace_configs or None,
             )
         return self._session
 
