@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zenoo_etl.sandbox.exceptions import value_error
 from zenoo_etl.sandbox.fields import ModelDef
 from zenoo_etl.sandbox.registry import Slot
+from zenoo_etl.sandbox.storage import placeholders
 
 if TYPE_CHECKING:
     from zenoo_etl.sandbox.orm import Env
@@ -276,7 +277,7 @@ class _Compiler:
         frontier = set(ids)
         table = mdef.table
         while frontier:
-            marks = ",".join("?" * len(frontier))
+            marks = placeholders(len(frontier))
             if op == "child_of":
                 sql = f'SELECT id FROM "{table}" WHERE "{parent_field}" IN ({marks})'
             else:

@@ -138,7 +138,7 @@ def _template_after_create(env: Env, ids: list[int], vals_list: list[dict[str, A
     # Creating a template creates its single variant, unless the variant is the caller.
     if "no_variant" in env.flags:
         return
-    marks = ",".join("?" * len(ids))
+    marks = placeholders(len(ids))
     rows = env.cr.execute(
         f"SELECT id, default_code, barcode FROM product_template WHERE id IN ({marks})", ids
     ).fetchall()
@@ -149,15 +149,14 @@ def _template_after_create(env: Env, ids: list[int], vals_list: list[dict[str, A
 
 
 def _template_after_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+    marks = placeholders(len(ids))
     if "active" in vals and "from_variant" not in env.flags:
         # archiving (or restoring) a template does the same to its variants
-        marks = ",".join("?" * len(ids))
         env.cr.execute(
             f"UPDATE product_product SET active = ? WHERE product_tmpl_id IN ({marks})",
             [1 if vals["active"] else 0, *ids],
         )
     if "default_code" in vals and "from_variant" not in env.flags:
-        marks = ",".join("?" * len(ids))
         env.cr.execute(
             f"UPDATE product_product SET default_code = ? WHERE product_tmpl_id IN ({marks})",
             [vals["default_code"] or None, *ids],
@@ -165,7 +164,7 @@ def _template_after_write(env: Env, ids: list[int], vals: dict[str, Any]) -> Non
 
 
 def _variant_sync_code(env: Env, ids: list[int]) -> None:
-    marks = ",".join("?" * len(ids))
+    marks = placeholders(len(ids))
     env.cr.execute(
         "UPDATE product_template SET default_code = (SELECT v.default_code FROM product_product v"
         " WHERE v.product_tmpl_id = product_template.id ORDER BY v.id LIMIT 1) WHERE id IN"
@@ -224,7 +223,7 @@ def _tag_paths(env: Env, ids: list[int]) -> dict[int, str]:
 
 def _state_names(env: Env, ids: list[int]) -> dict[int, str]:
     """Country states read as "California (US)"."""
-    marks = ",".join("?" * len(ids))
+    marks = placeholders(len(ids))
     sql = (
         "SELECT s.id, s.name, c.code FROM res_country_state s "
         f"JOIN res_country c ON c.id = s.country_id WHERE s.id IN ({marks})"
