@@ -23,6 +23,7 @@ from typing import Any
 from zenoo_etl.compiler import Migration, Project
 from zenoo_etl.errors import UsageError, ZenooError
 from zenoo_etl.ledger.protocol import LedgerRecord, MigrationRecord
+from zenoo_etl.runner.coerce import field_types
 from zenoo_etl.runner.drift import (
     Changed,
     Drift,
@@ -144,10 +145,7 @@ async def undo_group(
             await odoo.unlink(model, sorted(alive), context)
             counts.deleted += len(alive)
         case "updated":
-            types = {
-                name: str(spec.get("type", "char"))
-                for name, spec in (await session.fields(model)).items()
-            }
+            types = field_types(await session.fields(model))
             restore: list[tuple[LedgerRecord, int, dict[str, Any], dict[str, Any] | None]] = []
             for record in group:
                 previous, written = split_previous(record.previous)
