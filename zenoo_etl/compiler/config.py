@@ -243,7 +243,7 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
     first = errors[0]
     loc = tuple(first["loc"])
     key = last_key(loc)
-    table = _table_of(loc) if first["type"] != "missing" else ".".join(map(str, loc[:-1])) or None
+    table = _table_of(loc)
     line = key_line(text, table, key) if key else None
     if first["type"] == "value_error" and "password" in first["msg"]:
         line = key_line(text, ".".join(map(str, loc)) or None, "password") or line
