@@ -106,8 +106,6 @@ class ModelDef:
     #: runs after rows were inserted / updated, with the touched ids
     after_create: Callable[[Env, list[int], list[dict[str, Any]]], None] | None = None
     after_write: Callable[[Env, list[int], dict[str, Any]], None] | None = None
-    #: extra RPC methods of this model: name -> (function, is_model_method)
-    methods: dict[str, tuple[Callable[..., Any], bool]] = field(default_factory=dict)
 
     @property
     def table(self) -> str:

@@ -241,4 +241,4 @@ def lookup(model: str, method: str) -> tuple[Method, bool] | None:
     return SPECIFIC.get(model, {}).get(method) or COMMON.get(method)
 
 
-__all__ = ["COMMON", "SPECIFIC", "hash_key", "lookup"]
+__all__ = ["COMMON", "SPECIFIC", "lookup"]
