@@ -172,24 +172,14 @@ async def undo_group(
                 by_values.setdefault(token, (previous, []))[1].append(now_id)
             ours = session.restored.setdefault(model, set())
             for previous, targets in by_values.values():
-                values = {
-                    k: ([tuple(c) for c in v] if _is_commands(v) else v)
-                    for k, v in previous.items()
-                }
-                await odoo.write(model, sorted(targets), values, context)
+                await odoo.write(model, sorted(targets), _rpc_values(previous), context)
                 ours.update(targets)
                 counts.updated += len(targets)
         case "deleted":
             ids = [r.odoo_id for r in group if r.odoo_id is not None]
             present = await _alive(session, model, ids)
             todo = [r for r in group if r.odoo_id not in present and r.previous]
-            snapshots = [
-                {
-                    k: ([tuple(c) for c in v] if _is_commands(v) else v)
-                    for k, v in r.previous.items()
-                }
-                for r in todo
-            ]
+            snapshots = [_rpc_values(r.previous) for r in todo]
             new_ids = await odoo.create(model, snapshots, context)
             recreated = {r.key: i for r, i in zip(todo, new_ids, strict=True)}
             moved = session.recreated.setdefault(model, {})
@@ -243,6 +233,11 @@ async def _present(
         model, [["id", "in", ids]], ["id", *fields], {"active_test": False}
     )
     return {int(r["id"]): r for r in found}
+
+
+def _rpc_values(stored: dict[str, Any]) -> dict[str, Any]:
+    """Values read back from the ledger's JSON: x2many commands become tuples again."""
+    return {k: ([tuple(c) for c in v] if _is_commands(v) else v) for k, v in stored.items()}
 
 
 def _is_commands(value: Any) -> bool:
