@@ -170,7 +170,7 @@ class Env:
             if name not in slots:
                 raise value_error(f"Invalid field {name!r} on model {mdef.name!r}")
 
-    def _default(self, mdef: ModelDef, fname: str, fdef: Field) -> tuple[bool, Any]:
+    def _default(self, fname: str, fdef: Field) -> tuple[bool, Any]:
         key = f"default_{fname}"
         if key in self.context:
             return True, self.context[key]
@@ -190,7 +190,7 @@ class Env:
             slot = slots.get(name)
             if slot is None or name in MAGIC_FIELDS:
                 continue
-            found, value = self._default(slot.owner, name, slot.field)
+            found, value = self._default(name, slot.field)
             if found:
                 out[name] = value
         return out
@@ -216,7 +216,7 @@ class Env:
             for n, f in own_defaults.items():
                 if n not in vals:
                     if n not in defaults or callable(f.default):
-                        defaults[n] = self._default(mdef, n, f)[1]
+                        defaults[n] = self._default(n, f)[1]
                     vals[n] = defaults[n]
         if mdef.prepare_vals:
             mdef.prepare_vals(self, vals_list)
