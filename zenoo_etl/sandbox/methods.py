@@ -156,8 +156,9 @@ def copy(env: Env, model: str, ids: Any, default: Any = None) -> list[int]:
 
 
 def exists(env: Env, model: str, ids: Any) -> list[int]:
-    found = env.existing(model, env._ids(ids))
-    return [i for i in env._ids(ids) if i in found]
+    ids = env._ids(ids)
+    found = env.existing(model, ids)
+    return [i for i in ids if i in found]
 
 
 def _set_active(env: Env, model: str, ids: Any, active: bool) -> None:
