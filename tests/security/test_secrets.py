@@ -157,12 +157,10 @@ async def test_no_secret_in_any_artefact(tmp_path: Path, ledger_url: str) -> Non
             (("status", "--json", *loud), {0}),
         ]
         outputs: list[str] = []
-        codes: list[int] = []
 
         def go(args: tuple[str, ...], allowed: set[int]) -> None:
             done = zenoo(root, *args, env=env)
             outputs.extend([done.stdout, done.stderr])
-            codes.append(done.returncode)
             assert done.returncode in allowed, (args, done.returncode, done.stderr[-2000:])
 
         for args, allowed in runs:
