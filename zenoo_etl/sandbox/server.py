@@ -336,10 +336,9 @@ class SandboxServer:
 
     async def _session_request(self, request: web.Request) -> tuple[Any, int | None]:
         try:
-            body = await _read_json(request)
+            req_id, _ = await _read_envelope(request)
         except _BadJson:
-            body = None
-        req_id = body.get("id") if isinstance(body, dict) else None
+            req_id = None
         return req_id, self._sessions.get(request.cookies.get("session_id", ""))
 
     def _session_info(self, uid: int) -> dict[str, Any]:
@@ -421,10 +420,9 @@ class SandboxServer:
 
     async def _version_info(self, request: web.Request) -> web.Response:
         try:
-            body = await _read_json(request)
+            req_id, _ = await _read_envelope(request)
         except _BadJson:
             return web.Response(status=400, text="Invalid JSON data")
-        req_id = body.get("id") if isinstance(body, dict) else None
         return _rpc_result(req_id, self._version())
 
     async def _web_version(self, request: web.Request) -> web.Response:
