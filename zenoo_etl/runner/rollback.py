@@ -365,7 +365,7 @@ class ChangedSinceApply(ZenooError):
         self.result = result
 
 
-async def load_recreated(session: Session) -> None:
+async def load_recreated(session: Session, records: list[MigrationRecord]) -> None:
     """Fill ``session.recreated`` from deletes that EARLIER rollback runs undid.
 
     Keys of delete steps are the deleted record's id and a compensated delete
@@ -373,7 +373,7 @@ async def load_recreated(session: Session) -> None:
     mapping; only rolled-back migrations can hold such rows.
     """
     project, scope = session.project, session.scope
-    for record in await scope.migrations():
+    for record in records:
         if record.status != "rolled_back":
             continue
         migration = _migration(project, record.version)
@@ -392,7 +392,7 @@ async def load_recreated(session: Session) -> None:
                     moved[int(key)] = row.odoo_id
 
 
-async def load_touched(session: Session, oldest: int) -> None:
+async def load_touched(session: Session, records: list[MigrationRecord], oldest: int) -> None:
     """Fill ``session.restored`` with every record a migration updated or called a method on.
 
     Apply's own writes (and their undo) also move ``write_date``, so for those
@@ -401,7 +401,7 @@ async def load_touched(session: Session, oldest: int) -> None:
     ``oldest`` on matter: an older one ran before the records were created.
     """
     project, scope = session.project, session.scope
-    for record in await scope.migrations():
+    for record in records:
         if record.version < oldest:
             continue
         migration = _migration(project, record.version)
@@ -449,7 +449,8 @@ async def rollback(
     async with open_session(
         project, "rollback", progress, wrap_target=wrap_target, odoo=odoo
     ) as session:
-        chosen = select_for_rollback(await session.scope.migrations(), to_version, last)
+        records = await session.scope.migrations()
+        chosen = select_for_rollback(records, to_version, last)
         if chosen and not yes and confirm is not None:
             summary = "\n".join(f"  undo {r.version:04d}_{r.name} ({r.status})" for r in chosen)
             if not confirm(
@@ -458,9 +459,9 @@ async def rollback(
             ):
                 raise ZenooError("Aborted: nothing was rolled back.")
         if chosen:
-            await load_recreated(session)
+            await load_recreated(session, records)
             if not force:
-                await load_touched(session, min(r.version for r in chosen))
+                await load_touched(session, records, min(r.version for r in chosen))
         try:
             for record in chosen:
                 if not force:
