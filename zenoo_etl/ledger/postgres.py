@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from zenoo_etl.errors import ConfigError
 from zenoo_etl.ledger.driver import Dialect, Row
@@ -131,10 +131,8 @@ class PostgresDriver:
         return value
 
     def parse_ts(self, value: Any) -> datetime:
-        if isinstance(value, datetime):
-            return value.astimezone(timezone.utc)
-        parsed = datetime.fromisoformat(str(value))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        # Every time column is TIMESTAMPTZ: psycopg hands back aware datetimes.
+        return cast(datetime, value).astimezone(timezone.utc)
 
     async def close(self) -> None:
         self._closed = True
