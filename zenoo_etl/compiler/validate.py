@@ -78,13 +78,8 @@ def models_used(project: Project) -> list[str]:
         for step in migration.steps:
             found.add(step.model)
             for spec in step.row_fields.values():
-                found.update(_search_models(spec))
+                found.update(model for model, _ in _searches(spec))
     return sorted(found)
-
-
-def _search_models(spec: Any) -> Iterator[str]:
-    for model, _ in _searches(spec):
-        yield model
 
 
 def _searches(spec: Any) -> Iterator[tuple[str, list[Any]]]:
