@@ -213,7 +213,7 @@ class _Compiler:
             parts = []
             if real:
                 self.params.extend(real)
-                parts.append(f"{col} IN ({','.join('?' * len(real))})")
+                parts.append(f"{col} IN ({placeholders(len(real))})")
             if has_null:
                 parts.append(f"{col} IS NULL")
             sql = f"({' OR '.join(parts)})" if parts else _FALSE
@@ -263,7 +263,7 @@ class _Compiler:
         if op in ("=", "in", "!=", "not in"):
             ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
             self.params.extend(ids)
-            sub = f"SELECT {','.join('?' * len(ids)) or 'NULL'}"
+            sub = f"SELECT {placeholders(len(ids)) or 'NULL'}"
             sub = f'SELECT id FROM "{comodel.table}" WHERE id IN ({sub})'
             return self._relational_in(slot, sub, negate=op in ("!=", "not in"))
         raise value_error(f"Invalid operator {op!r} for field {slot.name!r}")
@@ -292,7 +292,7 @@ class _Compiler:
         else:
             raise value_error(f"Invalid field for {op}: {slot.name!r}")
         self.params.extend(sorted(ids))
-        return f"{col} IN ({','.join('?' * len(ids)) or 'NULL'})"
+        return f"{col} IN ({placeholders(len(ids)) or 'NULL'})"
 
 
 def _mentions_active(items: list[Any]) -> bool:
