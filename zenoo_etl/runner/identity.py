@@ -152,9 +152,10 @@ async def search_matches(
     One ``search_read`` for the whole chunk: an ``in`` leaf per match field
     narrows the candidates, exact tuples are compared here.
     """
+    tuples = [_match_tuple(types, match, v) for v in values]
     domain: list[Any] = []
-    for f in match:
-        wanted = {normalise_written(types[f], v.get(f, False)) for v in values}
+    for pos, f in enumerate(match):
+        wanted = {t[pos] for t in tuples}
         wanted.discard(False)
         if not wanted:
             return [[] for _ in values]
@@ -166,7 +167,7 @@ async def search_matches(
     by_tuple: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for record in records:
         by_tuple.setdefault(_read_tuple(types, match, record), []).append(record)
-    return [by_tuple.get(_match_tuple(types, match, v), []) for v in values]
+    return [by_tuple.get(t, []) for t in tuples]
 
 
 async def create_by_fields(
