@@ -46,12 +46,13 @@ COUNTRIES: list[tuple[str, str, int, str]] = [
 
 
 def _xmlids(env: Env, model: str, pairs: list[tuple[str, int]]) -> None:
+    rows = []
     for xmlid, res_id in pairs:
         module, _, name = xmlid.partition(".")
-        env.create(
-            "ir.model.data",
-            [{"module": module, "name": name, "model": model, "res_id": res_id, "noupdate": True}],
+        rows.append(
+            {"module": module, "name": name, "model": model, "res_id": res_id, "noupdate": True}
         )
+    env.create("ir.model.data", rows)
 
 
 def seed(env: Env) -> None:
