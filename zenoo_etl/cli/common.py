@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 
 from zenoo_etl.cli.completion import complete_targets
-from zenoo_etl.errors import EXIT_FAILED, EXIT_USAGE, ZenooError
+from zenoo_etl.errors import EXIT_FAILED, ZenooError
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -181,4 +181,4 @@ def _fail(env: CommandEnv, exc: BaseException | None, message: str, code: int) -
     sys.exit(code)
 
 
-__all__ = ["EXIT_USAGE", "CommandEnv", "common_options", "emit_json", "output_console", "run"]
+__all__ = ["CommandEnv", "common_options", "emit_json", "output_console", "run"]
