@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# --- PostgreSQL (ledger): pg_url -------------------------------------------------
+# --- PostgreSQL (ledger): pg_url, pg_ledger_url -----------------------------------
 import importlib.util as _importlib_util
 import os as _os
 from collections.abc import Iterator as _Iterator
@@ -51,6 +51,25 @@ def pg_url() -> _Iterator[str]:
         yield started
     finally:
         cluster.stop()
+
+
+@_pytest.fixture
+def pg_ledger_url(pg_url: str) -> _Iterator[str]:
+    """A fresh PostgreSQL database on the ``pg_url`` server, dropped after the test."""
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = f"zenoo_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(pg_url)
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- Sandbox: sandbox, sandbox19 --------------------------------------------------

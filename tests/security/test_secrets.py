@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import secrets
 import textwrap
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from faults.procs import SandboxProcess, start_sandbox, zenoo
@@ -103,22 +100,10 @@ async def _distinctive_credentials(sandbox: SandboxProcess) -> tuple[str, str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest) -> Iterator[str]:
+def ledger_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
-        yield "sqlite:///.zenoo/ledger.db"
-        return
-    import psycopg
-
-    pg_url: str = request.getfixturevalue("pg_url")
-    name = f"zenoo_secrets_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(pg_url)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-    finally:
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return "sqlite:///.zenoo/ledger.db"
+    return str(request.getfixturevalue("pg_ledger_url"))
 
 
 def _pg_dump(url: str) -> str:
