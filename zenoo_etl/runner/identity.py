@@ -56,10 +56,6 @@ def xmlid_name(step: str, key: str) -> str:
     return f"{step}_{digest}"
 
 
-def xmlid_for(step: str, key: str) -> str:
-    return f"{XMLID_MODULE}.{xmlid_name(step, key)}"
-
-
 async def lookup_xmlids(odoo: OdooTarget, model: str, names: Sequence[str]) -> dict[str, int]:
     """name -> id for the external ids of ``names`` whose record still exists."""
     if not names:
@@ -232,6 +228,5 @@ __all__ = [
     "create_plain",
     "lookup_xmlids",
     "search_matches",
-    "xmlid_for",
     "xmlid_name",
 ]
