@@ -79,6 +79,8 @@ class _Loader:
             if len(path) > 2 or (len(path) == 2 and path[1] not in ("id", ".id")):
                 raise value_error(f"Invalid field name {'/'.join(path)!r}")
         self.messages: list[dict[str, Any]] = []
+        #: (comodel, xmlid) -> res_id of the relation cells resolved so far (one lookup each)
+        self._xmlid_targets: dict[tuple[str, str], int] = {}
 
     def _error(self, index: int, message: str, field: str | None = None, **extra: Any) -> None:
         msg: dict[str, Any] = {"rows": {"from": index, "to": index}, "type": "error"}
@@ -189,6 +191,9 @@ class _Loader:
         env = self.env
         if sub == "id":
             xmlid = full_xmlid(env, value)
+            cached = self._xmlid_targets.get((comodel, xmlid))
+            if cached is not None:
+                return cached
             module, _, name = xmlid.partition(".")
             row = env.cr.execute(
                 "SELECT res_id FROM ir_model_data WHERE module = ? AND name = ? AND model = ?",
@@ -199,6 +204,7 @@ class _Loader:
                     f"No matching record found for external id '{xmlid}' in field '%(field)s'",
                     _possible_values("ir.model.data", [["model", "=", comodel]]),
                 )
+            self._xmlid_targets[comodel, xmlid] = int(row[0])
             return int(row[0])
         if sub == ".id":
             try:
