@@ -43,10 +43,9 @@ def compile_fast(env: Environment, text: str, *, lone: bool) -> FastFn | None:
         return None
     parts = tree.body[0].nodes
     if lone:
-        expressions = [p for p in parts if not isinstance(p, nodes.TemplateData)]
-        if len(expressions) != 1 or len(parts) != 1:
+        if len(parts) != 1 or isinstance(parts[0], nodes.TemplateData):
             return None
-        return _expression(env, expressions[0])
+        return _expression(env, parts[0])
     compiled: list[FastFn] = []
     for part in parts:
         if isinstance(part, nodes.TemplateData):
