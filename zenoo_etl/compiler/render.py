@@ -88,7 +88,11 @@ def bounded_binop(operator: str, left: Any, right: Any) -> Any:
     """``left <operator> right`` for ``*`` and ``**``, refusing memory bombs.
 
     The sandbox blocks attribute escapes but not ``'x' * 10**9`` (a 1 GB string)
-    or ``9**9**9``; a migration file should never be able to exhaust memory.
+    or ``9**9**9``. This guards the obvious one-step bombs only: a chain of
+    allowed steps (``.replace`` of a long string, ``ljust``, a ``join`` of a
+    repeated list) can still build hundreds of MB. Templates come from
+    migration files, i.e. from people who can commit to the project; a hard
+    limit would need rendering under a memory cap.
     """
     if operator == "*":
         for seq, count in ((left, right), (right, left)):
@@ -157,7 +161,7 @@ def harden(env: SandboxedEnvironment) -> None:
 
 
 class _Bounded:
-    """Sandbox mixin: ``*``, ``**``, ``%`` and ``str.format`` cannot exhaust memory."""
+    """Sandbox mixin: ``*``, ``**``, ``%`` and ``str.format`` refuse one-step memory bombs."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
 
