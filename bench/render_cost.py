@@ -4,7 +4,8 @@ Compiles the field specs of ``bench/_harness.py``'s customers migration with
 the compiler's own ``compile_value`` and renders N generated rows, exactly as
 ``iter_rows`` does (a ``RowView`` per row, the compiled renderers in turn);
 then renders the same rows with hand-written Python closures of the same
-shapes, to show what a non-Jinja fast path for simple templates would leave.
+shapes: the floor the compiler's fast path (``compiler/fastpath.py``) is
+measured against.
 
     .venv/bin/python bench/render_cost.py [--rows 20000]
 """
