@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from zenoo_etl.sandbox.orm import Env
 
 
-def commands(env: Env, value: Any) -> list[list[Any]]:
+def commands(value: Any) -> list[list[Any]]:
     if value is None or value is False:
         return [[5, 0, 0]]
     if not isinstance(value, list | tuple):
@@ -36,7 +36,7 @@ def write_x2many(env: Env, mdef: ModelDef, fname: str, ids: list[int], value: An
     fdef = mdef.fields[fname]
     comodel = fdef.relation
     assert comodel is not None
-    for cmd, arg, extra in commands(env, value):
+    for cmd, arg, extra in commands(value):
         if cmd == 0:
             for rid in ids:
                 vals = dict(extra or {})
