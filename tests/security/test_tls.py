@@ -69,11 +69,12 @@ async def test_tls_is_verified_by_default_and_a_bad_chain_is_refused(
     monkeypatch.setenv("ZENOO_TLS_PASSWORD", "admin")
     async with serve_sandbox(db_path=tmp_path / "t.db") as sb, tls_front(sb.port, cert, key) as p:
         root = _project(tmp_path / "p", p, "")
+        sb.faults.configure(latency_ms=1)  # only so every request the sandbox gets is recorded
         with pytest.raises(ClientError) as refused:
             await apply(load_project(root))
         assert "certificate" in str(refused.value).lower()
         assert refused.value.exit_code == 1
-        # nothing was sent: no partner was created
+        # nothing was sent: not one request reached the sandbox, no partner was created
         assert sb.faults.history == []
 
 
