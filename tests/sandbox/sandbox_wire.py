@@ -34,35 +34,22 @@ class Wire:
         assert isinstance(body, dict)
         return body
 
+    async def _execute_kw(
+        self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The envelope of ``execute_kw`` as admin (uid 2, password admin)."""
+        db = self.server.database
+        return await self.rpc("object", "execute_kw", db, 2, "admin", model, method, args, kwargs)
+
     async def call(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """``execute_kw`` as admin; returns the result or raises AssertionError on an error."""
-        body = await self.rpc(
-            "object",
-            "execute_kw",
-            self.server.database,
-            2,
-            "admin",
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
+        body = await self._execute_kw(model, method, list(args), kwargs)
         assert "error" not in body, body["error"]["data"]["message"]
         return body["result"]
 
     async def fail(self, model: str, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """``execute_kw`` expected to fail; returns ``error.data``."""
-        body = await self.rpc(
-            "object",
-            "execute_kw",
-            self.server.database,
-            2,
-            "admin",
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
+        body = await self._execute_kw(model, method, list(args), kwargs)
         assert "error" in body, f"expected an error, got {body.get('result')!r}"
         data: dict[str, Any] = body["error"]["data"]
         return data
