@@ -159,10 +159,8 @@ def run(env: CommandEnv, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         _fail(env, exc, str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _fail(env, None, "Interrupted.", 130)
-    except click.exceptions.Exit:
-        raise
-    except click.ClickException:
-        raise
+    except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise  # click reports these itself (Abort: a prompt got Ctrl-D or Ctrl-C)
     except Exception as exc:  # last line of defence: never a bare traceback
         message = (
             f"Unexpected internal error: {type(exc).__name__}: {exc}. "
