@@ -107,11 +107,13 @@ class Database:
         if row is None:
             return None
         uid, stored = row
-        if stored is not None and stored == hash_key(password):
-            return int(uid)
-        if api_key_ok and self.api_key_uid(password) == uid:
-            return int(uid)
-        return None
+        return int(uid) if self._secret_matches(uid, stored, password, api_key_ok) else None
+
+    def _secret_matches(self, uid: int, stored: str | None, secret: str, api_key_ok: bool) -> bool:
+        """The user's password (``stored`` is its hash) or, if allowed, one of their API keys."""
+        if stored is not None and stored == hash_key(secret):
+            return True
+        return api_key_ok and self.api_key_uid(secret) == uid
 
     def api_key_uid(self, key: str) -> int | None:
         row = self.conn.execute(
@@ -134,9 +136,7 @@ class Database:
         _login, stored, active = row
         if not active or not isinstance(password, str):
             raise AccessDenied()
-        if stored is not None and stored == hash_key(password):
-            return uid
-        if self.api_key_uid(password) == uid:
+        if self._secret_matches(uid, stored, password, api_key_ok=True):
             return uid
         raise AccessDenied()
 
