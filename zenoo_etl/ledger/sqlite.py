@@ -83,15 +83,21 @@ class SqliteDriver:
             try:
                 yield self._conn
             except BaseException as exc:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 if isinstance(exc, sqlite3.Error):
                     raise self._error(exc) from exc
                 raise
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise self._error(exc) from exc
+
+    def _rollback(self) -> None:
+        # After SQLITE_FULL, SQLITE_IOERR and the like SQLite may already have rolled
+        # back: a ROLLBACK then fails with "no transaction" and hides the real error.
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def _error(self, exc: sqlite3.Error) -> LedgerError:
         text = str(exc)
