@@ -16,6 +16,7 @@ Lower-level pieces are re-exported for scripts: ``load_project`` and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from zenoo_etl.compiler import Plan, Project, compile_plan, load_project
+from zenoo_etl.compiler.plan import PLAN_FORMAT, StalePlanError
 from zenoo_etl.errors import UsageError
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import apply as run_apply
@@ -32,12 +34,30 @@ from zenoo_etl.runner.results import RunResult
 
 
 def read_plan(path: Path | str) -> Plan:
-    """A saved plan file (``zenoo-etl plan --out``), or UsageError naming the file."""
+    """A saved plan file (``zenoo-etl plan --out``), or UsageError naming the file.
+
+    A plan of another format (an older zenoo-etl's, which did not pin vars,
+    settings and file sums) is refused with :class:`StalePlanError` (exit 4).
+    """
     file = Path(path)
     try:
-        return Plan.model_validate_json(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
+        raw = json.loads(text)
     except OSError as exc:
         raise UsageError(f"Cannot read the plan file {file}: {exc.strerror}.") from None
+    except ValueError:
+        raw = None  # not JSON: reported below like any other non-plan
+    found = raw.get("format") if isinstance(raw, dict) else None
+    if isinstance(found, int) and found != PLAN_FORMAT:
+        age = "an older" if found < PLAN_FORMAT else "a newer"
+        raise StalePlanError(
+            f"{file} was made by {age} zenoo-etl (plan format {found}; this one applies "
+            f"format {PLAN_FORMAT} only, which pins vars, settings and every file's "
+            "checksum). Nothing was applied; make a new plan with 'zenoo-etl plan --out "
+            "FILE' and review it."
+        )
+    try:
+        return Plan.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -66,8 +86,12 @@ async def apply(
     progress: ProgressReporter | None = None,
 ) -> RunResult:
     """``zenoo-etl apply``: apply pending migrations (or exactly a saved plan's)."""
-    project = _project(project_dir, target, vars)
     plan = read_plan(plan_file) if plan_file is not None else None
+    if plan is not None:
+        # Render exactly as when the plan was made: its --var values come back
+        # (an explicit --var still wins, and then shows as a difference).
+        vars = {**plan.var_overrides, **dict(vars or {})}
+    project = _project(project_dir, target, vars)
     return await run_apply(
         project,
         plan=plan,

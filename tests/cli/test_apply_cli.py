@@ -156,8 +156,8 @@ def test_saved_plan_is_refused_once_the_ledger_moved(tmp_path: Path) -> None:
     assert _invoke("plan", "--project", str(root), "--out", str(plan))[0] == 0
     assert _invoke("apply", "--project", str(root), "--yes", "--to", "1")[0] == 0
     code, _out, err = _invoke("apply", str(plan), "--project", str(root), "--yes")
-    assert code == 2
-    assert "plan" in err and "zenoo-etl plan --out" in err
+    assert code == 4
+    assert "another ledger state" in err and "zenoo-etl plan --out" in err
     # a fresh plan applies exactly what it lists
     assert _invoke("plan", "--project", str(root), "--out", str(plan))[0] == 0
     code, out, _err = _invoke("apply", str(plan), "--project", str(root), "--yes", "--json")

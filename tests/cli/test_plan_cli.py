@@ -163,7 +163,7 @@ def test_plan_reads_applied_versions_from_the_ledger_and_refuses_drift(project: 
     (project / "data" / "c.csv").write_text(CSV + "4,D,person,contact,4,US\n")
     code, out, err = invoke("plan", "--project", str(project))
     assert code == 4
-    assert "migrations/0001_customers.toml changed since it was applied" in err
+    assert "migrations/0001_customers.toml (the file or one of its sources) changed" in err
     assert "--allow-drift" in err
     code, out, err = invoke("plan", "--project", str(project), "--allow-drift", "--json")
     assert code == 0

@@ -98,7 +98,7 @@ def test_scaffold_applies_then_plans_as_applied_then_drifts(tmp_path: Path) -> N
         handle.write("4,Late Co,late@example.com,company,BE\n")
     code, _, err = invoke("plan", "--project", str(root))
     assert code == 4
-    assert "migrations/0001_example.toml changed since it was applied" in err
+    assert "migrations/0001_example.toml: its source data/partners.csv changed" in err
 
 
 def test_new_twice_with_one_slug_keeps_step_ids_unique(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def test_plan_out_then_apply_on_a_brand_new_project(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     done = zenoo(tmp_path, "apply", str(plan), "--yes")
     assert done.returncode == 0, done.stderr
-    # the same plan is stale once it was applied: a second apply refuses it (exit 2)
+    # the same plan is stale once it was applied: a second apply refuses it (exit 4)
     again = zenoo(tmp_path, "apply", str(plan), "--yes")
-    assert again.returncode == 2
+    assert again.returncode == 4
     assert "another ledger state" in again.stderr

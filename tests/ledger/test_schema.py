@@ -24,8 +24,8 @@ async def _meta(ledger: SqlLedger) -> dict[str, str]:
 
 async def test_a_new_ledger_records_its_schema_version(ledger: SqlLedger) -> None:
     meta = await _meta(ledger)
-    assert meta["schema_version"] == str(ledger_schema.latest_version()) == "2"
-    assert ledger.schema_version == 2
+    assert meta["schema_version"] == str(ledger_schema.latest_version()) == "3"
+    assert ledger.schema_version == 3
     assert len(meta["instance"]) == 12
 
 
@@ -111,7 +111,7 @@ async def test_a_database_with_other_tables_gets_ours_alongside(
 async def test_a_version_1_ledger_gains_who_ran_it_in_place(
     ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A ledger written by 0.1.0 (schema 1) is upgraded to 2: old rows say nobody, new rows who."""
+    """A ledger written by 0.1.0 (schema 1) is upgraded in place: old rows say nobody, new rows who."""
     monkeypatch.setattr(ledger_schema, "UPGRADES", {1: ledger_schema.UPGRADES[1]})
     async with open_ledger(ledger_url, tmp_path) as v1:
         assert v1.schema_version == 1
@@ -129,7 +129,7 @@ async def test_a_version_1_ledger_gains_who_ran_it_in_place(
             )
     monkeypatch.undo()
     async with open_ledger(ledger_url, tmp_path) as v2:
-        assert v2.schema_version == 2
+        assert v2.schema_version == ledger_schema.latest_version()
         scope = v2.scope(TARGET, "prod")
         [old] = await scope.migrations()
         assert (old.name, old.status, old.by) == ("old", "applied", None)

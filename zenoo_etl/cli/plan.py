@@ -27,6 +27,7 @@ from zenoo_etl.compiler import (
     ledger_position_of,
     load_project,
 )
+from zenoo_etl.compiler.plan import describe_changed
 from zenoo_etl.compiler.schema import load_schema
 from zenoo_etl.compiler.validate import Problem, validate_project
 from zenoo_etl.errors import EXIT_USAGE, DriftError, MigrationFileError, UsageError
@@ -40,11 +41,21 @@ from zenoo_etl.runner.session import Session, open_session
 async def applied_versions(project: Project) -> tuple[dict[int, str], str | None]:
     """Applied versions → recorded checksums, and the ledger position, for the target.
 
+    (:func:`applied_state` also returns the per-file sums drift messages use.)
+
     A SQLite ledger that does not exist yet means nothing is applied; it is
     not created just to plan, and the position is then the one the runner
     derives from an empty history (``ledger_position_of({})``), so a plan saved
     on a fresh project can be applied.
     """
+    applied, position, _parts = await applied_state(project)
+    return applied, position
+
+
+async def applied_state(
+    project: Project,
+) -> tuple[dict[int, str], str | None, dict[int, dict[str, str]]]:
+    """:func:`applied_versions` plus, per applied version, the file sums recorded."""
     from zenoo_etl.ledger import open_ledger
     from zenoo_etl.ledger.open import sqlite_path
 
@@ -52,13 +63,14 @@ async def applied_versions(project: Project) -> tuple[dict[int, str], str | None
     if url.startswith("sqlite:"):
         path = sqlite_path(url, project.root)
         if isinstance(path, Path) and not path.exists():
-            return {}, ledger_position_of({})
+            return {}, ledger_position_of({}), {}
     async with open_ledger(url, project.root) as ledger:
         scope = ledger.scope(project.target.url, project.target.database)
         records = await scope.migrations()
         position = await scope.position()
-    applied = {r.version: r.checksum for r in records if r.status == "applied"}
-    return applied, position
+    done = [r for r in records if r.status == "applied"]
+    parts = {r.version: dict(r.parts) for r in done if r.parts}
+    return {r.version: r.checksum for r in done}, position, parts
 
 
 async def diff_upserts(project: Project, plan: Plan) -> Plan:
@@ -141,8 +153,10 @@ def drift_message(plan: Plan) -> str:
     for entry in plan.drift:
         if entry.file is None:
             parts.append(f"version {entry.version} is applied but its file is gone")
+        elif entry.changed:
+            parts.append(describe_changed(entry.file, entry.changed))
         else:
-            parts.append(f"{entry.file} changed since it was applied")
+            parts.append(f"{entry.file} (the file or one of its sources) changed")
     return (
         f"Drift on target '{plan.target.name}': {'; '.join(parts)}. Revert the change and "
         "write a new migration instead, or pass --allow-drift to go on anyway."
@@ -230,8 +244,8 @@ def plan_command(env: CommandEnv, out: Path | None, allow_drift: bool, with_diff
 
     async def go() -> None:
         project = load_project(env.project, env.target, env.vars)
-        applied, position = await applied_versions(project)
-        plan = compile_plan(project, applied, position)
+        applied, position, parts = await applied_state(project)
+        plan = compile_plan(project, applied, position, applied_parts=parts)
         if plan.drift and not allow_drift:
             raise DriftError(drift_message(plan))
         if with_diff:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from zenoo_etl.compiler.project import Project, iter_keys, iter_rows
+from zenoo_etl.compiler.project import Project, changed_parts, iter_keys, iter_rows
 from zenoo_etl.compiler.steps import Migration, Step
-from zenoo_etl.errors import MigrationFileError
+from zenoo_etl.errors import DriftError, MigrationFileError
 
-PLAN_FORMAT = 1
+# 2: pinned plans (vars, result-changing settings, per-file sums, rendered steps)
+PLAN_FORMAT = 2
 Status = Literal["pending", "applied", "drift"]
 
 
@@ -60,6 +61,10 @@ class PlanMigration(_Frozen):
     file: str
     description: str
     checksum: str
+    # SHA-256 of each file (the migration, each source) and of the rendered steps:
+    # what apply PLAN compares to name the file that changed
+    parts: dict[str, str] = Field(default_factory=dict)
+    definition: str = ""
     status: Status
     reversible: bool
     records: int | None
@@ -75,6 +80,9 @@ class DriftEntry(_Frozen):
     file: str | None
     applied_checksum: str
     current_checksum: str | None
+    # the files whose sums differ from those recorded at apply (empty when the
+    # ledger predates per-file sums: then only "the file or one of its sources")
+    changed: list[str] = Field(default_factory=list)
 
 
 class Plan(_Frozen):
@@ -85,6 +93,12 @@ class Plan(_Frozen):
     target: PlanTarget
     ledger_position: str | None = None
     created_at: str | None = None
+    # Everything besides the files that decides what apply does: the vars the
+    # templates saw (and which of them came from --var, re-applied by apply PLAN)
+    # and the runner settings that change results.
+    vars: dict[str, Any] = Field(default_factory=dict)
+    var_overrides: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
     migrations: list[PlanMigration] = Field(default_factory=list)
     drift: list[DriftEntry] = Field(default_factory=list)
 
@@ -208,20 +222,40 @@ def _plan_step(project: Project, migration: Migration, step: Step, count: bool) 
     )
 
 
+def result_settings(project: Project) -> dict[str, Any]:
+    """The ``[runner]`` settings that change what apply does (not how fast)."""
+    runner = project.config.runner
+    return {"on_error": runner.on_error, "context": dict(runner.context)}
+
+
+def var_overrides(project: Project) -> dict[str, Any]:
+    """The vars that differ from zenoo.toml's ``[vars]`` (given with ``--var``)."""
+    missing = object()
+    return {
+        name: value
+        for name, value in project.vars.items()
+        if project.config.vars.get(name, missing) != value
+    }
+
+
 def compile_plan(
     project: Project,
     applied: Mapping[int, str] | None = None,
     ledger_position: str | None = None,
     *,
     created_at: str | None = None,
+    applied_parts: Mapping[int, Mapping[str, str]] | None = None,
 ) -> Plan:
     """Compile ``project`` into a :class:`Plan`.
 
     ``applied`` maps versions recorded as applied in the ledger to their
     checksums. Pending and drifted migrations have their rows rendered and
     counted; applied ones are listed without counting (``records`` is None).
+    ``applied_parts`` (version -> per-file sums recorded at apply) lets a
+    drift entry name the file that changed.
     """
     applied = dict(applied or {})
+    recorded_parts = dict(applied_parts or {})
     migrations: list[PlanMigration] = []
     drift: list[DriftEntry] = []
     present = {m.version for m in project.migrations}
@@ -239,6 +273,9 @@ def compile_plan(
                     file=file,
                     applied_checksum=recorded or "",
                     current_checksum=migration.checksum,
+                    changed=changed_parts(recorded_parts[migration.version], migration.parts)
+                    if recorded_parts.get(migration.version)
+                    else [],
                 )
             )
         steps = [_plan_step(project, migration, s, status != "applied") for s in migration.steps]
@@ -250,6 +287,8 @@ def compile_plan(
                 file=file,
                 description=migration.description,
                 checksum=migration.checksum,
+                parts=dict(migration.parts),
+                definition=migration.definition,
                 status=status,
                 reversible=migration.reversible,
                 records=sum(s.records or 0 for s in counted) if counted else None,
@@ -276,9 +315,100 @@ def compile_plan(
         ),
         ledger_position=ledger_position,
         created_at=created_at,
+        vars=dict(project.vars),
+        var_overrides=var_overrides(project),
+        settings=result_settings(project),
         migrations=migrations,
         drift=drift,
     )
+
+
+class StalePlanError(DriftError):
+    """A saved plan that the project (or the target) no longer produces (exit 4)."""
+
+
+def _shown_value(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe_changed(shown: str, changed: list[str]) -> str:
+    """``shown`` and which of its files (itself, its sources) changed, in words."""
+    others = [name for name in changed if name != shown]
+    words = []
+    if shown in changed or not others:
+        words.append(f"{shown} changed")
+    if others:
+        words.append(f"{shown}: its source {', '.join(others)} changed")
+    return "; ".join(words)
+
+
+def what_changed(shown: str, recorded: Mapping[str, str] | None, now: Mapping[str, str]) -> str:
+    """Like :func:`describe_changed` from two per-file sum maps.
+
+    ``recorded`` is None or empty for a ledger row (or plan) from before
+    per-file sums: then only the combined checksum is known to differ.
+    """
+    if not recorded:
+        sources = [name for name in now if name != shown]
+        if not sources:
+            return f"{shown} changed"
+        return f"{shown} or its source {', '.join(sources)} changed"
+    return describe_changed(shown, changed_parts(recorded, now))
+
+
+def plan_differences(plan: Plan, project: Project, todo: list[Migration]) -> list[str]:
+    """What differs between a saved plan and what ``project`` would do now.
+
+    ``todo`` is the project's migrations the plan lists as pending. Each
+    entry names one thing: a var, a setting, a file (the migration or which
+    of its sources), a rendering, a migration that vanished.
+    """
+    reasons: list[str] = []
+    for name in sorted(set(plan.vars) | set(project.vars)):
+        old, new = plan.vars.get(name), project.vars.get(name)
+        if name not in project.vars:
+            reasons.append(f"var '{name}' is no longer set (the plan used {_shown_value(old)})")
+        elif name not in plan.vars:
+            reasons.append(f"var '{name}' is new ({_shown_value(new)}); the plan had none")
+        elif old != new:
+            reasons.append(
+                f"var '{name}' is {_shown_value(new)} now, the plan used {_shown_value(old)}"
+            )
+    settings = result_settings(project)
+    for name in sorted(set(plan.settings) | set(settings)):
+        if plan.settings.get(name) != settings.get(name):
+            reasons.append(
+                f"setting [runner] {name} is {_shown_value(settings.get(name))} now, the plan "
+                f"used {_shown_value(plan.settings.get(name))}"
+            )
+    planned = {m.version: m for m in plan.migrations if m.status == "pending"}
+    present = {m.version for m in todo}
+    for version, entry in sorted(planned.items()):
+        if version not in present:
+            reasons.append(f"{entry.file} is planned but is no longer a pending migration")
+    for migration in todo:
+        entry = planned[migration.version]
+        shown = project.relative(migration.path)
+        if entry.checksum != migration.checksum or changed_parts(entry.parts, migration.parts):
+            reasons.append(what_changed(shown, entry.parts, migration.parts))
+        elif entry.definition != migration.definition:
+            reasons.append(
+                f"{shown} renders other steps than planned (same file; a var or an env() "
+                "value it reads differs)"
+            )
+    return reasons
+
+
+def check_saved_plan(plan: Plan, project: Project, todo: list[Migration]) -> None:
+    """Raise :class:`StalePlanError` naming every difference, if there is one."""
+    reasons = plan_differences(plan, project, todo)
+    if reasons:
+        raise StalePlanError(
+            "The saved plan no longer matches the project, so nothing was applied: "
+            f"{'; '.join(reasons)}. Review the change, then make a new plan with "
+            "'zenoo-etl plan --out FILE' (apply runs exactly what a plan lists, or nothing)."
+        )
 
 
 __all__ = [
@@ -288,7 +418,14 @@ __all__ = [
     "PlanMigration",
     "PlanStep",
     "PlanTarget",
+    "StalePlanError",
+    "check_saved_plan",
     "compile_plan",
     "count_rows",
+    "describe_changed",
     "ledger_position_of",
+    "plan_differences",
+    "result_settings",
+    "var_overrides",
+    "what_changed",
 ]

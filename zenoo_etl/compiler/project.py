@@ -14,6 +14,7 @@ domain (or model-level calls) yield nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -147,8 +148,10 @@ def _load_migration(
         errors=errors,
         failed=failed,
     )
-    checksum = migration_checksum(root, data, migration.sources)
-    return migration.model_copy(update={"checksum": checksum})
+    checksum, parts = checksums(root, shown, data, migration.sources)
+    return migration.model_copy(
+        update={"checksum": checksum, "parts": parts, "definition": definition_digest(migration)}
+    )
 
 
 def _shown(root: Path, path: Path) -> str:
@@ -232,16 +235,54 @@ def migration_checksum(root: Path, file_bytes: bytes, sources: list[str]) -> str
     Each source contributes its project-relative path too, so renaming a data
     file the migration reads is a change as well.
     """
+    return checksums(root, "", file_bytes, sources)[0]
+
+
+def checksums(
+    root: Path, shown: str, file_bytes: bytes, sources: list[str]
+) -> tuple[str, dict[str, str]]:
+    """The migration checksum and, per file, its own SHA-256 (one read of each file).
+
+    The per-file sums (``{shown: ..., source path: ...}``) let drift and
+    stale-plan messages name the file that changed; the migration checksum
+    stays the one recorded in ledgers since the first release.
+    """
     digest = hashlib.sha256()
     digest.update(b"zenoo-migration\0")
     digest.update(file_bytes)
+    parts = {shown: hashlib.sha256(file_bytes).hexdigest()}
     for relative in sorted(set(sources)):
         digest.update(b"\0source\0" + relative.encode("utf-8") + b"\0")
+        own = hashlib.sha256()
         path = resolve_inside(root, relative)
         with path.open("rb") as handle:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
-    return digest.hexdigest()
+                own.update(chunk)
+        parts[relative] = own.hexdigest()
+    return digest.hexdigest(), parts
+
+
+def definition_digest(migration: Migration) -> str:
+    """SHA-256 of the rendered step definitions (what a ``.toml.j2`` file became).
+
+    Two renders of one template with other ``vars`` (or ``env()`` values)
+    differ here even though the template bytes, and so the checksum, do not.
+    A digest, not the text: a rendered file may hold an ``env()`` secret.
+    """
+    steps = [
+        step.model_dump(mode="json", exclude={"file", "line"}, by_alias=True)
+        for step in migration.steps
+    ]
+    text = json.dumps(
+        {"description": migration.description, "steps": steps}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def changed_parts(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """Files whose sums differ between two ``parts`` maps (added and removed ones too)."""
+    return sorted(name for name in set(old) | set(new) if old.get(name) != new.get(name))
 
 
 def iter_rows(project: Project, migration: Migration, step: Step) -> Iterator[Row]:
@@ -332,4 +373,13 @@ def _row_error(
     return MigrationFileError(detail, path=shown, line=line, step=step.id, row=index + 1)
 
 
-__all__ = ["Project", "iter_keys", "iter_rows", "load_project", "migration_checksum"]
+__all__ = [
+    "Project",
+    "changed_parts",
+    "checksums",
+    "definition_digest",
+    "iter_keys",
+    "iter_rows",
+    "load_project",
+    "migration_checksum",
+]

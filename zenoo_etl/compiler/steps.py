@@ -185,6 +185,10 @@ class Migration(BaseModel):
     path: Path
     description: str = ""
     checksum: str = ""
+    # per file (the migration as shown, each source path): its own SHA-256
+    parts: dict[str, str] = Field(default_factory=dict)
+    # SHA-256 of the rendered step definitions (see project.definition_digest)
+    definition: str = ""
     templated: bool = False
     sources: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(default_factory=list)

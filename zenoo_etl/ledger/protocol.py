@@ -140,6 +140,9 @@ class MigrationRecord:
     # The process that wrote the row last (began it, or set its status); None
     # for rows written before ledger schema version 2.
     by: RunBy | None = None
+    # SHA-256 per file the migration was applied from ({path: sum}); None for
+    # rows written before ledger schema version 3.
+    parts: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -306,8 +309,13 @@ class LedgerReader(Protocol):
 class LedgerWriter(Protocol):
     """What a run changes: migration status, records, and the lock (runner only)."""
 
-    async def begin_migration(self, version: int, name: str, checksum: str) -> MigrationRecord:
+    async def begin_migration(
+        self, version: int, name: str, checksum: str, parts: Mapping[str, str] | None = None
+    ) -> MigrationRecord:
         """Start (or restart) a migration: status ``applying``, a ``begin`` event.
+
+        ``parts`` (the SHA-256 of each file, ``Migration.parts``) is kept so that
+        drift can name the file that changed.
 
         Restarting a failed/applying/rolled-back migration keeps its records
         (done rows are what a rerun skips); counts are reset. Beginning an

@@ -102,9 +102,15 @@ _V2 = [
     for column, kind in (("by_host", "TEXT"), ("by_user", "TEXT"), ("by_pid", "INTEGER"))
 ]
 
+# Version 3: each migration row keeps the SHA-256 of every file it was applied
+# from (JSON ``{path: sum}``), so drift names the file that changed. Nullable:
+# rows written before say only "the file or one of its sources".
+_V3 = ["ALTER TABLE zenoo_migrations ADD COLUMN parts TEXT"]
+
 UPGRADES: dict[int, list[str] | dict[Dialect, list[str]]] = {
     1: {"sqlite": _v1("sqlite"), "postgresql": _v1("postgresql")},
     2: _V2,
+    3: _V3,
 }
 """schema version -> statements from the previous version (per dialect, or shared)."""
 

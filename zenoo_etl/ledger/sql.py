@@ -45,7 +45,7 @@ _PAGE = 2000  # records per page when streaming a rollback
 
 _MIGRATION_COLUMNS = (
     "version, name, checksum, status, started_at, finished_at, counts, error, "
-    "by_host, by_user, by_pid"
+    "by_host, by_user, by_pid, parts"
 )
 _RECORD_COLUMNS = "seq, version, step, key, model, odoo_id, operation, state, previous"
 
@@ -226,6 +226,7 @@ class SqlScope(LockMixin):
             counts=Counts.from_dict(_load(row[6])),
             error=row[7],
             by=_run_by(row[8:11]),
+            parts=None if row[11] is None else dict(_load(row[11])),
         )
 
     async def migrations(self) -> list[MigrationRecord]:
@@ -273,7 +274,9 @@ class SqlScope(LockMixin):
             ),
         )
 
-    async def begin_migration(self, version: int, name: str, checksum: str) -> MigrationRecord:
+    async def begin_migration(
+        self, version: int, name: str, checksum: str, parts: Mapping[str, str] | None = None
+    ) -> MigrationRecord:
         async with self._d.session(write=True) as conn:
             existing = await self._get_migration(conn, version)
             if existing is not None and existing.status == "applied":
@@ -286,12 +289,12 @@ class SqlScope(LockMixin):
             by = RunBy.this_process()
             await conn.execute(
                 f"INSERT INTO zenoo_migrations (scope_id, {_MIGRATION_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, 'applying', ?, NULL, ?, NULL, ?, ?, ?) "
+                "VALUES (?, ?, ?, ?, 'applying', ?, NULL, ?, NULL, ?, ?, ?, ?) "
                 "ON CONFLICT (scope_id, version) DO UPDATE SET name = excluded.name, "
                 "checksum = excluded.checksum, status = 'applying', "
                 "started_at = excluded.started_at, finished_at = NULL, "
                 "counts = excluded.counts, error = NULL, by_host = excluded.by_host, "
-                "by_user = excluded.by_user, by_pid = excluded.by_pid",
+                "by_user = excluded.by_user, by_pid = excluded.by_pid, parts = excluded.parts",
                 (
                     sid,
                     version,
@@ -300,9 +303,13 @@ class SqlScope(LockMixin):
                     self._d.ts(now),
                     _dump(Counts().to_dict()),
                     *_by_params(by),
+                    _dump(dict(parts)) if parts else None,
                 ),
             )
-            record = MigrationRecord(version, name, checksum, "applying", now, None, by=by)
+            stored = dict(parts) if parts else None
+            record = MigrationRecord(
+                version, name, checksum, "applying", now, None, by=by, parts=stored
+            )
             await self._event(conn, sid, record, "begin", None)
         return record
 
@@ -350,6 +357,7 @@ class SqlScope(LockMixin):
                 new_counts,
                 error,
                 by,
+                current.parts,
             )
             await self._event(conn, sid, record, status, error)
         return record

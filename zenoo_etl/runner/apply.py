@@ -21,9 +21,14 @@ from collections.abc import Callable, Iterator
 
 from zenoo_etl.client.errors import ClientError, OdooError
 from zenoo_etl.compiler import Migration, Plan, Project, Step, iter_rows
-from zenoo_etl.compiler.plan import ledger_position_of
+from zenoo_etl.compiler.plan import (
+    StalePlanError,
+    check_saved_plan,
+    ledger_position_of,
+    what_changed,
+)
 from zenoo_etl.compiler.sources import iter_source
-from zenoo_etl.errors import DriftError, UsageError, ZenooError
+from zenoo_etl.errors import DriftError, ZenooError
 from zenoo_etl.ledger.protocol import Counts, MigrationRecord
 from zenoo_etl.runner.actions import Chunk, StepRun
 from zenoo_etl.runner.identity import LoadFailed, UnknownOutcome
@@ -208,7 +213,9 @@ class Runner:
             await scope.forget(migration.version)
             existing = None
         fresh = existing is None or not any((await scope.record_counts(migration.version)).values())
-        await scope.begin_migration(migration.version, migration.name, migration.checksum)
+        await scope.begin_migration(
+            migration.version, migration.name, migration.checksum, migration.parts
+        )
         session.progress.migration_started(migration.version, migration.name, len(migration.steps))
         try:
             if not fresh:
@@ -294,10 +301,11 @@ def check_drift(project: Project, records: list[MigrationRecord]) -> None:
             continue
         migration = files.get(record.version)
         if migration is not None and migration.checksum != record.checksum:
-            drifted.append(project.relative(migration.path))
+            shown = project.relative(migration.path)
+            drifted.append(what_changed(shown, record.parts, migration.parts))
     if drifted:
         raise DriftError(
-            f"Applied migration(s) changed since they were applied: {', '.join(drifted)}. "
+            f"Applied migration(s) changed since they were applied: {'; '.join(drifted)}. "
             "Revert the change (an applied migration is history; add a new migration "
             "instead), or pass --allow-drift to apply the pending ones anyway."
         )
@@ -314,6 +322,16 @@ async def pending_migrations(
     applied = {v: r for v, r in records.items() if r.status == "applied"}
     todo = [m for m in project.migrations if m.version not in applied]
     if plan is not None:
+        if (
+            plan.target.database != project.target.database
+            or plan.target.name != project.target_name
+        ):
+            raise StalePlanError(
+                f"The saved plan is for target '{plan.target.name}' (database "
+                f"'{plan.target.database}'), not '{project.target_name}' (database "
+                f"'{project.target.database}'); nothing was applied. Pass --target "
+                f"{plan.target.name}, or make a plan for this target."
+            )
         position = await scope.position()
         legacy = ledger_position_of({v: r.checksum for v, r in applied.items()})
         if plan.ledger_position is None:
@@ -322,27 +340,14 @@ async def pending_migrations(
         else:
             stale = plan.ledger_position not in (position, legacy)
         if stale:
-            raise UsageError(
+            raise StalePlanError(
                 "The saved plan was made against another ledger state (something was applied "
-                "or rolled back since). Make a new plan with 'zenoo-etl plan --out FILE' and "
-                "review it."
+                "or rolled back since); nothing was applied. Make a new plan with "
+                "'zenoo-etl plan --out FILE' and review it."
             )
-        if (
-            plan.target.database != project.target.database
-            or plan.target.name != project.target_name
-        ):
-            raise UsageError(
-                f"The saved plan is for target '{plan.target.name}' (database "
-                f"'{plan.target.database}'), not '{project.target_name}'; pass --target."
-            )
-        wanted = {m.version: m.checksum for m in plan.migrations if m.status == "pending"}
+        wanted = {m.version for m in plan.migrations if m.status == "pending"}
         todo = [m for m in todo if m.version in wanted]
-        changed = [project.relative(m.path) for m in todo if m.checksum != wanted[m.version]]
-        if changed:
-            raise UsageError(
-                f"Migration file(s) changed since the plan was made: {', '.join(changed)}. "
-                "Make a new plan with 'zenoo-etl plan --out FILE'."
-            )
+        check_saved_plan(plan, project, todo)
     if to_version is not None:
         todo = [m for m in todo if m.version <= to_version]
     return todo, records
