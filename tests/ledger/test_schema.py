@@ -111,7 +111,7 @@ async def test_a_database_with_other_tables_gets_ours_alongside(
 async def test_a_version_1_ledger_gains_who_ran_it_in_place(
     ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A ledger written by 0.1.0 (schema 1) is upgraded in place: old rows say nobody, new rows who."""
+    """A schema-1 ledger (0.1.0) is upgraded in place: old rows say nobody, new rows who."""
     monkeypatch.setattr(ledger_schema, "UPGRADES", {1: ledger_schema.UPGRADES[1]})
     async with open_ledger(ledger_url, tmp_path) as v1:
         assert v1.schema_version == 1
