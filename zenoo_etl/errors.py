@@ -11,7 +11,13 @@ client), but all of them carry an ``exit_code`` so the CLI maps them once::
     ├── LockHeldError               exit 3  another apply/rollback holds the target
     ├── DriftError                  exit 4  an applied migration's checksum changed
     ├── MigrationFailed             exit 1  a step failed; rolled back or stopped
+    ├── ValidationError             exit 1  values refused: by a check before sending
+    │                                       (batch validators, your own code) or by Odoo
     └── client.errors.ClientError   exit 1  RPC faults (see that module's docstring)
+
+Odoo's own refusals (``client.errors.ValidationError``) and the batch layer's
+(``batch.errors.BatchValidationError``) both derive from ``ValidationError``,
+so ``except ValidationError`` catches values refused anywhere.
 
 Messages are one paragraph: what failed, where, and what to do next.
 They never contain secrets.
@@ -37,6 +43,14 @@ class ZenooError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ValidationError(ZenooError):
+    """Values were refused before anything was sent, or by Odoo (then also an ``OdooError``).
+
+    Raise it from your own checks: its message is yours alone, it does not
+    claim that Odoo answered.
+    """
 
 
 class UsageError(ZenooError):

@@ -23,7 +23,7 @@ async def test_results_come_back_one_per_operation_in_order(
     fake_client: ZenooClient, fake_odoo: FakeOdoo
 ) -> None:
     fake_odoo.tables["res.partner"] = {7: {"name": "a"}, 8: {"name": "b"}, 9: {"name": "c"}}
-    async with BatchContext(fake_client) as batch:
+    async with BatchContext(fake_client, auto_execute=False) as batch:
         assert batch.create("res.partner", {"name": "P1"}) == 0
         batch.create("res.partner", {"name": "P2"})
         batch.update("res.partner", {"active": False}, ids=[7, 8])
@@ -61,10 +61,11 @@ async def test_nothing_is_sent_when_the_block_raises(
     assert fake_odoo.calls == []
 
 
-async def test_failure_reports_partial_results_and_rollback_deletes_newest_first(
+async def test_all_or_nothing_chunks_fail_together_and_rollback_deletes_newest_first(
     fake_client: ZenooClient, fake_odoo: FakeOdoo
 ) -> None:
-    batch = BatchContext(fake_client, batch_size=2)
+    """isolate_failures=False: a failed call fails all its operations, nothing after it runs."""
+    batch = BatchContext(fake_client, batch_size=2, isolate_failures=False)
     for name in ["a", "b", "c", "FAIL", "e"]:
         batch.create("res.partner", {"name": name})
     batch.delete("res.partner", ids=[1])
@@ -182,7 +183,7 @@ async def test_parallel_failure_stops_new_calls_and_reports_the_first_failure() 
     fake = FakeOdoo(delay=0.01)
     async with ZenooClient(url="http://f", protocol="jsonrpc", transport=MockTransport(fake)) as c:
         await c.login("etl", "admin", "admin")
-        batch = BatchContext(c, batch_size=1, parallel=True, concurrency=2)
+        batch = BatchContext(c, batch_size=1, parallel=True, concurrency=2, isolate_failures=False)
         for name in ["a", "FAIL", "c", "d", "e", "f"]:
             batch.create("res.partner", {"name": name})
         with pytest.raises(BatchExecutionError) as info:

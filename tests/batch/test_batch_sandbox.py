@@ -109,7 +109,7 @@ async def test_failure_then_rollback_leaves_nothing(
     counted: tuple[ZenooClient, CountingTransport],
 ) -> None:
     client, _ = counted
-    b = BatchContext(client, batch_size=3)
+    b = BatchContext(client, batch_size=3, isolate_failures=False)
     for i in range(7):
         b.create("res.partner", {"name": f"Rb{i}"})
     b.create("res.partner", {})  # contacts require a name: the whole chunk fails
@@ -121,6 +121,27 @@ async def test_failure_then_rollback_leaves_nothing(
     assert await client.search_count("res.partner", [["name", "=like", "Rb%"]]) == 6
     assert await b.rollback() == 6
     assert await client.search_count("res.partner", [["name", "=like", "Rb%"]]) == 0
+
+
+async def test_a_bad_record_is_found_and_the_rest_of_its_chunk_kept(
+    counted: tuple[ZenooClient, CountingTransport],
+) -> None:
+    """The sandbox refuses the whole create (one transaction); the split finds the bad one."""
+    client, transport = counted
+    b = BatchContext(client, batch_size=4)
+    for i in range(8):
+        b.create("res.partner", {"name": f"Iso{i}"} if i != 6 else {})
+    with pytest.raises(BatchExecutionError) as info:
+        await b.execute()
+    err = info.value
+    assert err.failed_indices == [6] and err.successful_count == 7
+    assert isinstance(err.error, ValidationError) and "Contacts require a name" in str(err.error)
+    # 2 chunks; the failed one [4..7] split into [4, 5] and [6, 7], then [6] and [7].
+    assert rpc_methods(transport) == ["create"] * 6
+    ids = [r.data.id for r in err.partial_results if r.success]
+    rows = await client.read("res.partner", ids, ["name"])
+    assert [r["name"] for r in rows] == [f"Iso{i}" for i in range(8) if i != 6]
+    assert {r.data._model_name for r in err.partial_results if r.success} == {"res.partner"}
 
 
 async def test_validation_hook_sends_nothing(

@@ -13,15 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from zenoo_etl.batch.operations import BatchOperationResult, Operation
-from zenoo_etl.errors import ZenooError
+from zenoo_etl.errors import ValidationError, ZenooError
 
 
 class BatchError(ZenooError):
     """Root of the batch layer's errors."""
 
 
-class BatchValidationError(BatchError):
-    """An operation was rejected (malformed, or by a validator); nothing was sent."""
+class BatchValidationError(BatchError, ValidationError):
+    """An operation was rejected (malformed, or by a validator); nothing was sent.
+
+    Also a :class:`zenoo_etl.errors.ValidationError`: never an Odoo answer.
+    """
 
     def __init__(self, message: str, *, operation_index: int, operation: Operation | None) -> None:
         super().__init__(message)
@@ -30,14 +33,15 @@ class BatchValidationError(BatchError):
 
 
 class BatchExecutionError(BatchError):
-    """A call of the batch failed.
+    """Some operations of an ``execute()`` failed.
 
     ``partial_results`` has one :class:`BatchOperationResult` per operation of
-    the failed ``execute()``, in order: successes, the failed call's operations
-    (with ``error``), and skipped ones. ``successful_count`` counts successes;
-    ``operation_index`` is the first operation of the failed call and
-    ``failed_indices`` all of them (one Odoo call is one transaction, so they
-    failed together). ``error`` is the underlying client error.
+    the failed ``execute()``, in order: successes (with their record), failures
+    (with their own ``error``), and operations never sent (``skipped``).
+    ``successful_count`` counts successes; ``failed_indices`` lists the failed
+    operations, ``operation_index`` the first of them, ``operation`` that
+    operation and ``error`` its client error. Operations that shared one
+    all-or-nothing call share its error object.
     """
 
     def __init__(

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from zenoo_etl.errors import ValidationError as RefusedValues
 from zenoo_etl.errors import ZenooError
 
 
@@ -131,8 +132,11 @@ class AccessError(OdooError):
     hint = "Grant the user the access rights needed, or call a public method."
 
 
-class ValidationError(OdooError):
-    """A constraint refused the values (Python constraint or converted SQL error)."""
+class ValidationError(OdooError, RefusedValues):
+    """A constraint refused the values (Python constraint or converted SQL error).
+
+    Also a :class:`zenoo_etl.errors.ValidationError`, the root of refused values.
+    """
 
     hint = "Fix the values sent; nothing of this call was saved."
 
