@@ -30,6 +30,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 CONFIG_FILE = "zenoo.toml"
 SANDBOX_SCHEME = "sandbox:"
+SANDBOX_VERSIONS = ("18.0", "19.0")  # zenoo_etl.sandbox.VERSIONS (not imported: layering)
 
 DEFAULT_CONTEXT: dict[str, Any] = {
     "tracking_disable": True,
@@ -61,6 +62,10 @@ class TargetConfig(_Strict):
     password_env: str | None = None
     api_key_env: str | None = None
     protocol: Literal["auto", "jsonrpc", "json2"] = "auto"
+    # The Odoo series ("18.0", "19.0"): templates branch on it (target.version,
+    # target.major); a real server running another series is refused at login.
+    # Sandbox targets serve it (default 18.0).
+    version: str | None = Field(default=None, pattern=r"^\d{1,3}\.\d$")
     verify_tls: bool = True
     ca_bundle: str | None = None
 
@@ -75,7 +80,18 @@ class TargetConfig(_Strict):
             )
         if self.url.startswith(SANDBOX_SCHEME) and not self.url[len(SANDBOX_SCHEME) :].strip():
             raise ValueError("a sandbox url needs a database file: 'sandbox:.zenoo/sandbox.db'")
+        if self.url.startswith(SANDBOX_SCHEME) and self.version not in (None, *SANDBOX_VERSIONS):
+            raise ValueError(
+                f"the sandbox serves version {' or '.join(SANDBOX_VERSIONS)}, not {self.version!r}"
+            )
         return self
+
+    @property
+    def series(self) -> str | None:
+        """The Odoo series templates see: the declared one, 18.0 for a sandbox, else None."""
+        if self.version is None and self.is_sandbox:
+            return SANDBOX_VERSIONS[0]
+        return self.version
 
     @property
     def is_sandbox(self) -> bool:

@@ -64,10 +64,25 @@ class Project:
 def _template_context(
     vars: dict[str, Any], target_name: str, target: TargetConfig
 ) -> dict[str, Any]:
-    return {
-        "vars": vars,
-        "target": {"name": target_name, "url": target.url, "database": target.database},
-    }
+    info = TargetInfo(name=target_name, url=target.url, database=target.database)
+    if target.series is not None:
+        info["version"] = target.series
+        info["major"] = int(target.series.split(".")[0])
+    return {"vars": vars, "target": info}
+
+
+class TargetInfo(dict[str, Any]):
+    """``target`` as templates see it; a missing ``version`` says where to declare it."""
+
+    def __missing__(self, key: str) -> Any:
+        if key in ("version", "major"):
+            name = self.get("name")
+            raise RenderError(
+                f"target.{key} is used, but target '{name}' has no version; add "
+                f'version = "18.0" (the Odoo version its server runs) to [targets.{name}] '
+                "in zenoo.toml"
+            )
+        raise KeyError(key)
 
 
 def load_project(

@@ -2,16 +2,25 @@
 
 Cache: ``.zenoo/schema/<target>.json`` holding ``{"models": {model: {field:
 attrs} | null}}`` (null: the model does not exist on the target). Real
-targets are read with ``fields_get`` (plus ``default_get`` on required
-fields, so a required field with a default is not reported as missing) only
-for models not cached yet, or all of them with ``refresh``. Sandbox targets
-use ``zenoo_etl.sandbox.schema()`` directly: no server needed.
+targets are read with ``fields_get`` only for models not cached yet, or all
+of them with ``refresh``. Sandbox targets use ``zenoo_etl.sandbox.schema()``
+directly: no server needed.
+
+``fields_get`` calls many fields ``required`` that a ``create()`` never has
+to give, so each required field the ORM fills is marked before ``validate``
+sees it: ``has_default`` when ``default_get`` answers a value for it, and
+``filled`` (how) when it is a one2many/many2many (no column), a stored
+computed or related field (``depends``), or listed in ``orm_facts.json``
+(``_inherits`` links, fields ``create()`` fills; recorded from real Odoo
+18.0 and 19.0 by ``scripts/make_orm_facts.py``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +28,45 @@ from zenoo_etl.compiler.project import Project
 from zenoo_etl.compiler.validate import Schema, models_used
 from zenoo_etl.errors import ConfigError, ZenooError
 
-ATTRIBUTES = ["type", "required", "readonly", "relation", "selection", "string"]
-CACHE_FORMAT = 1
+ATTRIBUTES = ["type", "required", "readonly", "relation", "selection", "string", "depends", "store"]
+CACHE_FORMAT = 2  # 2: required fields carry has_default / filled as described above
+
+
+@cache
+def orm_facts() -> dict[str, dict[str, dict[str, str]]]:
+    """``{series: {model: {field: how}}}``: required fields real Odoo fills on create."""
+    text = resources.files("zenoo_etl.compiler").joinpath("orm_facts.json").read_text("utf-8")
+    facts: dict[str, dict[str, dict[str, str]]] = json.loads(text)
+    return facts
+
+
+def _facts_for(series: str | None) -> dict[str, dict[str, str]]:
+    """The facts of ``series``, else of the nearest recorded series (or none)."""
+    facts = orm_facts()
+    if not series:
+        return {}
+    if series in facts:
+        return facts[series]
+
+    def distance(known: str) -> float:
+        return abs(float(known) - float(series))
+
+    return facts[min(facts, key=distance)]
+
+
+def mark_filled(model: str, fields: dict[str, Any], series: str | None) -> None:
+    """Mark each required field of ``model`` that Odoo fills itself with ``filled``."""
+    known = _facts_for(series).get(model, {})
+    for name, attrs in fields.items():
+        if not attrs.get("required") or attrs.get("filled"):
+            continue
+        how = known.get(name)
+        if how is None and attrs.get("type") in ("one2many", "many2many"):
+            how = "x2many"
+        elif how is None and attrs.get("depends"):
+            how = "compute"
+        if how is not None:
+            attrs["filled"] = how
 
 
 def cache_path(project: Project) -> Path:
@@ -73,7 +119,11 @@ async def load_schema(project: Project, *, refresh: bool = False) -> Schema:
     wanted = models_used(project)
     if project.target.is_sandbox:
         full = sandbox_schema()
-        return {model: full.get(model) for model in wanted}
+        picked = {model: full.get(model) for model in wanted}
+        for model, fields in picked.items():
+            if fields is not None:
+                mark_filled(model, fields, project.target.series)
+        return picked
     path = cache_path(project)
     cached = {} if refresh else read_cache(path)
     missing = [m for m in wanted if m not in cached]
@@ -103,6 +153,8 @@ async def fetch_schema(project: Project, models: Sequence[str]) -> dict[str, Any
         ca_bundle=target.ca_bundle_path,
     ) as client:
         await client.login(target.database, target.username, password, api_key=api_key)
+        version = client.server_version
+        series = f"{version[0]}.{version[1]}" if version else target.version
         for model in models:
             try:
                 fields = await client.fields_get(model, attributes=ATTRIBUTES)
@@ -113,15 +165,57 @@ async def fetch_schema(project: Project, models: Sequence[str]) -> dict[str, Any
                 raise
             required = [n for n, a in fields.items() if a.get("required")]
             if required:
-                try:
-                    defaults = await client.execute_kw(model, "default_get", [required])
-                except ZenooError:
-                    defaults = {}
-                for name in defaults or {}:
-                    if name in fields:
-                        fields[name]["has_default"] = True
+                defaults = await _default_get(client, model, required)
+                for name, value in defaults.items():
+                    attrs = fields.get(name)
+                    # False is a value for a boolean and "nothing" for the rest
+                    if attrs is not None and (
+                        value not in (False, None, "") or attrs.get("type") == "boolean"
+                    ):
+                        attrs["has_default"] = True
+            mark_filled(model, fields, series)
             out[model] = fields
     return out
 
 
-__all__ = ["ATTRIBUTES", "cache_path", "fetch_schema", "load_schema", "read_cache", "write_cache"]
+async def _default_get(client: Any, model: str, names: list[str]) -> Mapping[str, Any]:
+    """``default_get`` of ``names``, called the way the model accepts it.
+
+    Some models override ``default_get`` without ``@api.model`` (seven in
+    Odoo 18.0: product.template, sale.order.line, account.move.line ...); over
+    RPC they take ``default_get([], fields)`` and answer the plain call with a
+    ``TypeError``. Any other failure is reported, never read as "no defaults":
+    that would turn every defaulted required field into a false alarm.
+    """
+    from zenoo_etl.client import OdooError
+
+    try:
+        answer = await client.execute_kw(model, "default_get", [names])
+    except OdooError as exc:
+        if "TypeError" not in (exc.odoo_name or ""):
+            raise _default_get_failed(model, exc) from exc
+        try:
+            answer = await client.execute_kw(model, "default_get", [[], names])
+        except ZenooError as again:
+            raise _default_get_failed(model, again) from again
+    return answer if isinstance(answer, dict) else {}
+
+
+def _default_get_failed(model: str, exc: ZenooError) -> ConfigError:
+    return ConfigError(
+        f"validate: reading the defaults of {model} (default_get) failed on the target: "
+        f"{exc}. Without them every required field with a default would be reported "
+        "as missing; fix the access (the user needs read rights on the model) and rerun."
+    )
+
+
+__all__ = [
+    "ATTRIBUTES",
+    "cache_path",
+    "fetch_schema",
+    "load_schema",
+    "mark_filled",
+    "orm_facts",
+    "read_cache",
+    "write_cache",
+]

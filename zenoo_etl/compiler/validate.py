@@ -157,6 +157,7 @@ def _check_step(
                 attrs.get("required")
                 and not attrs.get("readonly")
                 and not attrs.get("has_default")
+                and not attrs.get("filled")
                 and name not in _MAGIC
                 and name not in row_fields
             ):

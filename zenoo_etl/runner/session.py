@@ -22,6 +22,8 @@ from typing import Any
 
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import Project
+from zenoo_etl.compiler.config import CONFIG_FILE
+from zenoo_etl.errors import ConfigError
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.ledger.protocol import LedgerScope
 from zenoo_etl.runner.odoo import ClientTarget, OdooTarget
@@ -147,7 +149,11 @@ async def _connect(stack: AsyncExitStack, project: Project) -> OdooTarget:
         from zenoo_etl.sandbox import serve_sandbox
 
         sandbox = await stack.enter_async_context(
-            serve_sandbox(db_path=target.sandbox_db_path, database=target.database)
+            serve_sandbox(
+                db_path=target.sandbox_db_path,
+                database=target.database,
+                version=target.series or "18.0",
+            )
         )
         url = sandbox.url
     client = await stack.enter_async_context(
@@ -163,7 +169,26 @@ async def _connect(stack: AsyncExitStack, project: Project) -> OdooTarget:
     )
     password, api_key = target.credentials()
     await client.login(target.database, target.username, password, api_key=api_key)
+    check_series(project, client.server_version)
     return ClientTarget(client)
 
 
-__all__ = ["HEARTBEAT_SECONDS", "Session", "TargetWrapper", "open_session"]
+def check_series(project: Project, server_version: tuple[int, int] | None) -> None:
+    """Refuse a server of another Odoo series than the target's ``version`` declares.
+
+    The migrations were rendered for the declared series (``target.version`` in
+    templates), so running them on another one would write the wrong fields.
+    """
+    target = project.target
+    if target.version is None or server_version is None:
+        return
+    running = f"{server_version[0]}.{server_version[1]}"
+    if running != target.version:
+        raise ConfigError(
+            f"{CONFIG_FILE}: target '{project.target_name}' declares version = "
+            f'"{target.version}", but the server at {target.url} runs Odoo {running}; '
+            "fix the version (the migrations are rendered for it) or pick another target."
+        )
+
+
+__all__ = ["HEARTBEAT_SECONDS", "Session", "TargetWrapper", "check_series", "open_session"]
