@@ -92,3 +92,50 @@ async def test_a_reference_to_nothing_names_the_row_and_value(
     assert expected in message
     async with looking_at(project_files.sandbox_db) as client:
         assert await table(client, "res.partner", ["ref"], [["ref", "like", "C-"]]) == []
+
+
+STATES = """\
+    description = "US contacts with a state"
+
+    [[steps]]
+    id = "us"
+    model = "res.partner"
+    action = "create"
+    source = { csv = "data/us.csv" }
+    key = "{{ row.id }}"
+    chunk_size = 6
+
+    [steps.fields]
+    name = "US {{ row.id }}"
+    ref = "US-{{ row.id }}"
+    state_id = { search = [DOMAIN], model = "res.country.state" }
+""".replace("DOMAIN", '["country_id.code", "=", "US"], ["code", "=", "{{ row.state }}"]')
+
+
+async def test_searches_differing_in_one_value_are_one_search_read(
+    project_files: ProjectFiles,
+) -> None:
+    """Three states over two chunks: one ``in`` search per chunk, none one by one."""
+    states = ["CA", "NY", "TX", "CA", "NY", "TX", "TX", "CA", "CA", "NY"]
+    rows = "\n".join(f"{i + 1},{s}" for i, s in enumerate(states))
+    project_files.write({"0001_us.toml": STATES}, {"data/us.csv": f"id,state\n{rows}\n"})
+    spies: list[Spy] = []
+
+    def wrap(target: OdooTarget) -> OdooTarget:
+        spies.append(Spy(target))
+        return spies[-1]
+
+    await apply(project_files.load(), wrap_target=wrap)
+    log = spies[0].log
+    assert log.count(("search", "res.country.state")) == 0
+    assert log.count(("search_read", "res.country.state")) == 1  # the second chunk: cached
+    async with looking_at(project_files.sandbox_db) as client:
+        made = await table(client, "res.partner", ["ref", "state_id"], [["ref", "like", "US-"]])
+        codes = {
+            s["id"]: s["code"]
+            for s in await table(
+                client, "res.country.state", ["code"], [["country_id.code", "=", "US"]]
+            )
+        }
+    got = {r["ref"]: codes[r["state_id"][0]] for r in made}
+    assert got == {f"US-{i + 1}": s for i, s in enumerate(states)}

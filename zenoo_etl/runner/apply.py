@@ -17,7 +17,8 @@ and Odoo's message, and what to do next.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from itertools import pairwise
 
 from zenoo_etl.client.errors import ClientError, OdooError
 from zenoo_etl.compiler import Migration, Plan, Project, Step, iter_rows
@@ -33,6 +34,13 @@ from zenoo_etl.ledger.protocol import Counts, MigrationRecord
 from zenoo_etl.runner.actions import Chunk, StepRun
 from zenoo_etl.runner.identity import LoadFailed, UnknownOutcome
 from zenoo_etl.runner.odoo import OdooTarget
+from zenoo_etl.runner.ordering import (
+    WINDOW_CHUNKS,
+    WINDOW_MAX,
+    chunk_groups,
+    grouped_chunks,
+    parent_field,
+)
 from zenoo_etl.runner.pipeline import chunked, run_chunks
 from zenoo_etl.runner.progress import ProgressReporter
 from zenoo_etl.runner.reconcile import reconcile
@@ -64,9 +72,16 @@ def _row_words(
         at = f" ({where_file}:{line})" if line is not None else f" ({where_file})"
         return f"row {row.index + 1}{at}, key '{row.key}'"
     if chunk.rows:
-        first, last = chunk.rows[0], chunk.rows[-1]
+        first = min(chunk.rows, key=lambda r: r.index)
         line = f", first at {where_file}:{first.line}" if first.line is not None else ""
-        return f"rows {first.index + 1}-{last.index + 1}{line}"
+        rows = chunk.rows
+        if all(b.index == a.index + 1 for a, b in pairwise(rows)):
+            return f"rows {rows[0].index + 1}-{rows[-1].index + 1}{line}"
+        # grouped by parent (runner/ordering.py): not a contiguous range of the source
+        numbers = sorted(r.index + 1 for r in rows)
+        shown = ", ".join(str(n) for n in numbers[:5])
+        more = f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
+        return f"{len(numbers)} rows ({shown}{more}){line}"
     if chunk.ids:
         return f"records {chunk.ids[0]}..{chunk.ids[-1]} ({len(chunk.ids)} found by domain)"
     return "the step"
@@ -134,14 +149,26 @@ class Runner:
             return None  # iter_rows will report the problem with file and line
 
     def chunks(
-        self, migration: Migration, step: Step, size: int, ids: list[int] | None
+        self,
+        migration: Migration,
+        step: Step,
+        size: int,
+        ids: list[int] | None,
+        parent: str | None = None,
     ) -> Iterator[Chunk]:
         if ids is not None:
-            for part in chunked(ids, size):
-                yield Chunk(ids=part)
+            for id_part in chunked(ids, size):
+                yield Chunk(ids=id_part)
             return
-        for rows in chunked(iter_rows(self.project, migration, step), size):
-            yield Chunk(rows=rows)
+        rows = iter_rows(self.project, migration, step)
+        if parent is None:
+            for part in chunked(rows, size):
+                yield Chunk(rows=part)
+            return
+        concurrency = self.project.config.runner.concurrency
+        window = min(WINDOW_MAX, max(size, size * concurrency * WINDOW_CHUNKS))
+        for part in grouped_chunks(rows, size, parent, window):
+            yield Chunk(rows=part)
 
     async def run_step(self, migration: Migration, step: Step, fresh: bool) -> StepResult:
         session = self.session
@@ -180,13 +207,21 @@ class Runner:
             session.progress.step_advanced(step.id, n)
 
         concurrency = 1 if step.action == "call" else runner_cfg.concurrency
+        parent = None
+        if step.action in ("create", "upsert") and ids is None:
+            parent = parent_field(step.model, step.row_fields, run.fields_get)
+
+        def groups(chunk: Chunk) -> frozenset[Hashable]:
+            return chunk_groups(chunk.rows, parent) if parent is not None else frozenset()
+
         try:
             await run_chunks(
-                self.chunks(migration, step, size, ids),
+                self.chunks(migration, step, size, ids, parent),
                 work,
                 concurrency=concurrency,
                 on_done=advanced,
                 stop=stop_requested,
+                groups=groups if parent is not None else None,
             )
         finally:
             result.seconds = time.monotonic() - started

@@ -103,15 +103,20 @@ def to_id(value: Any) -> int | bool:
 
 
 def to_ids(value: Any) -> list[int]:
+    """Record ids of an x2many value, each once, in first-seen order.
+
+    A repeated id sets nothing more, but costs Odoo's ``load()`` one
+    ``exists()`` query per repetition, so repeats are dropped here.
+    """
     if _empty(value):
         return []
     if isinstance(value, (list, tuple)):
-        ids: list[int] = []
+        ids: dict[int, None] = {}
         for item in value:
             one = to_id(item)
             if one is not False:
-                ids.append(int(one))
-        return ids
+                ids[int(one)] = None
+        return list(ids)
     one = to_id(value)
     return [] if one is False else [int(one)]
 
@@ -189,7 +194,7 @@ def _load_id(value: Any) -> str:
 
 def _load_ids(value: Any) -> str:
     if _is_commands(value) and len(value) == 1 and value[0][0] == 6:
-        value = value[0][2]
+        value = list(value[0][2])
     return ",".join(str(i) for i in to_ids(value))
 
 

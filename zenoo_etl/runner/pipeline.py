@@ -10,12 +10,18 @@ must land so rollback or resume sees them), and the first error is raised.
 When ``stop()`` turns true (SIGTERM, :mod:`.stop`) the same happens without
 an error: the caller checks the flag afterwards. Cancelling the pipeline
 cancels its in-flight chunks too.
+
+With ``groups``, a chunk naming a group (a parent record, :mod:`.ordering`)
+that a chunk in flight also names waits until that chunk is done: Odoo locks
+and recomputes a parent for each call that touches its children, so two such
+calls at once only wait for each other on the server.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from itertools import islice
 from typing import TypeVar
 
@@ -36,13 +42,15 @@ async def run_chunks(
     concurrency: int,
     on_done: Callable[[int], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    groups: Callable[[T], frozenset[Hashable]] | None = None,
 ) -> None:
     """Run ``work`` on every chunk, up to ``concurrency`` at once; first error wins."""
     semaphore = asyncio.Semaphore(max(1, concurrency))
     in_flight: set[asyncio.Task[None]] = set()
     errors: list[BaseException] = []
+    busy: Counter[Hashable] = Counter()  # groups of the chunks in flight
 
-    async def one(chunk: T) -> None:
+    async def one(chunk: T, names: frozenset[Hashable]) -> None:
         try:
             done = await work(chunk)
             if on_done is not None:
@@ -52,6 +60,10 @@ async def run_chunks(
         except BaseException as exc:
             errors.append(exc)
         finally:
+            for name in names:
+                busy[name] -= 1
+                if not busy[name]:
+                    del busy[name]  # stays as small as the chunks in flight
             semaphore.release()
 
     try:
@@ -69,7 +81,14 @@ async def run_chunks(
             except BaseException:
                 semaphore.release()
                 raise
-            task = asyncio.ensure_future(one(chunk))
+            names = groups(chunk) if groups is not None else frozenset()
+            while in_flight and any(name in busy for name in names):
+                await asyncio.wait(list(in_flight), return_when=asyncio.FIRST_COMPLETED)
+            if errors or (stop is not None and stop()):
+                semaphore.release()
+                break
+            busy.update(names)
+            task = asyncio.ensure_future(one(chunk, names))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
         if in_flight:

@@ -7,8 +7,10 @@ possible:
 
 * ``Ref(step, key)`` → one ``done_ids`` ledger query per referenced step;
 * ``XmlidRef("m.n")`` → one ``ir.model.data`` ``search_read`` per module;
-* ``SearchRef(model, [[f, "=", v]])`` → one ``search_read`` per (model, field)
-  with an ``in`` domain; other domains → one ``search`` each (limit 2).
+* ``SearchRef``s whose domains differ only in the value of one ``[f, "=", v]``
+  leaf (``[["country_id.code", "=", "US"], ["code", "=", "{{ row.state }}"]]``)
+  → one ``search_read`` per shape with an ``in`` leaf for ``f``; other
+  domains → one ``search`` each (limit 2).
 
 Then :meth:`Resolver.resolve_row` replaces references by ids, raising
 :class:`RowError` naming the field and value when one resolves to nothing (or
@@ -18,6 +20,7 @@ a search to several records).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -52,12 +55,22 @@ def iter_refs(value: FieldValue) -> Iterator[Ref | XmlidRef | SearchRef]:
             yield from iter_refs(item)
 
 
-def _single_leaf(domain: list[Any]) -> tuple[str, Any] | None:
-    if len(domain) == 1 and isinstance(domain[0], (list, tuple)) and len(domain[0]) == 3:
-        field, op, value = domain[0]
+def _varying_leaf(domain: list[Any]) -> tuple[str, str, Any] | None:
+    """``(shape, field, value)`` when ``domain`` can join an ``in`` batch, else None.
+
+    The domain must be leaves only (implicitly and-ed); the LAST ``[f, "=", v]``
+    leaf with a plain field and a string or int value is the one that may
+    vary; ``shape`` is the domain without it, so searches of one shape differ
+    only in ``v`` and ``[f, "in", [v, ...]]`` finds each one's records.
+    """
+    if not domain or not all(isinstance(t, (list, tuple)) and len(t) == 3 for t in domain):
+        return None
+    for pos in range(len(domain) - 1, -1, -1):
+        field, op, value = domain[pos]
         simple = isinstance(value, (str, int)) and not isinstance(value, bool)
         if op == "=" and isinstance(field, str) and "." not in field and simple:
-            return field, value
+            rest = [list(t) for i, t in enumerate(domain) if i != pos]
+            return json.dumps(rest, sort_keys=True, default=str), field, value
     return None
 
 
@@ -118,19 +131,24 @@ class Resolver:
         await self._prepare_searches(searches)
 
     async def _prepare_searches(self, searches: dict[str, SearchRef]) -> None:
-        grouped: dict[tuple[str, str], dict[Any, str]] = defaultdict(dict)
+        grouped: dict[tuple[str, str, str], dict[Any, str]] = defaultdict(dict)
         for cache_key, ref in searches.items():
-            leaf = _single_leaf(ref.domain)
+            leaf = _varying_leaf(ref.domain)
             if leaf is None:
                 ids = await self._odoo.search(ref.model, ref.domain, limit=2)
                 self._searches[cache_key] = ids
             else:
-                grouped[(ref.model, leaf[0])][leaf[1]] = cache_key
-        for (model, field), by_value in grouped.items():
-            records = await self._odoo.search_read(model, [[field, "in", list(by_value)]], [field])
+                shape, field, value = leaf
+                grouped[(ref.model, shape, field)][value] = cache_key
+        for (model, shape, field), by_value in grouped.items():
+            domain = [*json.loads(shape), [field, "in", list(by_value)]]
+            records = await self._odoo.search_read(model, domain, [field])
             hits: dict[Any, list[int]] = defaultdict(list)
             for record in records:
-                hits[record.get(field)].append(int(record["id"]))
+                found = record.get(field)
+                if isinstance(found, list) and found:  # a many2one reads as [id, name]
+                    found = found[0]
+                hits[found].append(int(record["id"]))
             for value, cache_key in by_value.items():
                 self._searches[cache_key] = hits.get(value, [])
 
