@@ -87,7 +87,13 @@ def test_status_reports_applied_failed_pending_and_drift(project: Path) -> None:
         3: "pending",
         9: "drift",
     }
-    assert rows[1]["counts"] == {"created": 3, "updated": 0, "deleted": 0, "called": 0}
+    assert rows[1]["counts"] == {
+        "created": 3,
+        "updated": 0,
+        "deleted": 0,
+        "called": 0,
+        "filtered": 0,
+    }
     assert rows[1]["applied_at"] is not None and rows[1]["file"].startswith("migrations/0001_")
     assert rows[2]["applied_at"] is None and rows[2]["error"] == "step second-step row 0: boom"
     assert rows[9]["file"] is None and rows[9]["name"] == "vanished"

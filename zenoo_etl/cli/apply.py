@@ -140,7 +140,9 @@ class RichProgress:
 
 def _summary(console: Console, result: RunResult) -> None:
     table = Table(title=f"{result.command} on {result.target} ({result.seconds:.1f}s)")
-    for column in ("migration", "step", "status", "created", "updated", "deleted", "skipped"):
+    filtered = any(s.counts.filtered for m in result.migrations for s in m.steps)
+    columns = ["migration", "step", "status", "created", "updated", "deleted", "skipped"]
+    for column in [*columns, *(["filtered"] if filtered else [])]:
         table.add_column(column)
     table.add_column("time", justify="right")
     table.add_column("rec/s", justify="right")
@@ -148,7 +150,7 @@ def _summary(console: Console, result: RunResult) -> None:
         label = f"{migration.version:04d}_{migration.name}"
         status = migration.status
         if not migration.steps:
-            table.add_row(label, "-", status, *[""] * 6)
+            table.add_row(label, "-", status, *[""] * (7 if filtered else 6))
         for step in migration.steps:
             data = step.to_dict()
             table.add_row(
@@ -159,6 +161,7 @@ def _summary(console: Console, result: RunResult) -> None:
                 str(data["updated"] + data["unchanged"]),
                 str(data["deleted"]),
                 str(data["skipped"]),
+                *([str(data["filtered"])] if filtered else []),
                 f"{step.seconds:.2f}s",
                 f"{data['records_per_second']:,.0f}",
             )

@@ -179,9 +179,12 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
         )
         if verbose:
             for step in migration.steps:
+                extra = f" ({step.filtered} filtered)" if step.filtered else ""
+                if step.source_checksum:
+                    extra += f" [checksum: {step.source_checksum}]"
                 table.add_row(
                     "",
-                    f"  {step.id}: {step.action} {step.model}",
+                    f"  {step.id}: {step.action} {step.model}{extra}",
                     "",
                     "-" if step.records is None else str(step.records),
                     "-" if step.chunks is None else str(step.chunks),
@@ -210,7 +213,11 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
     records = sum(m.records or 0 for m in pending)
     chunks = sum(m.chunks or 0 for m in pending)
     irreversible = [m for m in pending if not m.reversible]
-    console.print(f"{len(pending)} pending migration(s), {records} record(s) in {chunks} chunk(s).")
+    filtered = sum(m.filtered or 0 for m in pending)
+    left_out = f", {filtered} source row(s) filtered out (when / skip-row)" if filtered else ""
+    console.print(
+        f"{len(pending)} pending migration(s), {records} record(s) in {chunks} chunk(s){left_out}."
+    )
     if irreversible:
         names = ", ".join(f"{m.version:04d}_{m.name}" for m in irreversible)
         console.print(f"Irreversible (a call step without undo): {names}.")

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from zenoo_etl.compiler.project import Project, changed_parts, iter_keys, iter_rows
+from zenoo_etl.compiler.project import Project, RowStats, changed_parts, iter_keys, iter_rows
+from zenoo_etl.compiler.sources import SqlSource, checksum_rule, source_label
 from zenoo_etl.compiler.steps import Migration, Step
 from zenoo_etl.errors import DriftError, MigrationFileError
 
@@ -50,6 +51,10 @@ class PlanStep(_Frozen):
     reversible: bool
     depends_on: list[str]
     references: list[str]
+    # Source rows left out by `when` or a `missing = "skip-row"` cell (None: not counted).
+    filtered: int | None = None
+    # The rule deciding when a change to the source is drift (see sources.checksum_rule).
+    source_checksum: str | None = None
     # Only with `plan --diff`, for upserts: rows to create / update / unchanged /
     # unresolved (a reference the target cannot resolve yet).
     diff: dict[str, int] | None = None
@@ -70,6 +75,7 @@ class PlanMigration(_Frozen):
     records: int | None
     chunks: int | None
     steps: list[PlanStep]
+    filtered: int | None = None
 
 
 class DriftEntry(_Frozen):
@@ -126,8 +132,11 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def count_rows(project: Project, migration: Migration, step: Step) -> int:
-    """Render every row of ``step`` (raising on bad data) and return how many there are.
+def count_rows(
+    project: Project, migration: Migration, step: Step, stats: RowStats | None = None
+) -> int:
+    """Render every row of ``step`` (raising on bad data) and return how many are kept
+    (``stats.filtered`` counts the rows left out).
 
     Also proves the keys unique without holding them: a fixed-size Bloom
     filter flags possible repeats, and only if there are any a second pass
@@ -136,7 +145,7 @@ def count_rows(project: Project, migration: Migration, step: Step) -> int:
     bloom = bytearray(_BLOOM_BITS // 8)
     suspects: set[str] = set()
     count = 0
-    for row in iter_rows(project, migration, step):
+    for row in iter_rows(project, migration, step, stats):
         count += 1
         key = row.key
         # Double hashing with the interpreter's string hash: stable within this
@@ -170,6 +179,8 @@ def _report_duplicate_keys(
         if key in first:
             first_index, first_line = first[key]
             source = step.source.path if step.source is not None else None
+            if isinstance(step.source, SqlSource):
+                source = None
             where = project.relative(migration.path) if source is None else source
             at = f" (line {first_line})" if first_line is not None else ""
             raise MigrationFileError(
@@ -196,10 +207,13 @@ def _plan_step(project: Project, migration: Migration, step: Step, count: bool) 
     chunk_size = step.chunk_size or project.config.runner.chunk_size
     records: int | None = None
     chunks: int | None = None
+    filtered: int | None = None
     if count:
         if step.source is not None:
-            records = count_rows(project, migration, step)
+            stats = RowStats()
+            records = count_rows(project, migration, step, stats)
             chunks = math.ceil(records / chunk_size)
+            filtered = stats.filtered
         else:
             # Domain and model-level steps: the record count is only known on the server.
             for _ in iter_rows(project, migration, step):
@@ -212,13 +226,15 @@ def _plan_step(project: Project, migration: Migration, step: Step, count: bool) 
         action=step.action,
         identity=step.identity,
         selector=step.selector,
-        source=step.source.path if step.source is not None else None,
+        source=source_label(step.source) if step.source is not None else None,
         records=records,
         chunks=chunks,
         chunk_size=chunk_size,
         reversible=step.reversible,
         depends_on=list(step.depends_on),
         references=list(step.references),
+        filtered=filtered,
+        source_checksum=checksum_rule(step.source) if step.source is not None else None,
     )
 
 
@@ -294,6 +310,7 @@ def compile_plan(
                 records=sum(s.records or 0 for s in counted) if counted else None,
                 chunks=sum(s.chunks or 0 for s in counted) if counted else None,
                 steps=steps,
+                filtered=sum(s.filtered or 0 for s in counted) if counted else None,
             )
         )
     for version in sorted(set(applied) - present):

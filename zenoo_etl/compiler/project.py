@@ -24,8 +24,9 @@ from typing import Any
 from zenoo_etl.compiler.config import ProjectConfig, TargetConfig, load_config
 from zenoo_etl.compiler.discover import MigrationFile, discover
 from zenoo_etl.compiler.j2file import render_file
-from zenoo_etl.compiler.render import RenderError, RowView
-from zenoo_etl.compiler.sources import iter_source, resolve_inside
+from zenoo_etl.compiler.lookups import Lookups
+from zenoo_etl.compiler.render import RenderError, RowView, SkipRow
+from zenoo_etl.compiler.sources import SqlSource, iter_source, resolve_inside, source_label
 from zenoo_etl.compiler.steps import Migration, Step, parse_migration
 from zenoo_etl.compiler.values import FieldValue, Row
 from zenoo_etl.errors import MigrationFileError
@@ -44,6 +45,7 @@ class Project:
     vars: dict[str, Any]
     migrations: list[Migration]
     steps_by_id: dict[str, tuple[Migration, Step]] = field(default_factory=dict)
+    lookups: Lookups | None = None
 
     @property
     def migrations_dir(self) -> Path:
@@ -57,18 +59,21 @@ class Project:
             return str(path)
 
     def template_context(self) -> dict[str, Any]:
-        """``vars`` and ``target`` as templates see them (no secrets)."""
-        return _template_context(dict(self.vars), self.target_name, self.target)
+        """``vars``, ``target`` and ``lookup()`` as templates see them (no secrets)."""
+        return _template_context(dict(self.vars), self.target_name, self.target, self.lookups)
 
 
 def _template_context(
-    vars: dict[str, Any], target_name: str, target: TargetConfig
+    vars: dict[str, Any], target_name: str, target: TargetConfig, lookups: Lookups | None = None
 ) -> dict[str, Any]:
     info = TargetInfo(name=target_name, url=target.url, database=target.database)
     if target.series is not None:
         info["version"] = target.series
         info["major"] = int(target.series.split(".")[0])
-    return {"vars": vars, "target": info}
+    context: dict[str, Any] = {"vars": vars, "target": info}
+    if lookups is not None:
+        context["lookup"] = lookups
+    return context
 
 
 class TargetInfo(dict[str, Any]):
@@ -83,6 +88,14 @@ class TargetInfo(dict[str, Any]):
                 "in zenoo.toml"
             )
         raise KeyError(key)
+
+
+@dataclass
+class RowStats:
+    """What :func:`iter_rows` left out of a step: rows filtered by ``when`` or a
+    ``missing = "skip-row"`` cell (plan, apply and the ledger report them)."""
+
+    filtered: int = 0
 
 
 def load_project(
@@ -103,13 +116,16 @@ def load_project(
     env = os.environ if environ is None else environ
     config, target_name, target_config = load_config(root, target=target, environ=env)
     merged_vars: dict[str, Any] = {**config.vars, **dict(vars or {})}
-    context = _template_context(merged_vars, target_name, target_config)
+    lookups = Lookups(root)
+    context = _template_context(merged_vars, target_name, target_config, lookups)
     folder = root / config.project.migrations
     migrations: list[Migration] = []
     failed: set[str] = set()
     for item in discover(folder):
         try:
-            migration = _load_migration(root, item, merged_vars, context, env, errors, failed)
+            migration = _load_migration(
+                root, item, merged_vars, context, env, errors, failed, lookups
+            )
         except MigrationFileError as exc:
             if errors is None:
                 raise
@@ -125,6 +141,7 @@ def load_project(
         vars=merged_vars,
         migrations=migrations,
         steps_by_id=steps_by_id,
+        lookups=lookups,
     )
 
 
@@ -136,6 +153,7 @@ def _load_migration(
     env: Mapping[str, str],
     errors: list[MigrationFileError] | None,
     failed: set[str],
+    lookups: Lookups,
 ) -> Migration:
     shown = _shown(root, item.path)
     try:
@@ -162,8 +180,23 @@ def _load_migration(
         context=context,
         errors=errors,
         failed=failed,
+        lookups=lookups,
     )
     checksum, parts = checksums(root, shown, data, migration.sources)
+    queried = [
+        s.source
+        for s in migration.steps
+        if isinstance(s.source, SqlSource) and s.source.checksum_query
+    ]
+    if queried:
+        from zenoo_etl.compiler.sql import query_checksum
+
+        digest = hashlib.sha256(checksum.encode("ascii"))
+        for source in queried:
+            rows = query_checksum(source, root, env)
+            digest.update(rows)
+            parts[f"{source_label(source)} checksum_query"] = rows.hex()
+        checksum = digest.hexdigest()
     return migration.model_copy(
         update={"checksum": checksum, "parts": parts, "definition": definition_digest(migration)}
     )
@@ -300,11 +333,19 @@ def changed_parts(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
     return sorted(name for name in set(old) | set(new) if old.get(name) != new.get(name))
 
 
-def iter_rows(project: Project, migration: Migration, step: Step) -> Iterator[Row]:
-    """Stream the rendered rows of ``step``; bad data raises ``MigrationFileError``."""
+def iter_rows(
+    project: Project, migration: Migration, step: Step, stats: RowStats | None = None
+) -> Iterator[Row]:
+    """Stream the rendered rows of ``step``; bad data raises ``MigrationFileError``.
+
+    Rows whose ``when`` is false, or with a ``missing = "skip-row"`` cell left
+    empty, are not yielded; ``stats.filtered`` counts them.
+    """
     base = project.template_context()
     renderers = step._renderers
     key_renderer = step._key_renderer
+    when_renderer = step._when_renderer
+    stats = RowStats() if stats is None else stats
     shown_migration = project.relative(migration.path)
     if step.source is None:
         if step.action == "update":
@@ -315,13 +356,26 @@ def iter_rows(project: Project, migration: Migration, step: Step) -> Iterator[Ro
                 _render_values(renderers, {}, base, step, shown_migration, None, 0),
             )
         return
-    source_path = step.source.path
+    # Rows of a file are located in that file; query rows and inline records at the step.
+    source_path = None if isinstance(step.source, SqlSource) else step.source.path
     shown = source_path if source_path is not None else shown_migration
     ctx = dict(base)
     for index, line, cells in iter_source(step.source, project.root, migration.path):
         where_line = line if source_path is not None else step.line
         ctx["row"] = RowView(cells)
-        values = _render_values(renderers, cells, ctx, step, shown, where_line, index)
+        if when_renderer is not None:
+            try:
+                keep = truthy(when_renderer(cells, ctx))
+            except RenderError as exc:
+                raise _row_error(exc, "when", shown, where_line, step, index) from None
+            if not keep:
+                stats.filtered += 1
+                continue
+        try:
+            values = _render_values(renderers, cells, ctx, step, shown, where_line, index)
+        except SkipRow:
+            stats.filtered += 1
+            continue
         if key_renderer is None:
             key = str(index + 1)
         else:
@@ -344,17 +398,22 @@ def iter_rows(project: Project, migration: Migration, step: Step) -> Iterator[Ro
 def iter_keys(
     project: Project, migration: Migration, step: Step
 ) -> Iterator[tuple[int, int | None, str]]:
-    """(index, line, key) of each source row, rendering only the key template."""
+    """(index, line, key) of each row :func:`iter_rows` keeps (filtered rows are left out)."""
     if step.source is None:
         return
-    key_renderer = step._key_renderer
-    ctx = project.template_context()
-    for index, line, cells in iter_source(step.source, project.root, migration.path):
-        if key_renderer is None:
-            yield index, line, str(index + 1)
-            continue
-        ctx["row"] = RowView(cells)
-        yield index, line, str(key_renderer(cells, ctx))
+    for row in iter_rows(project, migration, step):
+        yield row.index, row.line, row.key
+
+
+_FALSE_TEXT = frozenset({"", "0", "false", "no", "n", "off"})
+
+
+def truthy(value: FieldValue) -> bool:
+    """Whether a rendered ``when`` keeps its row: Python truth, and text like
+    ``"false"``, ``"no"`` or ``"0"`` (a cell rendered as text) counts as false."""
+    if isinstance(value, str):
+        return value.strip().lower() not in _FALSE_TEXT
+    return bool(value)
 
 
 def _render_values(
@@ -390,6 +449,7 @@ def _row_error(
 
 __all__ = [
     "Project",
+    "RowStats",
     "changed_parts",
     "checksums",
     "definition_digest",

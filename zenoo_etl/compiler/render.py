@@ -10,10 +10,12 @@ rendered text, so a CSV cell ``{{ 7*7 }}`` or ``[1, 2]`` stays a string.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, Undefined
@@ -22,6 +24,7 @@ from jinja2.runtime import Context as JinjaContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from zenoo_etl.compiler.fastpath import FastFn, compile_fast
+from zenoo_etl.compiler.sources import resolve_inside
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 
 _SYNTAX = ("{{", "{%", "{#")
@@ -367,8 +370,67 @@ def _as_key(value: FieldValue, what: str) -> str:
     raise RenderError(f"the {what} must render to text, got {type(value).__name__}")
 
 
-def compile_value(spec: Any, path: str) -> Renderer:
-    """Compile a field spec from TOML (string, number, bool, date, reference, list)."""
+class SkipRow(Exception):
+    """A cell asked for its row to be left out (``missing = "skip-row"``).
+
+    Not a :class:`RenderError`: the row is filtered, not wrong. The caller
+    counts it as filtered, like a row whose ``when`` is false.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+Missing = str  # "error" | "null" | "skip-row"
+MISSING_CHOICES = ("error", "null", "skip-row")
+MAX_FILE_BYTES = 10 * 1024 * 1024  # default size limit of a binary field read from a file
+
+
+def _missing_policy(spec: dict[str, Any], path: str) -> Missing:
+    policy = spec.get("missing", "error")
+    if policy not in MISSING_CHOICES:
+        raise SpecError(
+            f'\'{path}\': missing = {policy!r} is not one of "error", "null", "skip-row"'
+        )
+    return str(policy)
+
+
+def _when_missing(policy: Missing, why: str) -> FieldValue:
+    """What an empty cell becomes under ``policy`` (``error`` raises ``why``)."""
+    if policy == "null":
+        return False
+    if policy == "skip-row":
+        raise SkipRow(why)
+    raise RenderError(
+        f'{why}; add missing = "null" (no value) or missing = "skip-row" to the '
+        "reference if empty cells are expected"
+    )
+
+
+def split_cell(value: FieldValue, separator: str) -> list[str]:
+    """The non-empty, stripped, de-duplicated items of a multi-valued cell, in order."""
+    if value is False or value is None:
+        return []
+    if isinstance(value, list):
+        pieces = [str(v) for v in value if v not in (None, False, "")]
+    elif isinstance(value, bool | int | float | str):
+        pieces = str(value).split(separator)
+    else:
+        raise RenderError(f"a multi-valued cell must render to text, got {type(value).__name__}")
+    seen: dict[str, None] = {}
+    for piece in pieces:
+        item = piece.strip()
+        if item:
+            seen.setdefault(item, None)
+    return list(seen)
+
+
+def compile_value(spec: Any, path: str, *, root: Path | None = None) -> Renderer:
+    """Compile a field spec from TOML (string, number, bool, date, reference, list).
+
+    ``root`` is the project folder, needed by ``{ file = ... }`` values.
+    """
     if isinstance(spec, str):
         return compile_text(spec)
     if isinstance(spec, bool | int | float):
@@ -381,69 +443,224 @@ def compile_value(spec: Any, path: str) -> Renderer:
     if isinstance(spec, dt.date | dt.time):
         return compile_value(_date_text(spec), path)
     if isinstance(spec, list):
-        parts = [compile_value(item, f"{path}[{i}]") for i, item in enumerate(spec)]
+        parts = [compile_value(item, f"{path}[{i}]", root=root) for i, item in enumerate(spec)]
 
         def many(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
             return [part(cells, ctx) for part in parts]
 
         return many
     if isinstance(spec, dict):
+        if "file" in spec:
+            return _compile_file(spec, path, root)
         return _compile_reference(spec, path)
     raise SpecError(f"'{path}' has an unsupported value of type {type(spec).__name__}", path)
+
+
+def _check_split(spec: dict[str, Any], path: str) -> str:
+    separator = spec.get("split")
+    if not isinstance(separator, str) or not separator:
+        raise SpecError(f"'{path}': split must be a non-empty separator such as \";\"")
+    if "missing" in spec:
+        raise SpecError(
+            f"'{path}': missing does not apply with split (an empty cell is an empty list)"
+        )
+    return separator
 
 
 def _compile_reference(spec: dict[str, Any], path: str) -> Renderer:
     keys = set(spec)
     if "ref" in keys:
-        if keys - {"ref", "key"} or "key" not in keys:
-            raise SpecError(f'\'{path}\': a step reference is {{ ref = "STEP", key = "..." }}')
-        step = spec["ref"]
-        if not isinstance(step, str) or not step:
-            raise SpecError(f"'{path}': 'ref' must name a step id")
-        key_r = compile_value(spec["key"], f"{path}.key")
-
-        def ref(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
-            return Ref(step, _as_key(key_r(cells, ctx), f"key of the reference in '{path}'"))
-
-        return ref
+        return _compile_step_ref(spec, path)
     if "xmlid" in keys:
-        if keys != {"xmlid"} or not isinstance(spec["xmlid"], str):
-            raise SpecError(f"'{path}': an external id reference is {{ xmlid = \"module.name\" }}")
-        xmlid_r = compile_text(spec["xmlid"])
-
-        def xmlid(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
-            value = _as_key(xmlid_r(cells, ctx), f"xmlid in '{path}'")
-            if "." not in value:
-                raise RenderError(f"'{path}': external id {value!r} is not 'module.name'")
-            return XmlidRef(value)
-
-        return xmlid
+        return _compile_xmlid(spec, path)
     if "search" in keys:
-        model = spec.get("model")
-        if keys != {"search", "model"} or not isinstance(model, str) or not model:
-            raise SpecError(
-                f"'{path}': a search reference is {{ search = [[...]], model = \"res.country\" }}"
-            )
-        if not isinstance(spec["search"], list):
-            raise SpecError(f"'{path}': 'search' must be a domain (a list)")
-        for term in spec["search"]:
-            if term not in ("&", "|", "!") and not (
-                isinstance(term, list) and len(term) == 3 and isinstance(term[0], str)
-            ):
-                raise SpecError(
-                    f"'{path}': search term {term!r} is not [field, operator, value]; write "
-                    'search = [["code", "=", "..."]] (a list of lists)'
-                )
-        domain_r = compile_domain(spec["search"], f"{path}.search")
-
-        def search(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
-            return SearchRef(model, domain_r(cells, ctx))
-
-        return search
+        return _compile_search(spec, path)
     raise SpecError(
-        f"'{path}' is a table but not a reference; use {{ ref, key }}, {{ xmlid }} "
-        "or { search, model }, or quote the value as a string"
+        f"'{path}' is a table but not a reference; use {{ ref, key }}, {{ xmlid }}, "
+        "{ search, model } or { file }, or quote the value as a string"
     )
+
+
+def _compile_step_ref(spec: dict[str, Any], path: str) -> Renderer:
+    keys = set(spec)
+    step = spec["ref"]
+    if not isinstance(step, str) or not step:
+        raise SpecError(f"'{path}': 'ref' must name a step id")
+    if "keys" in keys:
+        if keys - {"ref", "keys", "split", "missing"} or "key" in keys:
+            raise SpecError(
+                f'\'{path}\': a list of step references is {{ ref = "STEP", keys = "...", '
+                'split = ";" }'
+            )
+        separator = _check_split(spec, path)
+        keys_r = compile_value(spec["keys"], f"{path}.keys")
+
+        def refs(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            return [Ref(step, item) for item in split_cell(keys_r(cells, ctx), separator)]
+
+        return refs
+    if keys - {"ref", "key", "missing"} or "key" not in keys:
+        raise SpecError(
+            f'\'{path}\': a step reference is {{ ref = "STEP", key = "..." }} (optionally '
+            'with missing = "null" or "skip-row"), or { ref, keys, split } for several'
+        )
+    policy = _missing_policy(spec, path)
+    key_r = compile_value(spec["key"], f"{path}.key")
+    what = f"key of the reference in '{path}'"
+
+    def ref(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+        key = key_r(cells, ctx)
+        if key is False or key is None:
+            return _when_missing(policy, f"the {what} renders empty")
+        return Ref(step, _as_key(key, what))
+
+    return ref
+
+
+def _compile_xmlid(spec: dict[str, Any], path: str) -> Renderer:
+    keys = set(spec)
+    if not isinstance(spec["xmlid"], str) or keys - {"xmlid", "missing", "split"}:
+        raise SpecError(
+            f"'{path}': an external id reference is {{ xmlid = \"module.name\" }} (optionally "
+            'with missing = "null" or "skip-row", or split = ";" for several)'
+        )
+    xmlid_r = compile_text(spec["xmlid"])
+
+    def checked(value: str) -> XmlidRef:
+        if "." not in value:
+            raise RenderError(f"'{path}': external id {value!r} is not 'module.name'")
+        return XmlidRef(value)
+
+    if "split" in keys:
+        separator = _check_split(spec, path)
+
+        def xmlids(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            return [checked(item) for item in split_cell(xmlid_r(cells, ctx), separator)]
+
+        return xmlids
+    policy = _missing_policy(spec, path)
+
+    def xmlid(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+        rendered = xmlid_r(cells, ctx)
+        if rendered is False or rendered is None:
+            return _when_missing(policy, f"the xmlid in '{path}' renders empty")
+        return checked(_as_key(rendered, f"xmlid in '{path}'"))
+
+    return xmlid
+
+
+def _compile_search(spec: dict[str, Any], path: str) -> Renderer:
+    keys = set(spec)
+    model = spec.get("model")
+    split = "keys" in keys or "split" in keys
+    allowed = {"search", "model", "keys", "split"} if split else {"search", "model", "missing"}
+    if keys - allowed or not isinstance(model, str) or not model:
+        raise SpecError(
+            f"'{path}': a search reference is {{ search = [[...]], model = \"res.country\" }} "
+            '(optionally with missing = "null" or "skip-row"), or with keys = "..." and '
+            'split = ";" to search once per item (the item is {{ key }} in the domain)'
+        )
+    if not isinstance(spec["search"], list):
+        raise SpecError(f"'{path}': 'search' must be a domain (a list)")
+    for term in spec["search"]:
+        if term not in ("&", "|", "!") and not (
+            isinstance(term, list) and len(term) == 3 and isinstance(term[0], str)
+        ):
+            raise SpecError(
+                f"'{path}': search term {term!r} is not [field, operator, value]; write "
+                'search = [["code", "=", "..."]] (a list of lists)'
+            )
+    domain_r = compile_domain(spec["search"], f"{path}.search")
+    if split:
+        if "keys" not in keys:
+            raise SpecError(f"'{path}': split needs keys = \"{{{{ row.column }}}}\" to split")
+        separator = _check_split(spec, path)
+        keys_r = compile_value(spec["keys"], f"{path}.keys")
+
+        def searches(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+            found: list[FieldValue] = []
+            for item in split_cell(keys_r(cells, ctx), separator):
+                found.append(SearchRef(model, domain_r(cells, {**ctx, "key": item})))
+            return found
+
+        return searches
+    policy = _missing_policy(spec, path)
+    templated = _templated_leaves(spec["search"])
+
+    def search(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+        domain = domain_r(cells, ctx)
+        if "missing" in spec and any(
+            domain[i][2] in (False, None, "") for i in templated if isinstance(domain[i], list)
+        ):
+            return _when_missing(policy, f"the search in '{path}' has an empty value")
+        return SearchRef(model, domain)
+
+    return search
+
+
+def _templated_leaves(domain: list[Any]) -> list[int]:
+    """Positions of the domain terms whose value is a template (for ``missing``)."""
+    return [
+        i
+        for i, term in enumerate(domain)
+        if isinstance(term, list)
+        and len(term) == 3
+        and isinstance(term[2], str)
+        and has_template_syntax(term[2])
+    ]
+
+
+def _compile_file(spec: dict[str, Any], path: str, root: Path | None) -> Renderer:
+    """``{ file = "images/{{ row.sku }}.jpg" }``: the file's bytes, base64 (binary fields).
+
+    The path is a template relative to the project folder and must stay inside
+    it; ``missing`` applies to an empty path and to a file that does not exist;
+    ``max_size`` (bytes, default 10 MiB) refuses files Odoo would choke on.
+    """
+    keys = set(spec)
+    if keys - {"file", "missing", "max_size"} or not isinstance(spec["file"], str):
+        raise SpecError(
+            f"'{path}': a file value is {{ file = \"images/{{{{ row.sku }}}}.jpg\" }} "
+            '(optionally with missing = "null" or "skip-row" and max_size = bytes)'
+        )
+    if root is None:  # pragma: no cover - every caller in the compiler passes the root
+        raise SpecError(f"'{path}': file values are only allowed in migration fields")
+    limit = spec.get("max_size", MAX_FILE_BYTES)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise SpecError(f"'{path}': max_size must be a positive number of bytes")
+    policy = _missing_policy(spec, path)
+    name_r = compile_text(spec["file"])
+    base = root
+
+    def read(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
+        name = name_r(cells, ctx)
+        if name is False or name is None:
+            return _when_missing(policy, f"the file name in '{path}' renders empty")
+        relative = _as_key(name, f"file name in '{path}'")
+        try:
+            target = resolve_inside(base, relative)
+        except ValueError as exc:
+            raise RenderError(f"'{path}': {exc}") from None
+        try:
+            size = target.stat().st_size
+            if not target.is_file():
+                raise FileNotFoundError(relative)
+        except FileNotFoundError:
+            return _when_missing(policy, f"file {relative} does not exist")
+        except OSError as exc:
+            raise RenderError(f"'{path}': cannot read {relative}: {exc.strerror}") from None
+        if size > limit:
+            raise RenderError(
+                f"file {relative} is {size} bytes, over the limit of {limit}; shrink it or "
+                "raise max_size"
+            )
+        try:
+            data = target.read_bytes()
+        except OSError as exc:
+            raise RenderError(f"'{path}': cannot read {relative}: {exc.strerror}") from None
+        return base64.b64encode(data).decode("ascii")
+
+    return read
 
 
 def compile_domain(spec: list[Any], path: str) -> Callable[[Mapping[str, Any], Context], list[Any]]:
@@ -493,6 +710,7 @@ __all__ = [
     "RenderError",
     "Renderer",
     "RowView",
+    "SkipRow",
     "SpecError",
     "bounded_binop",
     "check_format_widths",
@@ -504,5 +722,6 @@ __all__ = [
     "has_template_syntax",
     "make_environment",
     "row_context",
+    "split_cell",
     "to_native",
 ]

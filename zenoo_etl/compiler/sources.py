@@ -1,18 +1,28 @@
 """Step sources: where rows come from, kept inside the project, streamed.
 
 ``source = { csv = "data/x.csv", delimiter, encoding, quotechar, skip_rows }``,
-``{ json = "data/x.json" }`` (a list of objects), ``{ jsonl = "data/x.jsonl" }``
+``{ json = "data/x.json" }`` (a list of objects), ``{ jsonl = "data/x.jsonl" }``,
+``{ xlsx = "data/x.xlsx", sheet, header_row }`` (Excel, read with openpyxl in
+read-only streaming mode), ``{ sql = "SELECT ...", url_env = "NAME" }`` or
+``{ sql = ..., sqlite = "data/legacy.sqlite" }`` (see :mod:`zenoo_etl.compiler.sql`)
 or inline ``records = [...]``. Paths are relative to the project root and
 must stay inside it after resolving ``..`` and symlinks.
 
 Readers yield ``(index, line, cells)`` one row at a time so that planning a
 million-row file keeps memory flat (the JSON list reader is the exception:
-the format needs the whole document).
+the format needs the whole document). ``line`` is the physical line of a
+text file, the sheet row of a workbook, None for query rows and inline records.
+
+Checksum rule (what makes an applied migration "drift"): a file source
+contributes its bytes; an SQL source its query text (part of the migration
+file) plus, when given, the rows of its ``checksum_query``; see
+:attr:`checksum_rule`.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +78,38 @@ class JsonlSource(_Strict):
         return self.jsonl
 
 
+class XlsxSource(_Strict):
+    """``{ xlsx = path, sheet = "Customers", header_row = 1 }``: one worksheet of a workbook."""
+
+    kind: Literal["xlsx"] = "xlsx"
+    xlsx: str
+    sheet: str | None = None  # the first sheet when not given
+    header_row: int = Field(default=1, ge=1)
+
+    @property
+    def path(self) -> str:
+        return self.xlsx
+
+
+class SqlSource(_Strict):
+    """``{ sql = "SELECT ...", url_env = "LEGACY_DB_URL" }`` or ``{ sql, sqlite = path }``.
+
+    The connection URL only ever comes from the environment variable named by
+    ``url_env`` (it holds passwords), or is an SQLite file inside the project.
+    """
+
+    kind: Literal["sql"] = "sql"
+    sql: str = Field(min_length=1)
+    url_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    sqlite: str | None = None
+    checksum_query: str | None = Field(default=None, min_length=1)
+    batch_size: int = Field(default=1000, ge=1, le=100_000)
+
+    @property
+    def path(self) -> str | None:
+        return self.sqlite
+
+
 class RecordsSource(_Strict):
     """Inline ``records = [...]``."""
 
@@ -79,13 +121,38 @@ class RecordsSource(_Strict):
         return None
 
 
-Source = CsvSource | JsonSource | JsonlSource | RecordsSource
-SOURCE_KINDS: dict[str, type[CsvSource | JsonSource | JsonlSource | RecordsSource]] = {
+Source = CsvSource | JsonSource | JsonlSource | XlsxSource | SqlSource | RecordsSource
+SOURCE_KINDS: dict[str, type[Source]] = {
     "csv": CsvSource,
     "json": JsonSource,
     "jsonl": JsonlSource,
+    "xlsx": XlsxSource,
+    "sql": SqlSource,
     "records": RecordsSource,
 }
+
+
+def source_label(source: Source) -> str | None:
+    """How messages and plans name a source: its path, or ``sql:<url_env>``."""
+    if isinstance(source, SqlSource):
+        return f"sql:{source.sqlite or source.url_env}"
+    return source.path
+
+
+def checksum_rule(source: Source) -> str:
+    """The documented rule deciding when a change to this source is drift (shown by plan)."""
+    if isinstance(source, RecordsSource):
+        return "inline records: part of the migration file's bytes"
+    if isinstance(source, SqlSource):
+        rule = "query text"
+        if source.sqlite:
+            rule += f" + bytes of {source.sqlite}"
+        if source.checksum_query:
+            rule += " + rows of checksum_query"
+        elif not source.sqlite:
+            rule += " only (database rows are not checksummed; add checksum_query)"
+        return rule
+    return f"bytes of {source.path}"
 
 
 def resolve_inside(root: Path, relative: str) -> Path:
@@ -109,6 +176,11 @@ def iter_source(source: Source, root: Path, migration_file: Path) -> Iterator[Ra
         for index, record in enumerate(source.records):
             yield index, None, record
         return
+    if isinstance(source, SqlSource):
+        from zenoo_etl.compiler.sql import iter_query  # SQLAlchemy only when a step needs it
+
+        yield from iter_query(source, root)
+        return
     path = resolve_inside(root, source.path)
     shown = source.path
     try:
@@ -116,6 +188,8 @@ def iter_source(source: Source, root: Path, migration_file: Path) -> Iterator[Ra
             yield from _iter_csv(source, path, shown)
         elif isinstance(source, JsonlSource):
             yield from _iter_jsonl(source, path, shown)
+        elif isinstance(source, XlsxSource):
+            yield from _iter_xlsx(source, path, shown)
         else:
             yield from _iter_json(source, path, shown)
     except FileNotFoundError:
@@ -174,6 +248,100 @@ def _iter_csv(source: CsvSource, path: Path, shown: str) -> Iterator[RawRow]:
                 path=shown,
                 line=last_line + 1,
             ) from None
+
+
+def _excel_value(value: Any) -> Any:
+    # A date cell is a datetime at midnight in openpyxl: give date fields a date.
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
+        return value.date()
+    return value
+
+
+def _iter_xlsx(source: XlsxSource, path: Path, shown: str) -> Iterator[RawRow]:
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise MigrationFileError(
+            "reading Excel files needs openpyxl: pip install 'zenoo-etl[xlsx]'", path=shown
+        ) from None
+    from zipfile import BadZipFile
+
+    if not path.is_file():
+        raise FileNotFoundError(str(path))
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, KeyError, ValueError, TypeError) as exc:
+        raise MigrationFileError(
+            f"not an Excel .xlsx workbook ({type(exc).__name__}: {exc}); save it as .xlsx",
+            path=shown,
+        ) from None
+    try:
+        if source.sheet is None:
+            sheet = book.worksheets[0]
+        elif source.sheet in book.sheetnames:
+            sheet = book[source.sheet]
+        else:
+            raise MigrationFileError(
+                f"the workbook has no sheet {source.sheet!r}; its sheets are "
+                f"{', '.join(repr(n) for n in book.sheetnames)}",
+                path=shown,
+            )
+        header: list[str] | None = None
+        index = 0
+        rows = sheet.iter_rows(min_row=source.header_row, values_only=True)
+        for number, values in enumerate(rows, start=source.header_row):
+            if header is None:
+                header = _excel_header(values, shown, number)
+                continue
+            if all(v is None or v == "" for v in values):
+                continue
+            width = len(header)
+            extra = [i for i, v in enumerate(values) if i >= width and v not in (None, "")]
+            if extra:
+                raise MigrationFileError(
+                    f"this row has a value in column {extra[0] + 1}, right of the last named "
+                    "column; give that column a header",
+                    path=shown,
+                    line=number,
+                    row=index + 1,
+                )
+            cells = {
+                name: _excel_value(values[i]) if i < len(values) else None
+                for i, name in enumerate(header)
+            }
+            yield index, number, cells
+            index += 1
+        if header is None:
+            raise MigrationFileError(
+                f"the sheet {sheet.title!r} has no header row at row {source.header_row}",
+                path=shown,
+            )
+    finally:
+        book.close()
+
+
+def _excel_header(values: tuple[Any, ...], shown: str, number: int) -> list[str]:
+    names = [("" if v is None else str(v)).strip() for v in values]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise MigrationFileError(
+            "the header row is empty; set header_row to the row holding the column names",
+            path=shown,
+            line=number,
+        )
+    if "" in names:
+        raise MigrationFileError(
+            f"column {names.index('') + 1} of the header row has no name; name every column",
+            path=shown,
+            line=number,
+        )
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise MigrationFileError(
+            f"duplicate column name(s) {', '.join(dupes)} in the header", path=shown, line=number
+        )
+    return names
 
 
 def _iter_jsonl(source: JsonlSource, path: Path, shown: str) -> Iterator[RawRow]:
@@ -249,6 +417,10 @@ __all__ = [
     "RawRow",
     "RecordsSource",
     "Source",
+    "SqlSource",
+    "XlsxSource",
+    "checksum_rule",
     "iter_source",
     "resolve_inside",
+    "source_label",
 ]

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from zenoo_etl.compiler.locate import describe_errors, key_line, toml_error_position
+from zenoo_etl.compiler.lookups import Lookups, lookup_files
 from zenoo_etl.compiler.render import (
     Renderer,
     RenderError,
@@ -36,8 +37,9 @@ from zenoo_etl.compiler.render import (
     compile_domain,
     compile_text,
     compile_value,
+    has_template_syntax,
 )
-from zenoo_etl.compiler.sources import SOURCE_KINDS, Source, resolve_inside
+from zenoo_etl.compiler.sources import SOURCE_KINDS, Source, SqlSource, resolve_inside
 from zenoo_etl.errors import MigrationFileError
 
 if sys.version_info >= (3, 11):
@@ -50,7 +52,7 @@ Identity = Literal["xmlid", "fields", "none"]
 
 STEP_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MODEL_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$|^[a-z0-9_]+$")
-_COMMON = {"id", "model", "action", "description", "depends_on", "chunk_size", "context"}
+_COMMON = {"id", "model", "action", "description", "depends_on", "chunk_size", "context", "when"}
 _ALLOWED: dict[str, set[str]] = {
     "create": _COMMON | {"source", "records", "key", "identity", "match", "fields"},
     "upsert": _COMMON | {"source", "records", "key", "identity", "match", "fields"},
@@ -68,6 +70,7 @@ _EXAMPLES = {
     "match": 'match = ["ref"]',
     "domain": 'domain = [["active", "=", true]]',
     "undo": 'undo = { method = "action_unarchive", args = [] }',
+    "when": "when = \"{{ row.status != 'inactive' }}\"",
 }
 
 
@@ -109,6 +112,7 @@ class _StepSpec(_Strict):
     depends_on: list[str] = Field(default_factory=list)
     chunk_size: int | None = Field(default=None, ge=1, le=100_000)
     context: dict[str, Any] = Field(default_factory=dict)
+    when: str | None = Field(default=None, min_length=1)
 
 
 STEP_KEYS = list(_StepSpec.model_fields)
@@ -141,11 +145,13 @@ class Step(BaseModel):  # type: ignore[no-redef]
     key: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     values: dict[str, Any] = Field(default_factory=dict)
+    when: str | None = None
     file: Path
     line: int
 
     _renderers: dict[str, Renderer] = PrivateAttr(default_factory=dict)
     _key_renderer: Renderer | None = PrivateAttr(default=None)
+    _when_renderer: Renderer | None = PrivateAttr(default=None)
     _field_lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @property
@@ -247,6 +253,7 @@ def parse_migration(
     context: Mapping[str, Any],
     errors: list[MigrationFileError] | None = None,
     failed: set[str] | None = None,
+    lookups: Lookups | None = None,
 ) -> Migration:
     """Parse rendered TOML ``text`` of one migration file into a :class:`Migration`.
 
@@ -309,14 +316,30 @@ def parse_migration(
                 step=step.id,
             )
         ids[step.id] = step.line
-    sources = sorted({s.source.path for s in steps if s.source is not None and s.source.path})
+    sources = {s.source.path for s in steps if s.source is not None and s.source.path}
+    for file, line in lookup_files(text):
+        try:
+            resolved = resolve_inside(root, file)
+        except ValueError as exc:
+            raise MigrationFileError(
+                f"lookup file: {exc}; keep mapping tables inside the project", path=shown, line=line
+            ) from None
+        if not resolved.is_file():
+            raise MigrationFileError(
+                f"lookup file {file} does not exist; create it or fix the name",
+                path=shown,
+                line=line,
+            )
+        sources.add(file)
+    if lookups is not None:
+        lookups.allow(file for file, _line in lookup_files(text))
     return Migration(
         version=version,
         name=name,
         path=path,
         description=description,
         templated=templated,
-        sources=sources,
+        sources=sorted(sources),
         steps=steps,
     )
 
@@ -413,6 +436,8 @@ def _parse_step(
             )
     if source is None and raw.key is not None:
         raise fail("'key' only makes sense with a source", "key")
+    if source is None and raw.when is not None:
+        raise fail("'when' filters source rows; it needs a source or records", "when")
 
     try:
         domain = (
@@ -454,6 +479,7 @@ def _parse_step(
         key=raw.key,
         fields=dict(raw.fields or {}),
         values=dict(raw.values or {}),
+        when=raw.when,
         file=path,
         line=start,
     )
@@ -462,7 +488,7 @@ def _parse_step(
     for name, value in (row_fields or {}).items():
         lines[name] = _line_in_step(text, start, end, name)
         try:
-            renderers[name] = compile_value(value, name)
+            renderers[name] = compile_value(value, name, root=root)
         except SpecError as exc:
             raise MigrationFileError(exc.detail, path=shown, line=lines[name], step=sid) from None
     step._renderers = renderers
@@ -472,6 +498,17 @@ def _parse_step(
             step._key_renderer = compile_text(raw.key)
         except SpecError as exc:
             raise fail(exc.detail, "key") from None
+    if raw.when is not None:
+        if not has_template_syntax(raw.when):
+            raise fail(
+                f"when = {raw.when!r} is not a template; write a condition such as "
+                + _EXAMPLES["when"],
+                "when",
+            )
+        try:
+            step._when_renderer = compile_text(raw.when)
+        except SpecError as exc:
+            raise fail(exc.detail, "when") from None
     return step
 
 
@@ -486,7 +523,7 @@ def _parse_source(raw: _StepSpec, fail: _Fail, root: Path) -> Source | None:
     kinds = [k for k in SOURCE_KINDS if k in spec]
     if len(kinds) != 1:
         raise fail(
-            "source must name exactly one of csv, json, jsonl or records, e.g. "
+            "source must name exactly one of csv, json, jsonl, xlsx, sql or records, e.g. "
             'source = { csv = "data/customers.csv" }',
             "source",
         )
@@ -500,6 +537,12 @@ def _parse_source(raw: _StepSpec, fail: _Fail, root: Path) -> Source | None:
             ).replace("json_path", "json"),
             "source",
         ) from None
+    if isinstance(source, SqlSource) and (source.url_env is None) == (source.sqlite is None):
+        raise fail(
+            'an SQL source needs exactly one of url_env = "ENV_VAR" (the database URL, read '
+            'from the environment) or sqlite = "data/legacy.sqlite"',
+            "source",
+        )
     if source.path is not None:
         try:
             resolved = resolve_inside(root, source.path)

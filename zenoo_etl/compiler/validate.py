@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from zenoo_etl.compiler.plan import count_rows
-from zenoo_etl.compiler.project import Project
-from zenoo_etl.compiler.render import RenderError, RowView
-from zenoo_etl.compiler.sources import iter_source
+from zenoo_etl.compiler.project import Project, truthy
+from zenoo_etl.compiler.render import RenderError, RowView, SkipRow
+from zenoo_etl.compiler.sources import SqlSource, iter_source
 from zenoo_etl.compiler.steps import Migration, Step
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 from zenoo_etl.errors import MigrationFileError
@@ -192,13 +192,20 @@ def _check_rows(
     out: list[Problem] = []
     if step.source is None and step.action != "update":
         return out
-    shown = step.source.path or file if step.source is not None else file
+    # Rows of a file are located in that file; query rows and inline records at the step.
+    in_file = step.source is not None and not isinstance(step.source, SqlSource)
+    shown = (step.source.path or file) if step.source is not None and in_file else file
     base = project.template_context()
     renderers = {n: r for n, r in step._renderers.items() if n in known}
+    when = step._when_renderer
 
     def at(name: str, line: int | None) -> int | None:
         # Problems in data point at the data line; in the migration file, at the field.
-        return line if step.source is not None and step.source.path else step.field_line(name)
+        return (
+            line
+            if in_file and step.source is not None and step.source.path
+            else step.field_line(name)
+        )
 
     # An update by domain renders its values once, from an empty row.
     rows: Iterator[tuple[int, int | None, dict[str, Any]]] = (
@@ -208,13 +215,22 @@ def _check_rows(
     )
     try:
         for index, line, cells in rows:
-            where = line if step.source is not None and step.source.path else step.line
+            where = line if in_file and step.source is not None and step.source.path else step.line
             number = index + 1 if step.source is not None else None
             ctx = dict(base)
             ctx["row"] = RowView(cells)
+            if when is not None:
+                try:
+                    if not truthy(when(cells, ctx)):
+                        continue
+                except RenderError as exc:
+                    out.append(Problem(shown, where, step.id, f"when: {exc.detail}", None, number))
+                    continue
             for name, render in renderers.items():
                 try:
                     value = render(cells, ctx)
+                except SkipRow:
+                    break  # the row is filtered: its other fields do not matter
                 except RenderError as exc:
                     detail = (
                         f"column '{exc.column}' is missing from this row"

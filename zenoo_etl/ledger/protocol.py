@@ -77,6 +77,7 @@ class Counts:
     updated: int = 0
     deleted: int = 0
     called: int = 0
+    filtered: int = 0  # source rows left out by `when` or a `missing = "skip-row"` cell
 
     def to_dict(self) -> dict[str, int]:
         return {
@@ -84,6 +85,7 @@ class Counts:
             "updated": self.updated,
             "deleted": self.deleted,
             "called": self.called,
+            "filtered": self.filtered,
         }
 
     @classmethod
@@ -94,6 +96,7 @@ class Counts:
             updated=int(data.get("updated", 0)),
             deleted=int(data.get("deleted", 0)),
             called=int(data.get("called", 0)),
+            filtered=int(data.get("filtered", 0)),
         )
 
     def __add__(self, other: Counts) -> Counts:
@@ -102,6 +105,7 @@ class Counts:
             self.updated + other.updated,
             self.deleted + other.deleted,
             self.called + other.called,
+            self.filtered + other.filtered,
         )
 
 

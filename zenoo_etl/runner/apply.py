@@ -28,6 +28,7 @@ from zenoo_etl.compiler.plan import (
     ledger_position_of,
     what_changed,
 )
+from zenoo_etl.compiler.project import RowStats
 from zenoo_etl.compiler.sources import iter_source
 from zenoo_etl.errors import DriftError, ZenooError
 from zenoo_etl.ledger.protocol import Counts, MigrationRecord
@@ -155,12 +156,13 @@ class Runner:
         size: int,
         ids: list[int] | None,
         parent: str | None = None,
+        stats: RowStats | None = None,
     ) -> Iterator[Chunk]:
         if ids is not None:
             for id_part in chunked(ids, size):
                 yield Chunk(ids=id_part)
             return
-        rows = iter_rows(self.project, migration, step)
+        rows = iter_rows(self.project, migration, step, stats)
         if parent is None:
             for part in chunked(rows, size):
                 yield Chunk(rows=part)
@@ -214,9 +216,10 @@ class Runner:
         def groups(chunk: Chunk) -> frozenset[Hashable]:
             return chunk_groups(chunk.rows, parent) if parent is not None else frozenset()
 
+        stats = RowStats()
         try:
             await run_chunks(
-                self.chunks(migration, step, size, ids, parent),
+                self.chunks(migration, step, size, ids, parent, stats),
                 work,
                 concurrency=concurrency,
                 on_done=advanced,
@@ -224,6 +227,7 @@ class Runner:
                 groups=groups if parent is not None else None,
             )
         finally:
+            run.counts.filtered = stats.filtered
             result.seconds = time.monotonic() - started
             session.progress.step_finished(step.id, run.counts, result.seconds)
         if run.unmatched:
@@ -267,7 +271,9 @@ class Runner:
         except ZenooError as exc:  # reconciliation refused, transport down before a chunk ...
             await self.fail(migration, result, f"Migration {file} failed: {exc}")
         totals = result.totals()
-        counts = Counts(totals.created, totals.updated, totals.deleted, totals.called)
+        counts = Counts(
+            totals.created, totals.updated, totals.deleted, totals.called, totals.filtered
+        )
         await scope.set_status(migration.version, "applied", counts=counts)
         result.seconds = time.monotonic() - started
         session.progress.migration_finished(migration.version, migration.name, "applied")

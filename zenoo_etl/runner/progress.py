@@ -23,6 +23,7 @@ class StepCounts:
     called: int = 0
     skipped: int = 0  # already done by an earlier (interrupted) run
     adopted: int = 0  # found by reconciliation after a lost answer
+    filtered: int = 0  # source rows left out by `when` or a `missing = "skip-row"` cell
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -33,6 +34,7 @@ class StepCounts:
             "called": self.called,
             "skipped": self.skipped,
             "adopted": self.adopted,
+            "filtered": self.filtered,
         }
 
     def add(self, other: StepCounts) -> None:
@@ -43,6 +45,7 @@ class StepCounts:
         self.called += other.called
         self.skipped += other.skipped
         self.adopted += other.adopted
+        self.filtered += other.filtered
 
 
 class ProgressReporter(Protocol):
