@@ -26,7 +26,7 @@ async def test_intent_then_done_then_compensated(scope: SqlScope) -> None:
     assert state["a"] == StepRow("done", 10, "created")
     assert state["c"] == StepRow("intent", None, "created")
     assert [r.key for r in await scope.intents(1)] == ["c"]
-    assert await scope.record_counts(1) == {"intent": 1, "done": 2, "compensated": 0}
+    assert await scope.record_counts(1) == {"intent": 1, "done": 2, "undoing": 0, "compensated": 0}
 
     await scope.mark_compensated(1, "customers", ["a"])
     assert (await scope.step_state(1, "customers"))["a"] == StepRow("compensated", 10, "created")
@@ -111,7 +111,7 @@ async def test_rollback_order_is_newest_first_and_pages(
     assert [r.key for r in seen] == ["b3", "b2", "b1", "b0", "a3", "a2", "a1", "a0"]
     assert [r.seq for r in seen] == sorted((r.seq for r in seen), reverse=True)
     assert [r async for r in scope.records_for_rollback(1)] == []
-    assert await scope.record_counts(1) == {"intent": 1, "done": 0, "compensated": 8}
+    assert await scope.record_counts(1) == {"intent": 1, "done": 0, "undoing": 0, "compensated": 8}
     assert await scope.done_ids("other", ["z"]) == {"z": 99}
 
 
@@ -144,7 +144,12 @@ async def test_large_batches_are_written_whole(scope: SqlScope) -> None:
     keys = [f"row-{i}" for i in range(5000)]
     await scope.record_intents(3, "big", P, "created", keys)
     await scope.record_done(3, "big", P, [DoneEntry(k, i, "created") for i, k in enumerate(keys)])
-    assert await scope.record_counts(3) == {"intent": 0, "done": 5000, "compensated": 0}
+    assert await scope.record_counts(3) == {
+        "intent": 0,
+        "done": 5000,
+        "undoing": 0,
+        "compensated": 0,
+    }
     assert len(await scope.step_state(3, "big")) == 5000
 
 
@@ -180,3 +185,48 @@ async def test_empty_batches_are_no_ops(scope: SqlScope) -> None:
     await scope.record_done(1, "s", P, [])
     await scope.mark_compensated(1, "s", [])
     assert await scope.position() == p0
+
+
+async def test_undoing_is_a_compensation_intent_settled_either_way(scope: SqlScope) -> None:
+    """Rollback announces what it is about to undo; apply or rollback settles it later."""
+    await scope.begin_migration(1, "m", "c")
+    await scope.record_done(
+        1, "s", P, [DoneEntry(k, i + 1, "created") for i, k in enumerate("abc")]
+    )
+    await scope.mark_undoing(1, "s", ["a", "b"])
+    await scope.mark_undoing(1, "s", ["a"])  # again: still undoing
+    assert [r.key for r in await scope.undoing(1)] == ["a", "b"]
+    assert await scope.record_counts(1) == {
+        "intent": 0,
+        "done": 1,
+        "undoing": 2,
+        "compensated": 0,
+    }
+    # rollback resumes with both: undoing rows are still to be undone
+    assert sorted(r.key for r in await _all(scope.records_for_rollback(1))) == ["a", "b", "c"]
+    # an undoing record is not "done": refs do not resolve to it
+    assert await scope.done_ids("s", ["a", "b", "c"]) == {"c": 3}
+    await scope.restore_done(1, "s", ["a", "c"])  # c is done: left alone
+    await scope.mark_compensated(1, "s", ["b"])
+    state = await scope.step_state(1, "s")
+    assert state == {
+        "a": StepRow("done", 1, "created"),
+        "b": StepRow("compensated", 2, "created"),
+        "c": StepRow("done", 3, "created"),
+    }
+    await scope.mark_undoing(1, "s", ["b"])  # compensated: never back to undoing
+    assert await scope.undoing(1) == []
+
+
+async def test_rolling_back_is_a_status_that_is_not_finished(scope: SqlScope) -> None:
+    await scope.begin_migration(1, "m", "c")
+    await scope.set_status(1, "applied")
+    record = await scope.set_status(1, "rolling_back")
+    assert (record.status, record.finished_at) == ("rolling_back", None)
+    assert [m.status for m in await scope.migrations()] == ["rolling_back"]
+    # not applied: beginning it again (apply redoing it) is allowed
+    await scope.begin_migration(1, "m", "c")
+
+
+async def _all(iterator):  # type: ignore[no-untyped-def]
+    return [r async for r in iterator]

@@ -24,8 +24,8 @@ async def _meta(ledger: SqlLedger) -> dict[str, str]:
 
 async def test_a_new_ledger_records_its_schema_version(ledger: SqlLedger) -> None:
     meta = await _meta(ledger)
-    assert meta["schema_version"] == str(ledger_schema.latest_version()) == "3"
-    assert ledger.schema_version == 3
+    assert meta["schema_version"] == str(ledger_schema.latest_version()) == "4"
+    assert ledger.schema_version == 4
     assert len(meta["instance"]) == 12
 
 
@@ -143,3 +143,29 @@ async def test_a_version_1_ledger_gains_who_ran_it_in_place(
             (2, "failed", True),
             (2, "begin", True),
         ]
+
+
+async def test_a_version_3_ledger_learns_rollback_states_in_place(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 4 adds status rolling_back and record state undoing; older rows are kept."""
+    monkeypatch.setattr(
+        ledger_schema, "UPGRADES", {v: ledger_schema.UPGRADES[v] for v in (1, 2, 3)}
+    )
+    async with open_ledger(ledger_url, tmp_path) as v2:
+        scope = v2.scope(TARGET, "prod")
+        await scope.begin_migration(1, "old", "c")
+        await scope.record_done(1, "s", "res.partner", [DoneEntry("k", 5, "created")])
+        await scope.set_status(1, "applied")
+        with pytest.raises(LedgerError):
+            await scope.set_status(1, "rolling_back")  # the version-3 CHECK refuses it
+    monkeypatch.undo()
+    async with open_ledger(ledger_url, tmp_path) as v4:
+        assert v4.schema_version == 4
+        scope = v4.scope(TARGET, "prod")
+        [old] = await scope.migrations()
+        assert (old.name, old.status) == ("old", "applied")
+        await scope.set_status(1, "rolling_back")
+        await scope.mark_undoing(1, "s", ["k"])
+        assert [r.key for r in await scope.undoing(1)] == ["k"]
+        assert [m.status for m in await scope.migrations()] == ["rolling_back"]

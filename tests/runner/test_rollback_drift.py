@@ -151,7 +151,8 @@ async def _edited_update_is_left_until_forced(project_files: ProjectFiles) -> No
     assert await _phones(project_files) == {"S-1": "by hand", "S-2": "old", "S-3": "old"}
     async with looking_at(project_files.sandbox_db) as client:
         assert len(await _ids(client, "P-")) == 5
-    assert await _statuses(project_files) == {1: "applied", 2: "applied"}
+    # partly undone: never "applied" again, not "rolled_back" either
+    assert await _statuses(project_files) == {1: "applied", 2: "rolling_back"}
     # the same rollback again still refuses (nothing else to do), --force overwrites
     with pytest.raises(RunFailed, match=f"key '{s1}'"):
         await rollback(project_files.load(), to_version=0)
@@ -205,7 +206,7 @@ async def test_an_edited_created_record_is_kept_until_forced(project_files: Proj
     assert [m.status for m in result.migrations] == ["rolled_back", "changed_since_apply"]
     async with looking_at(project_files.sandbox_db) as client:
         assert await _ids(client, "P-") == {"P-3": ids["P-3"]}
-    assert await _statuses(project_files) == {1: "applied", 2: "rolled_back"}
+    assert await _statuses(project_files) == {1: "rolling_back", 2: "rolled_back"}
 
     forced = await rollback(project_files.load(), to_version=0, force=True)
     assert forced.ok and forced.migrations[0].steps[0].counts.deleted == 1

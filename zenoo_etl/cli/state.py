@@ -41,6 +41,7 @@ _STATUS_STYLE = {
     "applying": "cyan",
     "applied": "green",
     "failed": "red",
+    "rolling_back": "bold magenta",
     "rolled_back": "magenta",
     "drift": "bold red",
 }
@@ -149,7 +150,7 @@ async def status_report(project: Project) -> dict[str, Any]:
     # "applying" with nobody holding a live lock means that run died: say what to do.
     orphaned = lock is None or lock.is_stale(DEFAULT_STALE_AFTER_SECONDS)
     for row in rows:
-        row["interrupted"] = row["status"] == "applying" and orphaned
+        row["interrupted"] = row["status"] in ("applying", "rolling_back") and orphaned
     report["migrations"] = rows
     report["lock"] = lock_json(lock)
     return report
@@ -221,6 +222,11 @@ def _print_status(report: dict[str, Any]) -> None:
 
 
 def _status_note(row: dict[str, Any]) -> str:
+    if row["interrupted"] and row["status"] == "rolling_back":
+        return (
+            "rollback interrupted: rerun `zenoo-etl rollback` to finish it, "
+            "or `zenoo-etl apply` to redo the migration"
+        )
     if row["interrupted"]:
         return "interrupted: rerun `zenoo-etl apply` to resume, or roll back"
     return str(row["error"] or "")

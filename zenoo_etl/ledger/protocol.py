@@ -41,24 +41,39 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias
 
-MigrationStatus: TypeAlias = Literal["applying", "applied", "failed", "rolled_back"]
-"""Status of a migration in the ledger (``pending`` is the absence of a row)."""
+MigrationStatus: TypeAlias = Literal["applying", "applied", "failed", "rolling_back", "rolled_back"]
+"""Status of a migration in the ledger (``pending`` is the absence of a row).
+
+``rolling_back``: a rollback began undoing it and has not finished (it was
+interrupted, or is running): some records may be undone, so it is neither
+applied nor rolled back; ``rollback`` resumes it, ``apply`` redoes it.
+"""
 
 Operation: TypeAlias = Literal["created", "updated", "deleted", "called"]
 """What the runner did to one Odoo record."""
 
-RecordState: TypeAlias = Literal["intent", "done", "compensated"]
-"""intent: about to be sent; done: Odoo answered; compensated: undone by rollback."""
+RecordState: TypeAlias = Literal["intent", "done", "undoing", "compensated"]
+"""intent: about to be sent; done: Odoo answered; undoing: rollback is about to undo it
+(the compensation intent, written before the unlink/write-back/recreate); compensated:
+undone by rollback."""
 
-EventKind: TypeAlias = Literal["begin", "applied", "failed", "rolled_back", "applying"]
+EventKind: TypeAlias = Literal[
+    "begin", "applied", "failed", "rolling_back", "rolled_back", "applying"
+]
 """One line of ``history``: ``begin`` when a run starts a migration, then each status change."""
 
 JsonValue: TypeAlias = Any
 """A JSON-serialisable value (previous values, snapshots). Never holds secrets."""
 
-MIGRATION_STATUSES: tuple[MigrationStatus, ...] = ("applying", "applied", "failed", "rolled_back")
+MIGRATION_STATUSES: tuple[MigrationStatus, ...] = (
+    "applying",
+    "applied",
+    "failed",
+    "rolling_back",
+    "rolled_back",
+)
 OPERATIONS: tuple[Operation, ...] = ("created", "updated", "deleted", "called")
-RECORD_STATES: tuple[RecordState, ...] = ("intent", "done", "compensated")
+RECORD_STATES: tuple[RecordState, ...] = ("intent", "done", "undoing", "compensated")
 
 DEFAULT_STALE_AFTER_SECONDS = 300.0
 """A lock whose heartbeat is older than this may be taken over (runner heartbeats every ~30s)."""
@@ -290,7 +305,11 @@ class LedgerReader(Protocol):
         ...
 
     def records_for_rollback(self, version: int) -> AsyncIterator[LedgerRecord]:
-        """``done`` records of a migration, newest first (paged: memory stays flat)."""
+        """``done`` and ``undoing`` records of a migration, newest first (paged)."""
+        ...
+
+    async def undoing(self, version: int) -> list[LedgerRecord]:
+        """Records in ``undoing`` state: a rollback was about to undo them and never said."""
         ...
 
     async def intents(self, version: int) -> list[LedgerRecord]:
@@ -373,6 +392,19 @@ class LedgerWriter(Protocol):
 
         ``recreated_ids``: for deleted records recreated by rollback, their new id.
         """
+        ...
+
+    async def mark_undoing(self, version: int, step: str, keys: Sequence[str]) -> None:
+        """Compensation intent: rollback is about to undo these ``done`` keys (one transaction).
+
+        Written BEFORE the unlink / write-back / recreate, so a run killed in
+        between leaves a trace that the next apply or rollback settles by
+        looking at what exists. Keys in another state are left as they are.
+        """
+        ...
+
+    async def restore_done(self, version: int, step: str, keys: Sequence[str]) -> None:
+        """Settle ``undoing`` keys as ``done`` again (the undo did not happen, or is redone)."""
         ...
 
     async def forget(self, version: int) -> None:

@@ -107,10 +107,52 @@ _V2 = [
 # rows written before say only "the file or one of its sources".
 _V3 = ["ALTER TABLE zenoo_migrations ADD COLUMN parts TEXT"]
 
+# Version 4: crash-safe rollback. A migration being undone is ``rolling_back``
+# (never ``applied`` while a compensation is pending), and a record about to
+# be undone is ``undoing`` (the compensation intent) until rollback settles it
+# as ``compensated``. PostgreSQL replaces its CHECK constraints; SQLite keeps no
+# state check (sql.py validates) but its status check is part of the table, so
+# the migrations table is rebuilt (same columns, same rows).
+_STATUS_CHECK_V4 = (
+    "CHECK (status IN ('applying', 'applied', 'failed', 'rolling_back', 'rolled_back'))"
+)
+_STATE_CHECK_V4 = "CHECK (state IN ('intent', 'done', 'undoing', 'compensated'))"
+_V4_PG = [
+    "ALTER TABLE zenoo_migrations DROP CONSTRAINT IF EXISTS zenoo_migrations_status_check",
+    f"ALTER TABLE zenoo_migrations ADD CONSTRAINT zenoo_migrations_status_check {_STATUS_CHECK_V4}",
+    "ALTER TABLE zenoo_records DROP CONSTRAINT IF EXISTS zenoo_records_state_check",
+    f"ALTER TABLE zenoo_records ADD CONSTRAINT zenoo_records_state_check {_STATE_CHECK_V4}",
+]
+_V4_SQLITE = [
+    f"""CREATE TABLE zenoo_migrations_v4 (
+        scope_id INTEGER NOT NULL REFERENCES zenoo_scopes (id),
+        version INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        checksum TEXT NOT NULL,
+        status TEXT NOT NULL {_STATUS_CHECK_V4},
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        counts TEXT NOT NULL,
+        error TEXT,
+        by_host TEXT,
+        by_user TEXT,
+        by_pid INTEGER,
+        parts TEXT,
+        PRIMARY KEY (scope_id, version))""",
+    "INSERT INTO zenoo_migrations_v4 (scope_id, version, name, checksum, status, started_at, "
+    "finished_at, counts, error, by_host, by_user, by_pid, parts) SELECT scope_id, version, "
+    "name, checksum, status, started_at, finished_at, counts, error, by_host, by_user, "
+    "by_pid, parts "
+    "FROM zenoo_migrations",
+    "DROP TABLE zenoo_migrations",
+    "ALTER TABLE zenoo_migrations_v4 RENAME TO zenoo_migrations",
+]
+
 UPGRADES: dict[int, list[str] | dict[Dialect, list[str]]] = {
     1: {"sqlite": _v1("sqlite"), "postgresql": _v1("postgresql")},
     2: _V2,
     3: _V3,
+    4: {"sqlite": _V4_SQLITE, "postgresql": _V4_PG},
 }
 """schema version -> statements from the previous version (per dialect, or shared)."""
 

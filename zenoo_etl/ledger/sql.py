@@ -79,6 +79,23 @@ _PG_DONE = (
     "state, previous) SELECT ?, ?, ?, t.k, ?, t.i, t.o, 'done', t.p::jsonb "
     f"FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[]) AS t(k, i, o, p) {_DONE_CONFLICT}"
 )
+_UNDOING = (
+    "UPDATE zenoo_records SET state = 'undoing' "
+    "WHERE scope_id = ? AND step = ? AND key = ? AND version = ? AND state = 'done'"
+)
+_PG_UNDOING = (
+    "UPDATE zenoo_records AS r SET state = 'undoing' FROM unnest(?::text[]) AS t(k) "
+    "WHERE r.key = t.k AND r.scope_id = ? AND r.step = ? AND r.version = ? AND r.state = 'done'"
+)
+_REDONE = (
+    "UPDATE zenoo_records SET state = 'done' "
+    "WHERE scope_id = ? AND step = ? AND key = ? AND version = ? AND state = 'undoing'"
+)
+_PG_REDONE = (
+    "UPDATE zenoo_records AS r SET state = 'done' FROM unnest(?::text[]) AS t(k) "
+    "WHERE r.key = t.k AND r.scope_id = ? AND r.step = ? AND r.version = ? "
+    "AND r.state = 'undoing'"
+)
 _COMPENSATED = (
     "UPDATE zenoo_records SET state = 'compensated', odoo_id = COALESCE(?, odoo_id) "
     "WHERE scope_id = ? AND step = ? AND key = ? AND version = ?"
@@ -329,7 +346,7 @@ class SqlScope(LockMixin):
                     "begin_migration must come first (this is a bug in the caller)."
                 )
             sid = await self._write_scope(conn)
-            finished = None if status == "applying" else utcnow()
+            finished = None if status in ("applying", "rolling_back") else utcnow()
             new_counts = current.counts if counts is None else counts
             # The process setting the status is who ran it now (a rollback is
             # often run by someone else than the apply was).
@@ -463,6 +480,24 @@ class SqlScope(LockMixin):
                 _COMPENSATED, [(new_ids.get(key), sid, step, key, version) for key in keys]
             )
 
+    async def _set_states(
+        self, sqlite_sql: str, pg_sql: str, version: int, step: str, keys: Sequence[str]
+    ) -> None:
+        if not keys:
+            return
+        async with self._d.session(write=True) as conn:
+            sid = await self._write_scope(conn)
+            if self._pg:
+                await conn.execute(pg_sql, (list(dict.fromkeys(keys)), sid, step, version))
+                return
+            await conn.executemany(sqlite_sql, [(sid, step, key, version) for key in keys])
+
+    async def mark_undoing(self, version: int, step: str, keys: Sequence[str]) -> None:
+        await self._set_states(_UNDOING, _PG_UNDOING, version, step, keys)
+
+    async def restore_done(self, version: int, step: str, keys: Sequence[str]) -> None:
+        await self._set_states(_REDONE, _PG_REDONE, version, step, keys)
+
     async def done_ids(self, step: str, keys: Iterable[str]) -> dict[str, int]:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, int] = {}
@@ -539,7 +574,8 @@ class SqlScope(LockMixin):
                     params += (before,)
                 rows = await conn.fetchall(
                     f"SELECT {_RECORD_COLUMNS} FROM zenoo_records WHERE scope_id = ? "
-                    f"AND version = ? AND state = 'done' {bound}ORDER BY seq DESC LIMIT {_PAGE}",
+                    f"AND version = ? AND state IN ('done', 'undoing') {bound}"
+                    f"ORDER BY seq DESC LIMIT {_PAGE}",
                     params,
                 )
             for row in rows:
@@ -549,14 +585,20 @@ class SqlScope(LockMixin):
             before = int(rows[-1][0])
 
     async def intents(self, version: int) -> list[LedgerRecord]:
+        return await self._in_state(version, "intent")
+
+    async def undoing(self, version: int) -> list[LedgerRecord]:
+        return await self._in_state(version, "undoing")
+
+    async def _in_state(self, version: int, state: RecordState) -> list[LedgerRecord]:
         async with self._d.session(write=False) as conn:
             sid = await self._scope_id(conn, create=False)
             if sid is None:
                 return []
             rows = await conn.fetchall(
                 f"SELECT {_RECORD_COLUMNS} FROM zenoo_records WHERE scope_id = ? "
-                "AND version = ? AND state = 'intent' ORDER BY seq",
-                (sid, version),
+                "AND version = ? AND state = ? ORDER BY seq",
+                (sid, version, state),
             )
         return [self._record(r) for r in rows]
 

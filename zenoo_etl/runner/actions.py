@@ -84,6 +84,7 @@ class StepRun:
     fresh: bool = False
     counts: StepCounts = field(default_factory=StepCounts)
     unmatched: int = 0  # source rows whose match found no record (update/delete/call)
+    gone: int = 0  # rows the ledger said created whose record was gone on resume
 
     def __post_init__(self) -> None:
         self.types = field_types(self.fields_get)
@@ -152,6 +153,7 @@ class StepRun:
         states = await self.states([r.key for r in rows])
         if not states:
             return rows, states
+        states = await self._check_created(states)
         todo = [
             r
             for r in rows
@@ -159,6 +161,35 @@ class StepRun:
         ]
         self.counts.skipped += len(rows) - len(todo)
         return todo, states
+
+    async def _check_created(self, states: dict[str, StepRow]) -> dict[str, StepRow]:
+        """On resume, one search per chunk: are the records the ledger says created there?
+
+        A record gone since (deleted by hand, or unlinked by a rollback that
+        died before it could say so) is not skipped as done: its key is marked
+        ``compensated`` (the ledger's word for "undone") and the row is created
+        again, so a resumed apply never ends with rows missing.
+        """
+        done = {
+            k: s.odoo_id
+            for k, s in states.items()
+            if s.state == "done" and s.operation == "created" and s.odoo_id is not None
+        }
+        if not done:
+            return states
+        alive = set(
+            await self.odoo.search(
+                self.step.model,
+                [["id", "in", sorted(set(done.values()))]],
+                {**self.context, "active_test": False},
+            )
+        )
+        gone = [k for k, i in done.items() if i not in alive]
+        if not gone:
+            return states
+        await self.scope.mark_compensated(self.version, self.step.id, gone)
+        self.gone += len(gone)
+        return {k: (s._replace(state="compensated") if k in gone else s) for k, s in states.items()}
 
     async def _create(self, rows: list[Row]) -> None:
         rows, states = await self._skip_done(rows)

@@ -235,6 +235,13 @@ class Runner:
                 f"{self.project.relative(migration.path)}, step '{step.id}': {run.unmatched} "
                 f"source row(s) matched no {step.model} record on {step.match}; they were skipped"
             )
+        if run.gone:
+            session.warn(
+                f"{self.project.relative(migration.path)}, step '{step.id}': {run.gone} "
+                f"{step.model} record(s) the ledger lists as created by an earlier run were "
+                "gone from the target (deleted since, or unlinked by an interrupted rollback); "
+                "they were created again"
+            )
         if stop_requested():
             # in-flight chunks have finished and written the ledger; stop before the next one
             raise StopRequested(f"stopped on request during step '{step.id}'")

@@ -74,16 +74,28 @@ class Drift:
 
 
 def first_difference(
-    types: dict[str, str], written: dict[str, Any], current: dict[str, Any]
+    types: dict[str, str],
+    written: dict[str, Any],
+    current: dict[str, Any],
+    *,
+    also: dict[str, Any] | None = None,
 ) -> tuple[str, Any] | None:
-    """The first field whose current value is not what apply wrote (compared like ``_diff``)."""
+    """The first field whose current value is not what apply wrote (compared like ``_diff``).
+
+    ``also``: other accepted values per field (the previous values a rollback
+    restores: a field already back at its previous value was restored by an
+    interrupted rollback, or holds what rollback would write anyway).
+    """
     for name, value in written.items():
         kind = types.get(name, "char")
         if kind in ("many2many", "one2many") and not _replaces_all(value):
             continue  # add/remove commands say nothing of the whole value: cannot compare
         now = current.get(name, False)
-        if not equal_values(kind, now, value):
-            return name, now
+        if equal_values(kind, now, value):
+            continue
+        if also is not None and name in also and equal_values(kind, now, also[name]):
+            continue
+        return name, now
     return None
 
 

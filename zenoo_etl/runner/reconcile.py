@@ -43,8 +43,13 @@ def _group(intents: list[LedgerRecord]) -> dict[tuple[str, str, str], list[Ledge
 async def reconcile(
     session: Session, migration: Migration | None, version: int, *, for_rollback: bool = False
 ) -> int:
-    """Settle the intents of ``version``; returns how many records were adopted."""
+    """Settle the intents of ``version``; returns how many records were adopted.
+
+    Apply also settles compensation intents (:func:`settle_undoing`) first.
+    """
     scope = session.scope
+    if not for_rollback:
+        await settle_undoing(session, version)
     intents = await scope.intents(version)
     if not intents:
         return 0
@@ -98,4 +103,34 @@ async def reconcile(
     return adopted
 
 
-__all__ = ["OutcomeUnknown", "reconcile"]
+async def settle_undoing(session: Session, version: int) -> None:
+    """Before apply redoes a migration: settle what an interrupted rollback left ``undoing``.
+
+    Checked against what exists, per step and operation:
+
+    * created: records still there are ``done`` again (kept, not sent again);
+      records gone were unlinked: ``compensated``, so the run creates them again;
+    * updated and deleted: ``done`` again; the run re-applies its writes and
+      deletes by match anyway, and the stored previous values stay the originals;
+    * called: ``compensated``: the undo may have run, so the run calls again.
+    """
+    scope = session.scope
+    pending = await scope.undoing(version)
+    for (step_id, model, operation), records in _group(pending).items():
+        keys = [r.key for r in records]
+        if operation == "created":
+            ids = {r.key: r.odoo_id for r in records if r.odoo_id is not None}
+            found = await session.odoo.search(
+                model, [["id", "in", sorted(set(ids.values()))]], {"active_test": False}
+            )
+            alive = set(found)
+            kept = [k for k in keys if ids.get(k) in alive]
+            await scope.restore_done(version, step_id, kept)
+            await scope.mark_compensated(version, step_id, [k for k in keys if k not in kept])
+        elif operation == "called":
+            await scope.mark_compensated(version, step_id, keys)
+        else:
+            await scope.restore_done(version, step_id, keys)
+
+
+__all__ = ["OutcomeUnknown", "reconcile", "settle_undoing"]

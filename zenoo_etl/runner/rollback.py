@@ -1,10 +1,21 @@
 """Undoing migrations from the ledger, newest record first (``zenoo-etl rollback``).
 
-Per migration: settle its intents (:mod:`.reconcile`), then repeatedly take
-the newest ``done`` records (a page at a time, so memory stays flat and an
-interrupted rollback resumes where it stopped), group consecutive records of
-the same step and operation, undo each group in one or two calls, and mark
-them ``compensated`` in one ledger batch:
+Per migration: settle its intents (:mod:`.reconcile`), mark it
+``rolling_back`` (from then on it never claims ``applied``), then repeatedly
+take the newest ``done``/``undoing`` records (a page at a time, so memory
+stays flat and an interrupted rollback resumes where it stopped), group
+consecutive records of the same step and operation, and undo each group in
+three steps, each crash-safe:
+
+1. check what exists (and, without ``--force``, what someone else changed);
+2. mark the keys about to be undone ``undoing`` (the compensation intent) in
+   one ledger batch, BEFORE any call;
+3. undo them in one or two calls, then mark them ``compensated``.
+
+A run killed between 2 and 3 leaves ``undoing`` keys: a rerun of rollback
+undoes them again (an unlink of what is gone, a write-back of values already
+restored, are recognised as done), and ``apply`` settles them by looking at
+what exists (:func:`.reconcile.settle_undoing`). What each operation does:
 
 * created → ``unlink`` the ids still present (already gone is fine);
 * updated → ``write`` the previous values back (one call per distinct set);
@@ -20,6 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from zenoo_etl.client.errors import MissingRecordError
 from zenoo_etl.compiler import Migration, Project
 from zenoo_etl.errors import UsageError, ZenooError
 from zenoo_etl.ledger.protocol import LedgerRecord, MigrationRecord
@@ -39,7 +51,7 @@ from zenoo_etl.runner.session import Session, TargetWrapper, open_session
 from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
 
 PAGE = 500
-_UNDOABLE = ("applied", "failed", "applying")
+_UNDOABLE = ("applied", "failed", "applying", "rolling_back")
 
 
 class IrreversibleStep(ZenooError):
@@ -107,6 +119,12 @@ async def undo_group(
     """
     drift = drift if drift is not None else Drift()
     keep: set[str] = set()
+    scope = session.scope
+
+    async def intend(records: list[LedgerRecord]) -> None:
+        """The compensation intent, in the ledger before the call that undoes them."""
+        await scope.mark_undoing(version, step_id, [r.key for r in records if r.key not in keep])
+
     first = group[0]
     version, step_id, model = first.version, first.step, first.model
     step = next((s for s in migration.steps if s.id == step_id), None) if migration else None
@@ -141,8 +159,9 @@ async def undo_group(
                         )
                         keep.add(record.key)
                 alive -= edited
-            drift.missing.extend(sorted(set(ids) - alive - _kept_ids(session, model, group, keep)))
-            await odoo.unlink(model, sorted(alive), context)
+            drift.missing.extend(_gone_before(session, model, group, alive, keep))
+            await intend(group)
+            await _unlink(session, model, sorted(alive), context)
             counts.deleted += len(alive)
         case "updated":
             types = field_types(await session.fields(model))
@@ -160,7 +179,9 @@ async def undo_group(
                     drift.missing.append(now_id)
                     continue
                 if written and not force:
-                    differs = first_difference(types, written, found[now_id])
+                    # a field already back at its previous value is not someone else's
+                    # edit: an interrupted rollback (or a partial one) restored it
+                    differs = first_difference(types, written, found[now_id], also=previous)
                     if differs is not None:
                         name, current = differs
                         drift.changed.append(
@@ -170,6 +191,7 @@ async def undo_group(
                         continue
                 token = json.dumps(previous, sort_keys=True, default=str)
                 by_values.setdefault(token, (previous, []))[1].append(now_id)
+            await intend([r for r, _i, _p, _w in restore])
             ours = session.restored.setdefault(model, set())
             for previous, targets in by_values.values():
                 await odoo.write(model, sorted(targets), _rpc_values(previous), context)
@@ -179,9 +201,18 @@ async def undo_group(
             ids = [r.odoo_id for r in group if r.odoo_id is not None]
             present = await _alive(session, model, ids)
             todo = [r for r in group if r.odoo_id not in present and r.previous]
+            # an interrupted rollback may have recreated some already: find, do not duplicate
+            found_again = await _recreated_before(session, model, todo)
+            if found_again:
+                recreated.update(found_again)
+                for r in todo:
+                    if r.key in found_again and r.odoo_id is not None:
+                        session.recreated.setdefault(model, {})[r.odoo_id] = found_again[r.key]
+                todo = [r for r in todo if r.key not in found_again]
             snapshots = [_rpc_values(r.previous) for r in todo]
+            await intend(group)
             new_ids = await odoo.create(model, snapshots, context)
-            recreated = {r.key: i for r, i in zip(todo, new_ids, strict=True)}
+            recreated.update({r.key: i for r, i in zip(todo, new_ids, strict=True)})
             moved = session.recreated.setdefault(model, {})
             for r, new_id in zip(todo, new_ids, strict=True):
                 if r.odoo_id is not None:
@@ -191,6 +222,7 @@ async def undo_group(
             if step is not None and step.undo is not None:
                 ids = [session.current_id(model, r.odoo_id) for r in group if r.odoo_id is not None]
                 session.restored.setdefault(model, set()).update(ids)
+                await intend(group)
                 await odoo.call(
                     model, step.undo.method, ids, step.undo.args, step.undo.kwargs, context
                 )
@@ -215,12 +247,67 @@ async def undo_group(
     return keep
 
 
+_SNAPSHOT_MATCH = frozenset({"char", "selection", "many2one", "integer", "date"})
+
+
+async def _recreated_before(
+    session: Session, model: str, todo: list[LedgerRecord]
+) -> dict[str, int]:
+    """Records an interrupted rollback recreated from ``undoing`` snapshots: key -> new id.
+
+    The ledger could not hear the new ids (the run died after ``create``), so
+    each snapshot is looked for by its plain stored values among records
+    newer than the deleted one; the newest match is the recreation.
+    """
+    pending = [r for r in todo if r.state == "undoing" and isinstance(r.previous, dict)]
+    if not pending:
+        return {}
+    types = field_types(await session.fields(model))
+    claimed = set(session.recreated.get(model, {}).values())
+    found: dict[str, int] = {}
+    for record in pending:
+        domain: list[Any] = [["id", ">", record.odoo_id or 0]]
+        for name, value in sorted(record.previous.items()):
+            if types.get(name) in _SNAPSHOT_MATCH and value not in (False, None, ""):
+                domain.append([name, "=", value])
+        if len(domain) == 1:
+            continue  # nothing to recognise it by: recreated again (as before)
+        ids = await session.odoo.search(model, domain, {"active_test": False})
+        candidates = sorted(set(ids) - claimed)
+        if candidates:
+            found[record.key] = candidates[-1]
+            claimed.add(candidates[-1])
+    return found
+
+
+def _gone_before(
+    session: Session, model: str, group: list[LedgerRecord], alive: set[int], keep: set[str]
+) -> list[int]:
+    """Missing ids of a group, without those an interrupted rollback itself unlinked."""
+    return sorted(
+        i
+        for r in group
+        if r.state != "undoing"
+        and r.key not in keep
+        and (i := _now_id(session, model, r)) is not None
+        and i not in alive
+    )
+
+
+async def _unlink(session: Session, model: str, ids: list[int], context: dict[str, Any]) -> None:
+    """Unlink ``ids``; some vanishing meanwhile (Odoo refuses the whole call) is fine."""
+    if not ids:
+        return
+    try:
+        await session.odoo.unlink(model, ids, context)
+    except MissingRecordError:
+        alive = await _alive(session, model, ids)
+        if alive:
+            await session.odoo.unlink(model, sorted(alive), context)
+
+
 def _now_id(session: Session, model: str, record: LedgerRecord) -> int | None:
     return None if record.odoo_id is None else session.current_id(model, record.odoo_id)
-
-
-def _kept_ids(session: Session, model: str, group: list[LedgerRecord], keep: set[str]) -> set[int]:
-    return {i for r in group if r.key in keep and (i := _now_id(session, model, r)) is not None}
 
 
 async def _present(
@@ -284,6 +371,9 @@ async def undo_migration(
     result = MigrationResult(record.version, record.name, file, "rolled_back")
     session.progress.migration_started(record.version, record.name, 1)
     await reconcile(session, migration, record.version, for_rollback=True)
+    if record.status != "rolling_back":
+        # before the first undo: an interrupted rollback must never leave "applied"
+        await session.scope.set_status(record.version, "rolling_back", error=error)
     per_step: dict[str, StepResult] = {}
     kept: set[int] = set()
     while True:
@@ -338,6 +428,8 @@ async def undo_migration(
     if changed:
         result.status = "changed_since_apply"
         result.error = _changed_message(file, changed)
+        # partly undone: neither applied nor rolled back; rollback --force or apply resumes
+        await session.scope.set_status(record.version, "rolling_back", error=result.error)
         session.progress.migration_finished(record.version, record.name, result.status)
         raise ChangedSinceApply(result.error, result)
     await session.scope.set_status(record.version, "rolled_back", error=error)
