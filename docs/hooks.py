@@ -89,7 +89,7 @@ def _command_section(
     name: str, command: click.Command, parent: click.Context, shared: set[str]
 ) -> str:
     ctx = click.Context(command, info_name=name, parent=parent)
-    parts = [f"## `zenoo-etl {name}`", ""]
+    parts = [f"## `{ctx.command_path}`", ""]
     help_text = _help(command.help)
     if help_text:
         parts += [_escape(help_text), ""]
@@ -144,7 +144,12 @@ def render_cli_reference() -> str:
                 ]
             )
         )
-    sections += [_command_section(n, c, root, shared) for n, c in commands]
+    for name, command in commands:
+        sections.append(_command_section(name, command, root, shared))
+        if isinstance(command, click.Group):  # e.g. `zenoo-etl ledger adopt`
+            group_ctx = click.Context(command, info_name=name, parent=root)
+            for sub_name, sub in sorted(command.commands.items()):
+                sections.append(_command_section(sub_name, sub, group_ctx, shared))
     return "\n".join(sections)
 
 

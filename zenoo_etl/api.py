@@ -29,8 +29,10 @@ from zenoo_etl.errors import UsageError
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import apply as run_apply
 from zenoo_etl.runner import rollback as run_rollback
+from zenoo_etl.runner.foreign import adopt_foreign, find_foreign
 from zenoo_etl.runner.progress import ProgressReporter
 from zenoo_etl.runner.results import RunResult
+from zenoo_etl.runner.session import open_session
 
 
 def read_plan(path: Path | str) -> Plan:
@@ -81,6 +83,7 @@ async def apply(
     plan_file: Path | str | None = None,
     to_version: int | None = None,
     allow_drift: bool = False,
+    force: bool = False,
     yes: bool = True,
     confirm: Callable[[str], bool] | None = None,
     progress: ProgressReporter | None = None,
@@ -99,8 +102,35 @@ async def apply(
         progress=progress,
         yes=yes,
         allow_drift=allow_drift,
+        force=force,
         confirm=confirm,
     )
+
+
+async def adopt(
+    project_dir: Path | str = ".",
+    *,
+    target: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    to_version: int | None = None,
+) -> list[tuple[str, str, int]]:
+    """``zenoo-etl ledger adopt``: record existing records as the pending create steps' own.
+
+    Returns ``(migration file, step id, count)`` per step that adopted records.
+    """
+    project = _project(project_dir, target, vars)
+    async with open_session(project, "ledger adopt") as session:
+        records = {r.version: r for r in await session.scope.migrations()}
+        todo = [
+            m
+            for m in project.migrations
+            if (r := records.get(m.version)) is None or r.status != "applied"
+        ]
+        if to_version is not None:
+            todo = [m for m in todo if m.version <= to_version]
+        foreign = await find_foreign(session, todo)
+        await adopt_foreign(session, foreign)
+    return [(project.relative(f.migration.path), f.step.id, len(f.found)) for f in foreign]
 
 
 async def rollback(
@@ -130,6 +160,7 @@ async def rollback(
 
 __all__ = [
     "RunResult",
+    "adopt",
     "apply",
     "compile_plan",
     "load_project",

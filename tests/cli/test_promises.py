@@ -6,12 +6,17 @@ the sandbox over HTTP (``sandbox:`` targets start the embedded server).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from zenoo_etl.cli import main
+from zenoo_etl.client import ZenooClient
+from zenoo_etl.sandbox import serve_sandbox
 
 REGIONS_CONFIG = """\
 [project]
@@ -183,3 +188,149 @@ def test_5_drift_and_stale_plans_name_the_source_file_that_changed(tmp_path: Pat
     code, _out, err = invoke("apply", "--project", str(root), "--yes")
     assert code == 4
     assert "migrations/0002_phones.toml changed" in err and "data/phones.csv" not in err
+
+
+COMPANIES = """\
+[[steps]]
+id = "companies"
+model = "res.partner"
+action = "create"
+key = "{{ row.code }}"
+records = [
+  { code = "A", name = "Acme Corp" },
+  { code = "B", name = "Bolt Ltd" },
+  { code = "C", name = "Cargo SA" },
+]
+
+[steps.fields]
+name = "{{ row.name }}"
+is_company = "true"
+ref = "{{ vars.prefix }}-{{ row.code }}"
+"""
+
+
+def _companies_project(root: Path, name: str = "crm", extra: str = "", db: str = "") -> Path:
+    root.mkdir(exist_ok=True)
+    config = PHONES_CONFIG.replace('name = "phones"', f'name = "{name}"{extra}')
+    config = config.replace('regions = "north,south,east"', f'prefix = "{name}"')
+    if db:
+        config = config.replace("sandbox:.zenoo/sandbox.db", f"sandbox:{db}")
+    (root / "zenoo.toml").write_text(config)
+    (root / "migrations").mkdir()
+    (root / "migrations" / "0001_companies.toml").write_text(COMPANIES)
+    return root
+
+
+def _odoo(db: Path, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+    async def go() -> Any:
+        async with serve_sandbox(db_path=db) as sb, ZenooClient(url=sb.url) as client:
+            await client.login(sb.database, sb.username, sb.password)
+            return await client.execute_kw(model, method, list(args), kwargs)
+
+    return asyncio.run(go())
+
+
+def _companies(db: Path) -> dict[str, str]:
+    rows = _odoo(db, "res.partner", "search_read", [["ref", "like", "-"]], fields=["ref", "name"])
+    return {r["ref"]: r["name"] for r in rows}
+
+
+def test_3_a_lost_ledger_never_overwrites_a_users_edit(tmp_path: Path) -> None:
+    root = _companies_project(tmp_path / "crm")
+    db = root / ".zenoo" / "sandbox.db"
+    assert invoke("apply", "--project", str(root), "--yes")[0] == 0
+    [acme] = _odoo(db, "res.partner", "search", [["ref", "=", "crm-A"]])
+    _odoo(db, "res.partner", "write", [acme], {"name": "Acme Corp (edited by a user)"})
+    (root / ".zenoo" / "ledger.db").unlink()  # the ledger is lost
+    code, out, err = invoke("apply", "--project", str(root), "--yes", "--json")
+    assert code == 4, out + err
+    assert (
+        "migrations/0001_companies.toml step 'companies': 3 res.partner record(s) carry its "
+        "external ids (first keys: A, B, C)" in err
+    )
+    assert "zenoo-etl ledger adopt" in err and "--force" in err
+    assert _companies(db)["crm-A"] == "Acme Corp (edited by a user)"
+    # adopt: recorded as the migration's own, nothing written; apply then finishes it
+    code, out, err = invoke("ledger", "adopt", "--project", str(root))
+    assert code == 0, err
+    assert "step 'companies': adopted 3 existing record(s)" in out
+    code, out, err = invoke("apply", "--project", str(root), "--yes", "--json")
+    assert code == 0, err
+    [step] = json.loads(out)["migrations"][0]["steps"]
+    assert (step["created"], step["skipped"]) == (0, 3)
+    assert _companies(db)["crm-A"] == "Acme Corp (edited by a user)"
+    assert len(_companies(db)) == 3
+
+
+def test_3_force_overwrites_as_updates_that_rollback_restores(tmp_path: Path) -> None:
+    root = _companies_project(tmp_path / "crm")
+    db = root / ".zenoo" / "sandbox.db"
+    assert invoke("apply", "--project", str(root), "--yes")[0] == 0
+    [acme] = _odoo(db, "res.partner", "search", [["ref", "=", "crm-A"]])
+    _odoo(db, "res.partner", "write", [acme], {"name": "Acme Corp (edited by a user)"})
+    (root / ".zenoo" / "ledger.db").unlink()
+    code, out, err = invoke("apply", "--project", str(root), "--yes", "--json", "--force")
+    assert code == 0, err
+    [step] = json.loads(out)["migrations"][0]["steps"]
+    assert (step["created"], step["updated"]) == (0, 3)  # never "created 3"
+    assert _companies(db)["crm-A"] == "Acme Corp"
+    code, out, err = invoke("rollback", "--project", str(root), "--yes", "--force")
+    assert code == 0, out + err
+    # the records existed before: rollback restores the user's values, deletes nothing
+    assert _companies(db) == {
+        "crm-A": "Acme Corp (edited by a user)",
+        "crm-B": "Bolt Ltd",
+        "crm-C": "Cargo SA",
+    }
+
+
+def test_4_two_projects_on_one_database_keep_their_own_records(tmp_path: Path) -> None:
+    shared = tmp_path / "shared.db"
+    one = _companies_project(tmp_path / "one", "one", '\nid = "p-one"', db=str(shared))
+    two = _companies_project(tmp_path / "two", "two", '\nid = "p-two"', db=str(shared))
+    code, out, err = invoke("apply", "--project", str(one), "--yes", "--json")
+    assert code == 0, err
+    code, out, err = invoke("apply", "--project", str(two), "--yes", "--json")
+    assert code == 0, err
+    [step] = json.loads(out)["migrations"][0]["steps"]
+    assert step["created"] == 3
+    assert _companies(shared) == {
+        "one-A": "Acme Corp",
+        "one-B": "Bolt Ltd",
+        "one-C": "Cargo SA",
+        "two-A": "Acme Corp",
+        "two-B": "Bolt Ltd",
+        "two-C": "Cargo SA",
+    }
+    # each rollback undoes its own records only, without "changed since apply"
+    code, out, err = invoke("rollback", "--project", str(one), "--yes")
+    assert code == 0, out + err
+    assert sorted(_companies(shared)) == ["two-A", "two-B", "two-C"]
+    code, out, err = invoke("rollback", "--project", str(two), "--yes")
+    assert code == 0, out + err
+    assert _companies(shared) == {}
+
+
+def test_4_projects_without_an_id_collide_loudly_not_silently(tmp_path: Path) -> None:
+    shared = tmp_path / "shared.db"
+    one = _companies_project(tmp_path / "one", "one", db=str(shared))
+    two = _companies_project(tmp_path / "two", "two", db=str(shared))
+    assert invoke("apply", "--project", str(one), "--yes")[0] == 0
+    code, _out, err = invoke("apply", "--project", str(two), "--yes")
+    assert code == 4
+    assert "3 res.partner record(s) carry its external ids" in err
+    assert sorted(_companies(shared)) == ["one-A", "one-B", "one-C"]
+
+
+def test_4_init_writes_a_project_id(tmp_path: Path) -> None:
+    code, _out, err = invoke("init", str(tmp_path / "a"))
+    assert code == 0, err
+    assert invoke("init", str(tmp_path / "b"))[0] == 0
+    ids = [
+        line
+        for folder in ("a", "b")
+        for line in (tmp_path / folder / "zenoo.toml").read_text().splitlines()
+        if line.startswith("id = ")
+    ]
+    assert len(ids) == 2 and ids[0] != ids[1]
+    shutil.rmtree(tmp_path / "a")

@@ -277,9 +277,20 @@ async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> Ru
 )
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-drift", is_flag=True, help="Apply even if applied migrations changed.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite existing records that carry this project's external ids while the "
+    "ledger does not know them (recorded as updates; see 'zenoo-etl ledger adopt').",
+)
 @common_options
 def apply(
-    env: CommandEnv, plan_file: Path | None, to_version: int | None, yes: bool, allow_drift: bool
+    env: CommandEnv,
+    plan_file: Path | None,
+    to_version: int | None,
+    yes: bool,
+    allow_drift: bool,
+    force: bool,
 ) -> None:
     """Apply pending migrations (or exactly a saved plan) to the target."""
 
@@ -291,6 +302,7 @@ def apply(
             plan_file=plan_file,
             to_version=to_version,
             allow_drift=allow_drift,
+            force=force,
             yes=yes_,
             confirm=confirm,
             progress=progress,

@@ -48,6 +48,10 @@ class ProjectSection(_Strict):
     """``[project]``."""
 
     name: str = Field(min_length=1)
+    # The project's identity on a target: part of every external id it creates, so
+    # two projects on one database never share one. Written by `init`; never
+    # change it once something is applied. None: the pre-0.2 names (no project part).
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$")
     migrations: str = "migrations"
 
 

@@ -7,6 +7,7 @@ path could destroy a user's work.
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 from zenoo_etl.compiler.config import CONFIG_FILE, load_config
@@ -16,6 +17,7 @@ from zenoo_etl.errors import UsageError
 CONFIG_TEMPLATE = """\
 [project]
 name = "{name}"
+id = "{project_id}"                 # in every external id it creates; never change it
 migrations = "migrations"
 
 [vars]                              # Jinja variables; --var key=value overrides
@@ -42,6 +44,11 @@ url = "sqlite:///.zenoo/ledger.db"
 chunk_size = 200
 concurrency = 4
 """
+
+def new_project_id() -> str:
+    """A random project id (``p`` + 10 hex digits): unique without a registry."""
+    return "p" + secrets.token_hex(5)
+
 
 EXAMPLE_MIGRATION = """\
 description = "Example: import partners from data/partners.csv"
@@ -91,7 +98,9 @@ def init_project(folder: Path, name: str | None = None) -> list[Path]:
     """Scaffold a project in ``folder`` (created if needed); returns the files written."""
     folder = Path(folder)
     files = {
-        folder / CONFIG_FILE: CONFIG_TEMPLATE.format(name=name or _project_name(folder)),
+        folder / CONFIG_FILE: CONFIG_TEMPLATE.format(
+            name=name or _project_name(folder), project_id=new_project_id()
+        ),
         folder / "migrations" / "0001_example.toml": EXAMPLE_MIGRATION,
         folder / "data" / "partners.csv": EXAMPLE_CSV,
     }

@@ -82,6 +82,10 @@ class StepRun:
     context: dict[str, Any]
     row_values: dict[str, Any] = field(default_factory=dict)
     fresh: bool = False
+    project_id: str | None = None  # zenoo.toml [project] id, part of every external id
+    # apply --force: key -> id of existing records this step's external ids name while
+    # the ledger knew nothing of them; load() updates them: recorded as updates
+    overwrite: dict[str, int] = field(default_factory=dict)
     counts: StepCounts = field(default_factory=StepCounts)
     unmatched: int = 0  # source rows whose match found no record (update/delete/call)
     gone: int = 0  # rows the ledger said created whose record was gone on resume
@@ -154,10 +158,15 @@ class StepRun:
         if not states:
             return rows, states
         states = await self._check_created(states)
+        # a create step's done rows are all skipped (an "updated" one is a record that
+        # existed and was overwritten with --force); an upsert re-checks what it wrote
+        create = self.step.action == "create"
         todo = [
             r
             for r in rows
-            if (s := states.get(r.key)) is None or s.state != "done" or s.operation != "created"
+            if (s := states.get(r.key)) is None
+            or s.state != "done"
+            or (s.operation != "created" and not create)
         ]
         self.counts.skipped += len(rows) - len(todo)
         return todo, states
@@ -230,6 +239,7 @@ class StepRun:
     async def _create_rows(self, rows: list[Row], resolved: list[dict[str, Any]]) -> None:
         step, model = self.step, self.step.model
         keys = [r.key for r in rows]
+        overwritten = await self._overwritten(rows, resolved)
         await self.scope.record_intents(self.version, step.id, model, "created", keys)
 
         def adopted(n: int) -> None:
@@ -242,9 +252,41 @@ class StepRun:
             # these keys are not pending; a rerun or rollback must not try to settle them.
             await self.scope.mark_compensated(self.version, step.id, keys)
             raise
-        entries = [DoneEntry(k, i, "created", None) for k, i in zip(keys, ids, strict=True)]
+        entries = [
+            DoneEntry(k, i, "updated", overwritten[k])
+            if k in overwritten
+            else DoneEntry(k, i, "created", None)
+            for k, i in zip(keys, ids, strict=True)
+        ]
         await self.scope.record_done(self.version, step.id, model, entries)
-        self.counts.created += len(entries)
+        # load() updated the records that existed before the call: never "created"
+        self.counts.updated += len(overwritten)
+        self.counts.created += len(entries) - len(overwritten)
+
+    async def _overwritten(
+        self, rows: list[Row], resolved: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """With ``--force``: key -> ledger ``previous`` of rows whose record exists already."""
+        if not self.overwrite or self.step.identity != "xmlid":
+            return {}
+        mine = {r.key: self.overwrite[r.key] for r in rows if r.key in self.overwrite}
+        if not mine:
+            return {}
+        names = list(self.step.row_fields)
+        records = await self.odoo.search_read(
+            self.step.model,
+            [["id", "in", sorted(set(mine.values()))]],
+            names,
+            {**self.context, "active_test": False},
+        )
+        by_id = {int(r["id"]): r for r in records}
+        previous: dict[str, Any] = {}
+        for row, res in zip(rows, resolved, strict=True):
+            record = by_id.get(mine.get(row.key, 0))
+            if record is not None:
+                diff, before = self._diff(record, self.convert(row, res))
+                previous[row.key] = pack_previous(before, diff)
+        return previous
 
     async def _send_creates(
         self,
@@ -260,7 +302,15 @@ class StepRun:
                 columns = [column for _n, column, _c in self.load_columns]
                 try:
                     return await create_by_load(
-                        self.odoo, model, step.id, keys, columns, cells, self.context, adopted
+                        self.odoo,
+                        model,
+                        step.id,
+                        keys,
+                        columns,
+                        cells,
+                        self.context,
+                        adopted,
+                        project=self.project_id,
                     )
                 except LoadFailed as failed:
                     if failed.record is not None and 0 <= failed.record < len(rows):

@@ -33,6 +33,7 @@ from zenoo_etl.compiler.sources import iter_source
 from zenoo_etl.errors import DriftError, ZenooError
 from zenoo_etl.ledger.protocol import Counts, MigrationRecord
 from zenoo_etl.runner.actions import Chunk, StepRun
+from zenoo_etl.runner.foreign import ForeignRecordsError, find_foreign, foreign_message
 from zenoo_etl.runner.identity import LoadFailed, UnknownOutcome
 from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.runner.ordering import (
@@ -121,6 +122,8 @@ class Runner:
         self.session = session
         self.project = session.project
         self.result = result
+        # apply --force: step id -> {key: id} of existing records to overwrite
+        self.overwrite: dict[str, dict[str, int]] = {}
 
     async def step_run(self, migration: Migration, step: Step, fresh: bool) -> StepRun:
         session = self.session
@@ -135,6 +138,8 @@ class Runner:
                 fields_get=fields,
                 context=session.context(step.context),
                 fresh=fresh,
+                project_id=self.project.config.project.id,
+                overwrite=self.overwrite.get(step.id, {}),
             )
         except RowError as exc:
             raise StepFailure(step, Chunk(), exc) from exc
@@ -420,20 +425,36 @@ async def apply(
     yes: bool = True,
     *,
     allow_drift: bool = False,
+    force: bool = False,
     confirm: Callable[[str], bool] | None = None,
     wrap_target: TargetWrapper | None = None,
     odoo: OdooTarget | None = None,
 ) -> RunResult:
-    """Apply pending migrations (or exactly a saved plan's) to the project's target."""
+    """Apply pending migrations (or exactly a saved plan's) to the project's target.
+
+    Before anything is written, records that a create step would overwrite while
+    the ledger knows nothing of them stop the run (:class:`ForeignRecordsError`,
+    exit 4); ``force`` overwrites them instead, recording them as updates.
+    """
     started = time.monotonic()
     result = RunResult("apply", project.target_name)
     async with open_session(
         project, "apply", progress, wrap_target=wrap_target, odoo=odoo
     ) as session:
         todo, records = await pending_migrations(session, plan, to_version, allow_drift)
+        runner = Runner(session, result)
+        foreign = await find_foreign(session, todo)
+        if foreign and not force:
+            raise ForeignRecordsError(foreign_message(project, foreign))
+        if foreign:
+            runner.overwrite = {f.step.id: f.found for f in foreign if f.step.identity == "xmlid"}
+            n = sum(len(f.found) for f in foreign)
+            session.warn(
+                f"--force: {n} existing record(s) the ledger did not know are overwritten "
+                "(identity xmlid, recorded as updates) or created again beside (identity fields)"
+            )
         if todo and not yes and confirm is not None and not confirm(summary_text(project, todo)):
             raise ZenooError("Aborted: nothing was applied.")
-        runner = Runner(session, result)
         for migration in todo:
             if stop_requested():
                 result.ok = False

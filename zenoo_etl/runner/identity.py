@@ -50,9 +50,16 @@ class UnknownOutcome(Exception):
         self.model = model
 
 
-def xmlid_name(step: str, key: str) -> str:
-    """The external id name (without module) of a step's row."""
+def xmlid_name(step: str, key: str, project: str | None = None) -> str:
+    """The external id name (without module) of a step's row.
+
+    ``project`` is the project id of zenoo.toml (``<project>__<step>_<hash>``):
+    two projects with the same step names never share an external id. Without
+    one, the names of projects made before project ids (``<step>_<hash>``).
+    """
     digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+    if project:
+        return f"{project}__{step}_{digest}"
     return f"{step}_{digest}"
 
 
@@ -86,9 +93,11 @@ async def create_by_load(
     cells: list[list[str]],
     context: Context,
     on_adopt: Callable[[int], None] | None = None,
+    *,
+    project: str | None = None,
 ) -> list[int]:
     """Create rows via ``load()`` with xmlids; returns ids in row order."""
-    names = [xmlid_name(step, key) for key in keys]
+    names = [xmlid_name(step, key, project) for key in keys]
     ids: list[int | None] = [None] * len(keys)
     pending = list(range(len(keys)))
     for attempt in range(_MAX_ATTEMPTS):

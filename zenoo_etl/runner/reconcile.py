@@ -61,14 +61,19 @@ async def reconcile(
         step = steps.get(step_id)
         identity = step.identity if step is not None else "none"
         if operation == "created" and identity == "xmlid":
+            # the project's names, and those of runs made before it had a project id
+            pid = session.project.config.project.id
             names = {xmlid_name(step_id, key): key for key in keys}
+            if pid:
+                names.update({xmlid_name(step_id, key, pid): key for key in keys})
             found = await lookup_xmlids(session.odoo, model, list(names))
-            entries = [DoneEntry(names[n], rid, "created", None) for n, rid in found.items()]
+            settled = {names[n]: rid for n, rid in found.items()}
+            entries = [DoneEntry(key, rid, "created", None) for key, rid in settled.items()]
             if entries:
                 await scope.record_done(version, step_id, model, entries)
                 adopted += len(entries)
             if for_rollback:
-                rest = [k for k in keys if xmlid_name(step_id, k) not in found]
+                rest = [k for k in keys if k not in settled]
                 if rest:
                     await scope.mark_compensated(version, step_id, rest)
             continue

@@ -1,0 +1,197 @@
+"""Records on the target that a step would overwrite while the ledger knows nothing of them.
+
+A create step's rows get external ids ``__zenoo__.<project>__<step>_<hash>``
+(identity ``xmlid``) or are found again by their ``match`` fields (identity
+``fields``). When such a record already exists but the ledger has no row for
+its key, something is off: the ledger is new, lost or was moved, the target
+was reached under another name, or another project uses the same step names.
+``load()`` would silently update those records (reverting people's edits)
+and the run would report them as created.
+
+:func:`find_foreign` looks them up before the first write, with the batched
+lookups reconciliation uses (``ir.model.data`` by name, ``search_read`` on the
+match fields); ``apply`` stops with :class:`ForeignRecordsError` (exit 4),
+``zenoo-etl ledger adopt`` records them as the migration's own
+(:func:`adopt_foreign`) and ``apply --force`` overwrites them, recording
+them as updates so that rollback restores their values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from zenoo_etl.compiler import Migration, Project, Step
+from zenoo_etl.compiler.project import iter_keys, iter_rows
+from zenoo_etl.compiler.values import Ref, Row, SearchRef, XmlidRef
+from zenoo_etl.errors import DriftError
+from zenoo_etl.ledger.protocol import DoneEntry
+from zenoo_etl.runner.coerce import CoercionError, field_types, rpc_converter
+from zenoo_etl.runner.identity import lookup_xmlids, search_matches, xmlid_name
+from zenoo_etl.runner.pipeline import chunked
+from zenoo_etl.runner.session import Session
+
+_BATCH = 1000  # names per ir.model.data lookup (one search_read each)
+
+
+class ForeignRecordsError(DriftError):
+    """Apply would overwrite records the ledger does not know (exit 4)."""
+
+
+@dataclass
+class Foreign:
+    """The records one step would overwrite (or duplicate), by row key."""
+
+    migration: Migration
+    step: Step
+    found: dict[str, int] = field(default_factory=dict)  # key -> existing odoo id
+
+
+def _plain(value: Any) -> bool:
+    return not isinstance(value, (Ref, XmlidRef, SearchRef, list))
+
+
+async def _unknown_to_ledger(
+    session: Session, migration: Migration, step: Step, found: dict[str, int]
+) -> dict[str, int]:
+    """``found`` without the keys the ledger has a row for (done in any version, or
+    an intent or done row of this migration: reconciliation settles those)."""
+    if not found:
+        return found
+    keys = list(found)
+    known = set(await session.scope.done_ids(step.id, keys))
+    state = await session.scope.step_state(migration.version, step.id, keys)
+    known |= {k for k, row in state.items() if row.state in ("intent", "done")}
+    return {k: v for k, v in found.items() if k not in known}
+
+
+async def _by_xmlid(session: Session, migration: Migration, step: Step) -> dict[str, int]:
+    project = session.project
+    found: dict[str, int] = {}
+    pid = project.config.project.id
+    keys: Iterator[str] = (key for _index, _line, key in iter_keys(project, migration, step))
+    for batch in chunked(keys, _BATCH):
+        names = {xmlid_name(step.id, key, pid): key for key in batch}
+        hits = await lookup_xmlids(session.odoo, step.model, list(names))
+        found.update({key: hits[name] for name, key in names.items() if name in hits})
+    return found
+
+
+async def _by_match(session: Session, migration: Migration, step: Step) -> dict[str, int]:
+    """Rows whose ``match`` values (plain ones: a reference may not resolve yet) exist."""
+    project = session.project
+    types = field_types(await session.fields(step.model))
+    if any(name not in types for name in step.match):
+        return {}  # the run reports the unknown field with its row
+    converters = {name: rpc_converter(types[name]) for name in step.match}
+    context = session.context(step.context)
+    found: dict[str, int] = {}
+    for batch in chunked(iter_rows(project, migration, step), _BATCH):
+        rows: list[Row] = []
+        values: list[dict[str, Any]] = []
+        for row in batch:
+            wanted = {name: row.values.get(name, False) for name in step.match}
+            if not all(_plain(v) for v in wanted.values()):
+                continue
+            try:
+                values.append({n: converters[n](v) for n, v in wanted.items()})
+            except CoercionError:
+                continue  # the run reports it with its row
+            rows.append(row)
+        if not rows:
+            continue
+        hits = await search_matches(
+            session.odoo, step.model, step.match, types, values, [], context
+        )
+        for row, records in zip(rows, hits, strict=True):
+            if records:
+                found[row.key] = min(int(r["id"]) for r in records)
+    return found
+
+
+async def find_foreign(session: Session, migrations: list[Migration]) -> list[Foreign]:
+    """Per create step of ``migrations``: existing records the ledger does not know."""
+    result: list[Foreign] = []
+    for migration in migrations:
+        for step in migration.steps:
+            if step.action != "create" or step.source is None:
+                continue
+            if step.identity == "xmlid":
+                found = await _by_xmlid(session, migration, step)
+            elif step.identity == "fields" and step.match:
+                found = await _by_match(session, migration, step)
+            else:
+                continue
+            found = await _unknown_to_ledger(session, migration, step, found)
+            if found:
+                result.append(Foreign(migration, step, found))
+    return result
+
+
+def foreign_message(project: Project, foreign: list[Foreign]) -> str:
+    parts = []
+    for item in foreign:
+        step = item.step
+        keys = ", ".join(list(item.found)[:5])
+        how = (
+            "carry its external ids"
+            if step.identity == "xmlid"
+            else f"match its rows on {', '.join(step.match)}"
+        )
+        parts.append(
+            f"{project.relative(item.migration.path)} step '{step.id}': {len(item.found)} "
+            f"{step.model} record(s) {how} (first keys: {keys})"
+        )
+    return (
+        "Records already exist on the target that the ledger does not know, so nothing "
+        f"was written: {'; '.join(parts)}. The ledger may be new, lost or moved, the "
+        "database may have been reached under another name, or another project uses the "
+        "same step names without a project id. Run 'zenoo-etl ledger adopt' to record "
+        "them as this project's own without writing anything, or 'zenoo-etl apply "
+        "--force' to overwrite them "
+        "(recorded as updates, so rollback restores their values; a create with identity "
+        "'fields' makes new records beside them)."
+    )
+
+
+async def adopt_foreign(session: Session, foreign: list[Foreign]) -> int:
+    """Record every found record as created by its step, writing nothing to Odoo.
+
+    Each migration concerned is begun if it was not and left ``failed`` with a
+    note, so that ``apply`` finishes it (skipping the adopted rows) and
+    ``rollback`` can undo it like any other.
+    """
+    scope = session.scope
+    adopted = 0
+    by_migration: dict[int, list[Foreign]] = {}
+    for item in foreign:
+        by_migration.setdefault(item.migration.version, []).append(item)
+    for items in by_migration.values():
+        migration = items[0].migration
+        record = await scope.migration(migration.version)
+        if record is None or record.status == "rolled_back":
+            if record is not None:
+                await scope.forget(migration.version)
+            await scope.begin_migration(
+                migration.version, migration.name, migration.checksum, migration.parts
+            )
+        count = 0
+        for item in items:
+            entries = [DoneEntry(key, rid, "created", None) for key, rid in item.found.items()]
+            for part in chunked(entries, _BATCH):
+                await scope.record_done(migration.version, item.step.id, item.step.model, part)
+            count += len(entries)
+        adopted += count
+        await scope.set_status(
+            migration.version,
+            "failed",
+            error=(
+                f"{count} existing record(s) adopted by 'zenoo-etl ledger adopt'; run "
+                "'zenoo-etl apply' to finish this migration"
+            ),
+        )
+    return adopted
+
+
+__all__ = ["Foreign", "ForeignRecordsError", "adopt_foreign", "find_foreign", "foreign_message"]
