@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 PASSWORD_ENV = "ZENOO_BENCH_PASSWORD"
-COUNTRIES = ["US", "DE", "FR", "ES", "IT", "BE", "NL", "GB"]
+COUNTRIES = ["US", "DE", "FR", "ES", "IT", "BE", "NL", "AT"]  # xmlid base.<code>; the UK is base.uk
 TAGS = [f"Tag {i:02d}" for i in range(20)]
 
 CONFIG = """\

@@ -21,33 +21,35 @@ from __future__ import annotations
 from typing import Any
 
 from zenoo_etl.sandbox.faults import FaultInjector, FaultSettings
-from zenoo_etl.sandbox.models import declare_models
-from zenoo_etl.sandbox.registry import Registry
+from zenoo_etl.sandbox.orm import ORM_FILLED
 from zenoo_etl.sandbox.server import VERSIONS, SandboxServer, serve_sandbox
+from zenoo_etl.sandbox.service import registry_for
 
 
-def schema() -> dict[str, dict[str, dict[str, Any]]]:
+def schema(version: str = "18.0") -> dict[str, dict[str, dict[str, Any]]]:
     """``{model: fields_get()}`` for every sandbox model, without starting a server.
 
     Required fields the server fills by itself carry ``"has_default": True``, as
     the compiler marks them on real targets after ``default_get``: fields with a
-    default, and the many2one to a delegated or auto-created parent record
-    (``product.product.product_tmpl_id``, ``res.company.partner_id`` ...).
+    default, computed ones, and the many2one to a delegated or auto-created
+    parent record (``product.product.product_tmpl_id``, ``res.company.partner_id``
+    ...). Every required field also carries the recording's ``required_how``.
     """
-    registry = Registry(declare_models())
+    registry = registry_for(version)
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for name, mdef in registry.models.items():
         fields = registry.fields_get(name)
         for fname, slot in registry.slots[name].items():
-            auto = fname in mdef.inherits.values() or (name, fname) in _AUTO_CREATED
-            if slot.field.required and (slot.field.default is not None or auto):
+            fdef = slot.field
+            if not fdef.required or fname not in fields:
+                continue
+            auto = fname in mdef.inherits.values() or (name, fname) in ORM_FILLED
+            if fdef.default is not None or auto or not fdef.enforced:
                 fields[fname]["has_default"] = True
+            if fdef.required_how:
+                fields[fname]["required_how"] = fdef.required_how
         result[name] = fields
     return result
-
-
-# required many2one fields whose record the server creates when it is not given
-_AUTO_CREATED = {("res.company", "partner_id")}
 
 
 __all__ = [

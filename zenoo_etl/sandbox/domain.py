@@ -322,6 +322,8 @@ def order_by(env: Env, mdef: ModelDef, order: str | None) -> str:
             raise value_error(f"Invalid order {spec!r}")
         slot = slots.get(name)
         if slot is None or not (slot.field.is_column or name == "id"):
+            if order is None:
+                continue  # the model's own _order on a field the sandbox does not store
             raise value_error(f"Invalid field {name!r} on model {mdef.name!r}")
         col = "t.id" if name == "id" else slot.column
         collate = " COLLATE NOCASE" if slot.field.type in _TEXT_TYPES else ""

@@ -131,10 +131,63 @@ NOT_NULL_TEMPLATE = (
     "- Delete: another model requires the record being deleted. If possible, archive it instead.\n"
     "\n"
     "Model: {description} ({model})\n"
-    "Field: {string} ({field})"
+    "Field: {string} ({field})\n"
 )
 
 FK_TEMPLATE = (
     "The operation cannot be completed: another model requires the record being deleted. "
-    "If possible, archive it instead.\n\nModel: {description} ({model})\nConstraint: {constraint}"
+    "If possible, archive it instead.\n\nModel: {description} ({model})\n"
+    "Constraint: {constraint}\n"
 )
+
+# Odoo 19 words the converted SQL errors in BaseModel._sql_error_to_message_generic
+NOT_NULL_TEMPLATE_19 = (
+    "The operation cannot be completed: Missing required value for the field "
+    "'{string}' ({field}).\nModel: '{description}' ({model})\n"
+    "- create/update: a mandatory field is not set\n"
+    "- delete: another model requires the record being deleted, you can archive it instead\n"
+)
+
+FK_TEMPLATE_19 = (
+    "The operation cannot be completed: Another model is using the record you are trying to "
+    "delete.\n\nThe troublemaker is: {model_display}\n"
+    "Thanks to the following constraint: {field_display}\nHow about archiving the record instead?"
+)
+
+
+def not_null_error(
+    version: str, description: str, model: str, string: str, field: str
+) -> ValidationError:
+    """A NOT NULL violation as that Odoo version reports it."""
+    template = NOT_NULL_TEMPLATE_19 if version >= "19" else NOT_NULL_TEMPLATE
+    return ValidationError(
+        template.format(description=description, model=model, string=string, field=field)
+    )
+
+
+def fk_error(
+    version: str, description: str, model: str, field: str, string: str, same_table: bool
+) -> ValidationError:
+    """A FOREIGN KEY violation on ``model.field`` as that Odoo version reports it.
+
+    ``same_table``: the failing statement ran on ``model``'s own table (a create
+    or write pointing at a missing record), not on a table referring to the
+    records being deleted.
+    """
+    if version < "19":
+        constraint = f"{model.replace('.', '_')}_{field}_fkey"
+        return ValidationError(
+            FK_TEMPLATE.format(description=description, model=model, constraint=constraint)
+        )
+    if same_table:
+        shown = FK_TEMPLATE_19.format(
+            model_display=f"'{description}' ({model})", field_display=f"'{string}' ({field})"
+        )
+    else:
+        shown = FK_TEMPLATE_19.format(model_display="Unknown", field_display=f"'{field}'")
+    return ValidationError(shown)
+
+
+def invalid_field(version: str, field: str, model: str) -> PythonError:
+    preposition = "in" if version >= "19" else "on model"
+    return value_error(f"Invalid field {field!r} {preposition} {model!r}")

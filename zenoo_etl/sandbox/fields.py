@@ -51,6 +51,20 @@ class Field:
     compute: Callable[[Mapping[str, Any]], Any] | None = None
     depends: tuple[str, ...] = ()
     help: str | None = None
+    #: how a create that omits a required field gets a value (the snapshot's
+    #: ``required_how``: ``caller`` must be given; ``compute``, ``inherits``,
+    #: ``x2many``, ``parent:...`` are filled by the ORM; None: hand-declared)
+    required_how: str | None = None
+    #: the recorded ``fields_get`` entry (all attributes), reported as is
+    description: Mapping[str, Any] | None = None
+
+    @property
+    def enforced(self) -> bool:
+        """True when a stored NULL is refused (Odoo's NOT NULL on required columns)."""
+        if not self.required:
+            return False
+        how = self.required_how
+        return how is None or how in ("caller", "default", "default_empty")
 
     @property
     def is_column(self) -> bool:
@@ -103,6 +117,22 @@ class ModelDef:
     display_names: Callable[[Env, list[int]], dict[int, str]] | None = None
     #: rewrites values before they are validated (e.g. upper-casing a code)
     prepare_vals: ValsHook | None = None
+    #: SQL CHECK constraints (name, SQLite expression, message) and UNIQUE
+    #: indexes (name, index definition, message) recorded on the real server
+    sql_checks: tuple[tuple[str, str, str], ...] = ()
+    sql_uniques: tuple[tuple[str, str, str], ...] = ()
+    #: the archive field (``active``), None when the model has none
+    active_name: str | None = None
+    #: ``fields_get`` order of the recorded model (its own and delegated fields)
+    field_order: tuple[str, ...] = ()
+    #: the ir.sequence code that names new records whose ``name`` is left at
+    #: its default (``New`` / ``/``): ``sale.order`` -> S00001
+    sequence_code: str | None = None
+    #: many2one fields whose target Odoo reads before inserting (a precomputed
+    #: or dotted dependency): a missing target is a MissingError, not an FK error
+    prefetched: frozenset[str] = frozenset()
+    #: ``_rec_names_search``: the fields ``name_search`` looks in
+    rec_names_search: tuple[str, ...] = ()
     #: runs after rows were inserted / updated, with the touched ids
     after_create: Callable[[Env, list[int], list[dict[str, Any]]], None] | None = None
     after_write: Callable[[Env, list[int], dict[str, Any]], None] | None = None
@@ -112,7 +142,7 @@ class ModelDef:
         return self.name.replace(".", "_")
 
     def column_fields(self) -> dict[str, Field]:
-        return {n: f for n, f in self.fields.items() if f.is_column}
+        return {n: f for n, f in self.fields.items() if f.is_column and n not in MAGIC_FIELDS}
 
 
 MAGIC_FIELDS: dict[str, Field] = {
@@ -127,6 +157,12 @@ MAGIC_FIELDS: dict[str, Field] = {
 
 def field_description(name: str, fdef: Field, attributes: list[str] | None) -> dict[str, Any]:
     """``fields_get`` entry for one field, keys sorted like Odoo's JSON output."""
+    if fdef.description is not None:
+        recorded = dict(fdef.description)
+        if attributes is not None:
+            wanted = set(attributes)
+            recorded = {k: v for k, v in recorded.items() if k in wanted}
+        return recorded
     desc: dict[str, Any] = {
         "name": name,
         "readonly": fdef.readonly,

@@ -11,9 +11,11 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from zenoo_etl.sandbox.fields import Check, Field, ModelDef, Unique, XmlidDefault
+from zenoo_etl.sandbox.fields import Check, Field, ModelDef, Unique, ValsHook, XmlidDefault
+from zenoo_etl.sandbox.snapshot import generic_models
 from zenoo_etl.sandbox.storage import hash_key, placeholders
 
 if TYPE_CHECKING:
@@ -55,7 +57,13 @@ def _partner_prepare(env: Env, vals_list: list[dict[str, Any]]) -> None:
             vals["is_company"] = vals.pop("company_type") == "company"
 
 
-def _walk_down(env: Env, table: str, ids: list[int], store: Callable[[list[int]], None]) -> None:
+def _walk_down(
+    env: Env,
+    table: str,
+    ids: list[int],
+    store: Callable[[list[int]], None],
+    parent: str = "parent_id",
+) -> None:
     """Call ``store`` on ids, then on their children, level by level down the tree."""
     todo = list(ids)
     seen: set[int] = set()
@@ -68,7 +76,7 @@ def _walk_down(env: Env, table: str, ids: list[int], store: Callable[[list[int]]
         todo = [
             r[0]
             for r in env.cr.execute(
-                f"SELECT id FROM {table} WHERE parent_id IN ({placeholders(len(batch))})", batch
+                f'SELECT id FROM "{table}" WHERE "{parent}" IN ({placeholders(len(batch))})', batch
             ).fetchall()
         ]
 
@@ -107,31 +115,42 @@ def _partner_after_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None
         _partner_complete_names(env, ids)
 
 
-def _category_complete_names(env: Env, ids: list[int]) -> None:
-    """Store ``complete_name`` ("Parent / Child") for ids and their descendants."""
+def _complete_names(table: str, parent: str, separator: str) -> Callable[[Env, list[int]], None]:
+    """Stores ``complete_name`` ("Parent / Child") for ids and their descendants."""
 
-    def store(batch: list[int]) -> None:
-        rows = env.cr.execute(
-            "SELECT c.id, c.name, p.complete_name FROM product_category c "
-            "LEFT JOIN product_category p ON p.id = c.parent_id "
-            f"WHERE c.id IN ({placeholders(len(batch))})",
-            batch,
-        ).fetchall()
-        env.cr.executemany(
-            "UPDATE product_category SET complete_name = ? WHERE id = ?",
-            [(f"{parent} / {name}" if parent else name, cid) for cid, name, parent in rows],
-        )
+    def store_all(env: Env, ids: list[int]) -> None:
+        def store(batch: list[int]) -> None:
+            rows = env.cr.execute(
+                f'SELECT c.id, c.name, p.complete_name FROM "{table}" c '
+                f'LEFT JOIN "{table}" p ON p.id = c."{parent}" '
+                f"WHERE c.id IN ({placeholders(len(batch))})",
+                batch,
+            ).fetchall()
+            env.cr.executemany(
+                f'UPDATE "{table}" SET complete_name = ? WHERE id = ?',
+                [(f"{up}{separator}{name}" if up else name, cid) for cid, name, up in rows],
+            )
 
-    _walk_down(env, "product_category", ids, store)
+        _walk_down(env, table, ids, store, parent)
+
+    return store_all
 
 
-def _category_after_create(env: Env, ids: list[int], vals_list: list[dict[str, Any]]) -> None:
-    _category_complete_names(env, ids)
+def _complete_name_hooks(mdef: ModelDef) -> ModelDef:
+    """A hierarchy (``parent_id`` + stored ``complete_name``) names its records by path."""
+    parent = mdef.parent_field
+    assert parent is not None
+    separator = "/" if mdef.name == "stock.location" else " / "
+    store = _complete_names(mdef.table, parent, separator)
 
+    def after_create(env: Env, ids: list[int], vals_list: list[dict[str, Any]]) -> None:
+        store(env, ids)
 
-def _category_after_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
-    if {"name", "parent_id"} & vals.keys():
-        _category_complete_names(env, ids)
+    def after_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+        if {"name", parent} & vals.keys():
+            store(env, ids)
+
+    return replace(mdef, after_create=after_create, after_write=after_write)
 
 
 def _template_after_create(env: Env, ids: list[int], vals_list: list[dict[str, Any]]) -> None:
@@ -180,6 +199,60 @@ def _variant_after_create(env: Env, ids: list[int], vals_list: list[dict[str, An
 def _variant_after_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
     if "default_code" in vals:
         _variant_sync_code(env, ids)
+
+
+_DRAFT_LABELS = {
+    "out_invoice": "Draft Invoice",
+    "out_refund": "Draft Credit Note",
+    "in_invoice": "Draft Bill",
+    "in_refund": "Draft Vendor Credit Note",
+    "out_receipt": "Draft Sales Receipt",
+    "in_receipt": "Draft Purchase Receipt",
+    "entry": "Draft Entry",
+}
+_JOURNAL_TYPES = {"out": "sale", "in": "purchase", "entry": "general"}
+
+
+def _move_prepare(env: Env, vals_list: list[dict[str, Any]]) -> None:
+    """What account.move computes on create: journal by move type, its currency, date."""
+    for vals in vals_list:
+        if not vals.get("journal_id"):
+            kind = _JOURNAL_TYPES[str(vals.get("move_type") or "entry").split("_")[0]]
+            row = env.cr.execute(
+                "SELECT id FROM account_journal WHERE type = ? AND active = 1 "
+                "ORDER BY sequence, id",
+                (kind,),
+            ).fetchone()
+            if row is not None:
+                vals["journal_id"] = row[0]
+        if not vals.get("currency_id"):
+            row = env.cr.execute(
+                "SELECT COALESCE(j.currency_id, c.currency_id) FROM res_company c "
+                "LEFT JOIN account_journal j ON j.id = ? WHERE c.id = COALESCE(j.company_id, 1)",
+                (vals.get("journal_id"),),
+            ).fetchone()
+            if row is not None:
+                vals["currency_id"] = row[0]
+        vals.setdefault("date", env.now[:10])
+        vals.setdefault("name", "/")
+
+
+def _move_display(row: Mapping[str, Any]) -> str:
+    """``_get_move_display_name``: "Draft Invoice", "INV/2026/00001" ..."""
+    name = (
+        _DRAFT_LABELS.get(row.get("move_type") or "entry", "")
+        if row.get("state") == "draft"
+        else ""
+    )
+    if row.get("name") and row["name"] != "/":
+        name = f"{name} {row['name']}".strip()
+    return name
+
+
+def _account_prepare(env: Env, vals_list: list[dict[str, Any]]) -> None:
+    for vals in vals_list:
+        if "code" in vals:
+            vals["code_store"] = vals.pop("code")
 
 
 def _country_prepare(env: Env, vals_list: list[dict[str, Any]]) -> None:
@@ -255,8 +328,123 @@ _PARTNER_TYPES = (
 )
 
 
-def declare_models() -> list[ModelDef]:
-    """Every model of the sandbox, in dependency-free order."""
+def declare_models(version: str = "18.0") -> list[ModelDef]:
+    """Every model of the sandbox: the snapshot's generic ones with the hooks below."""
+    models = generic_models(version)
+    for hand in _hand_written():
+        base = models.get(hand.name)
+        models[hand.name] = hand if base is None else _overlay(base, hand)
+    for mdef in list(models.values()):
+        complete = mdef.fields.get("complete_name")
+        if (
+            complete is not None
+            and complete.is_column
+            and mdef.parent_field
+            and "name" in mdef.fields
+            and mdef.after_create is None
+            and mdef.name != "res.partner"
+        ):
+            mdef = models[mdef.name] = _complete_name_hooks(mdef)
+        if "mail.alias" in mdef.inherits:
+            models[mdef.name] = replace(
+                mdef, prepare_vals=_chain(_alias_model(mdef.name), mdef.prepare_vals)
+            )
+    if "hr.version" in models.get("hr.employee", ModelDef("", "", {})).inherits:
+        models["hr.employee"] = replace(models["hr.employee"], after_create=_employee_version)
+    for name in ("sale.order.line", "purchase.order.line", "account.move.line"):
+        if name in models:
+            models[name] = replace(models[name], prepare_vals=_line_name_from_product)
+    return list(models.values())
+
+
+def _employee_version(env: Env, ids: list[int], vals_list: list[dict[str, Any]]) -> None:
+    """19.0: the version an employee is created with belongs to that employee."""
+    env.cr.execute(
+        "UPDATE hr_version SET employee_id = (SELECT e.id FROM hr_employee e "
+        "WHERE e.version_id = hr_version.id) "
+        f"WHERE id IN (SELECT version_id FROM hr_employee WHERE id IN ({placeholders(len(ids))}))",
+        ids,
+    )
+
+
+def _chain(first: ValsHook, then: ValsHook | None) -> ValsHook:
+    def both(env: Env, vals_list: list[dict[str, Any]]) -> None:
+        first(env, vals_list)
+        if then is not None:
+            then(env, vals_list)
+
+    return both
+
+
+def _alias_model(model: str) -> ValsHook:
+    """``mail.alias.mixin``: the alias a record gets is bound to the record's model."""
+
+    def hook(env: Env, vals_list: list[dict[str, Any]]) -> None:
+        row = env.cr.execute("SELECT id FROM ir_model WHERE model = ?", (model,)).fetchone()
+        for vals in vals_list:
+            if row is not None and not vals.get("alias_id"):
+                vals.setdefault("alias_model_id", row[0])
+
+    return hook
+
+
+def _line_name_from_product(env: Env, vals_list: list[dict[str, Any]]) -> None:
+    """Order and invoice lines describe their product when no text is given (Odoo's
+    ``_compute_name``: the product's display name)."""
+    products = [v["product_id"] for v in vals_list if v.get("product_id") and not v.get("name")]
+    valid = [p for p in products if isinstance(p, int) and not isinstance(p, bool)]
+    names = env.display_names("product.product", list(env.existing("product.product", valid)))
+    for vals in vals_list:
+        if not vals.get("name") and vals.get("product_id") in names:
+            vals["name"] = names[vals["product_id"]]
+
+
+def _overlay(base: ModelDef, hand: ModelDef) -> ModelDef:
+    """The recorded model with a hand-written model's behaviours on top.
+
+    The recording says which fields exist and how ``fields_get`` describes
+    them; the hand-written declaration adds what it computes (``compute``),
+    stores beyond the recording (``password``), a default the recording lacks,
+    and its hooks (values preparation, after create/write, display names,
+    Python checks).
+    """
+    fields = dict(base.fields)
+    for fname, mine in hand.fields.items():
+        recorded = fields.get(fname)
+        if recorded is None:
+            continue  # a field this Odoo version does not have
+        changes: dict[str, Any] = {}
+        if mine.compute is not None:
+            changes.update(store=False, compute=mine.compute, depends=mine.depends)
+        elif mine.store and not recorded.store:
+            changes["store"] = True
+        if recorded.default is None and mine.default is not None:
+            changes["default"] = mine.default
+        fields[fname] = replace(recorded, **changes) if changes else recorded
+    covered = {frozenset(_columns(u[1])) for u in base.sql_uniques}
+    return replace(
+        base,
+        fields=fields,
+        checks=hand.checks,
+        uniques=tuple(u for u in hand.uniques if frozenset(u.columns) not in covered),
+        parent_field=base.parent_field or hand.parent_field,
+        recursion_message=hand.recursion_message,
+        display=hand.display,
+        display_fields=hand.display_fields,
+        display_names=hand.display_names,
+        prepare_vals=hand.prepare_vals,
+        after_create=hand.after_create,
+        after_write=hand.after_write,
+    )
+
+
+def _columns(index_sql: str) -> list[str]:
+    inside = index_sql.split("(", 1)[1].split(")", 1)[0]
+    return [c.strip().strip('"') for c in inside.split(",")]
+
+
+def _hand_written() -> list[ModelDef]:
+    """The models whose behaviour goes beyond the generic one, in their own terms."""
     partner = ModelDef(
         "res.partner",
         "Contact",
@@ -509,8 +697,6 @@ def declare_models() -> list[ModelDef]:
         recursion_message="You cannot create recursive categories.",
         display=_name_of("complete_name"),
         display_fields=("complete_name",),
-        after_create=_category_after_create,
-        after_write=_category_after_write,
     )
     template = ModelDef(
         "product.template",
@@ -620,7 +806,34 @@ def declare_models() -> list[ModelDef]:
         display=_name_of("name"),
         display_fields=("name",),
     )
+    account = ModelDef(
+        "account.account",
+        "Account",
+        {
+            # company-dependent: read and written through the stored ``code_store``
+            "code": Field(
+                "char",
+                "Code",
+                store=False,
+                compute=lambda row: row.get("code_store") or False,
+                depends=("code_store",),
+            ),
+        },
+        prepare_vals=_account_prepare,
+        display=lambda row: " ".join(str(row[k]) for k in ("code_store", "name") if row.get(k)),
+        display_fields=("code_store", "name"),
+    )
+    move = ModelDef(
+        "account.move",
+        "Journal Entry",
+        {},
+        prepare_vals=_move_prepare,
+        display=_move_display,
+        display_fields=("state", "move_type", "name"),
+    )
     return [
+        account,
+        move,
         partner,
         category,
         currency,

@@ -7,6 +7,7 @@ lists, NULL as False (0 / 0.0 for numbers).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from zenoo_etl.sandbox.exceptions import value_error
@@ -28,7 +29,16 @@ def read_value(ftype: str, raw: Any) -> Any:
         return False
     if ftype == "boolean":
         return bool(raw)
+    if ftype in ("json", "properties", "properties_definition") and isinstance(raw, str):
+        return json.loads(raw)
     return raw
+
+
+def empty_value(ftype: str) -> Any:
+    """What ``read`` shows for a field the sandbox does not compute."""
+    if ftype in ("one2many", "many2many"):
+        return []
+    return read_value(ftype, None)
 
 
 def read(
@@ -57,6 +67,9 @@ def read(
             names_by_id = env.display_names(model, order)
             for rec in records:
                 rec[name] = names_by_id.get(rec["id"], False)
+        elif not _readable(env, slot):
+            for rec in records:
+                rec[name] = empty_value(ftype)
         elif ftype == "many2one" and slot.field.store:
             assert slot.field.relation is not None
             targets = {raw[i][name] for i in order if raw[i][name]}
@@ -75,6 +88,18 @@ def read(
             for rec in records:
                 rec[name] = read_value(ftype, raw[rec["id"]][name])
     return records
+
+
+def _readable(env: Env, slot: Slot) -> bool:
+    """False for a field the sandbox neither stores nor computes."""
+    fdef = slot.field
+    if fdef.compute is not None:
+        return True
+    if fdef.type in ("one2many", "many2many"):
+        return env.is_x2many(fdef)
+    if fdef.type == "many2one" and fdef.relation not in env.registry.models:
+        return False
+    return fdef.is_column
 
 
 def raw_rows(
@@ -145,6 +170,22 @@ def display_names(env: Env, model: str, ids: list[int]) -> dict[int, str]:
         return {}
     if mdef.display_names is not None:
         return mdef.display_names(env, ids)
-    raw = env.raw_rows(mdef, ids, list(mdef.display_fields))
+    fields = [f for f in mdef.display_fields if f in env.registry.slots[model]]
+    raw = env.raw_rows(mdef, ids, fields)
     display = mdef.display
-    return {i: (display(row) if display else f"{model},{i}") for i, row in raw.items()}
+    if display is not None:
+        return {i: display(row) for i, row in raw.items()}
+    if not fields or not _readable(env, env.registry.slots[model][fields[0]]):
+        return {i: f"{model},{i}" for i in raw}
+    slot = env.registry.slots[model][fields[0]]
+    if slot.field.type == "many2one" and slot.field.relation:
+        targets = display_names(
+            env, slot.field.relation, [r[fields[0]] for r in raw.values() if r[fields[0]]]
+        )
+        return {
+            i: targets.get(row[fields[0]], "") if row[fields[0]] else "" for i, row in raw.items()
+        }
+    return {
+        i: (str(row[fields[0]]) if row[fields[0]] not in (None, False) else "")
+        for i, row in raw.items()
+    }

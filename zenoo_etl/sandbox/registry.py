@@ -37,8 +37,12 @@ class Slot:
 class Registry:
     """All models, by name, with resolved field slots."""
 
-    def __init__(self, models: list[ModelDef]) -> None:
+    def __init__(self, models: list[ModelDef], version: str = "18.0") -> None:
+        #: the Odoo version whose wording and behaviour the ORM follows
+        self.version = version
         self.models: dict[str, ModelDef] = {m.name: m for m in models}
+        #: SQL tables of models: a many2many whose link table is one of them is not served
+        self.model_tables = {m.table for m in models}
         self.slots: dict[str, dict[str, Slot]] = {}
         for mdef in models:
             self.slots[mdef.name] = self._resolve(mdef)
@@ -63,7 +67,10 @@ class Registry:
 
     @staticmethod
     def _own_fields(mdef: ModelDef) -> dict[str, Field]:
-        return {**mdef.fields, **MAGIC_FIELDS}
+        own = dict(mdef.fields)
+        for name, fdef in MAGIC_FIELDS.items():
+            own.setdefault(name, fdef)
+        return own
 
     def from_clause(self, mdef: ModelDef) -> str:
         """``FROM`` text joining the delegated parents under aliases ``t_<via>``."""
@@ -77,7 +84,9 @@ class Registry:
         self, model: str, allfields: list[str] | None = None, attributes: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
         slots = self.slots[model]
-        names = list(slots) if not allfields else [n for n in allfields if n in slots]
+        order = self.models[model].field_order
+        everything = [n for n in order if n in slots] if order else list(slots)
+        names = everything if not allfields else [n for n in allfields if n in slots]
         return {n: field_description(n, slots[n].field, attributes) for n in names}
 
 

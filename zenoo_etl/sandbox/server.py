@@ -139,7 +139,7 @@ class SandboxServer:
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        self.db = Database(self.db_path, self.database)
+        self.db = Database(self.db_path, self.database, self.version)
         self.api_key = self.db.create_api_key("zenoo-etl sandbox admin key")
         app = web.Application(client_max_size=512 * 1024 * 1024, middlewares=[self._middleware])
         app.router.add_post("/jsonrpc", self._jsonrpc)

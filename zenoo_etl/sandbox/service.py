@@ -10,10 +10,15 @@ loop with no ``await`` inside, so concurrent calls never interleave.
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import inspect
+import os
+import shutil
 import sqlite3
 import tempfile
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +36,9 @@ from zenoo_etl.sandbox.models import declare_models
 from zenoo_etl.sandbox.orm import Env
 from zenoo_etl.sandbox.registry import Registry
 from zenoo_etl.sandbox.seed import ADMIN_UID, seed
+from zenoo_etl.sandbox.snapshot import snapshot_digest
 from zenoo_etl.sandbox.storage import (
+    SCHEMA_VERSION,
     Sequences,
     connect,
     create_schema,
@@ -43,20 +50,74 @@ from zenoo_etl.sandbox.storage import (
 SUPERUSER_ID = 1
 
 
-def _seed(env: Env) -> None:
-    seed(env)
-    set_meta(env.cr, "seeded", "1")
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-class Database:
-    """One sandbox database (a SQLite file), seeded on first use."""
+@lru_cache(maxsize=4)
+def registry_for(version: str) -> Registry:
+    """The registry of one Odoo version (built once per process, shared, read-only)."""
+    return Registry(declare_models(version), version)
 
-    def __init__(self, path: Path | None, name: str = "etl") -> None:
+
+def _initialise(conn: sqlite3.Connection, registry: Registry, version: str) -> None:
+    """Tables, reference records and bookkeeping of a new database file."""
+    create_schema(conn, registry)
+    sequences = Sequences(conn, registry)
+    env = Env(conn, registry, sequences, SUPERUSER_ID, {}, _now())
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        seed(env, version)
+        set_meta(conn, "seeded", "1")
+        set_meta(conn, "odoo_version", version)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+@lru_cache(maxsize=4)
+def _template_key(version: str) -> str:
+    """Changes with the snapshot and with the code that lays out and seeds the file."""
+    digest = hashlib.sha256(f"{version}:{SCHEMA_VERSION}:{snapshot_digest(version)}".encode())
+    here = Path(__file__).parent
+    for module in ("fields", "models", "registry", "seed", "snapshot", "storage"):
+        digest.update((here / f"{module}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def template_path(version: str) -> Path:
+    """A seeded database of this version, built once per machine and copied per database.
+
+    Building one takes a few seconds (285 tables, ~3,000 reference records);
+    copying it takes milliseconds. It lives in ``$ZENOO_SANDBOX_CACHE`` or a
+    per-user folder of the temporary directory.
+    """
+    cache = Path(
+        os.environ.get("ZENOO_SANDBOX_CACHE")
+        or Path(tempfile.gettempdir()) / f"zenoo-sandbox-{getpass.getuser()}"
+    )
+    target = cache / f"odoo-{version}-{_template_key(version)}.db"
+    if target.is_file():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = cache / f"{target.name}.{os.getpid()}.partial"
+    conn = connect(partial)
+    try:
+        _initialise(conn, registry_for(version), version)
+        conn.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        conn.close()
+    os.replace(partial, target)  # atomic: concurrent builders each publish a whole file
+    return target
+
+
+class Database:
+    """One sandbox database (a SQLite file of one Odoo version), seeded when created."""
+
+    def __init__(self, path: Path | None, name: str = "etl", version: str = "18.0") -> None:
         self.name = name
+        self.version = version
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         if path is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="zenoo-sandbox-")
@@ -64,18 +125,37 @@ class Database:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.registry = Registry(declare_models())
+        self.registry = registry_for(version)
         try:
+            if not path.exists() or path.stat().st_size == 0:
+                shutil.copyfile(template_path(version), path)
             self.conn: sqlite3.Connection = connect(path)
-            create_schema(self.conn, self.registry)
+            if self._meta("seeded") is None:
+                _initialise(self.conn, self.registry, version)
+            self._check_layout(path)
             self.sequences = Sequences(self.conn, self.registry)
-            if get_meta(self.conn, "seeded") is None:
-                self._transaction(SUPERUSER_ID, {}, _seed)
         except sqlite3.Error as exc:
             raise UsageError(
                 f"The sandbox database {path} cannot be opened: {exc}. Give --db a writable "
                 "file path (it is created if missing) that no other program uses."
             ) from exc
+
+    def _meta(self, key: str) -> str | None:
+        try:
+            return get_meta(self.conn, key)
+        except sqlite3.OperationalError:
+            return None  # no _sandbox_meta table yet: an empty file
+
+    def _check_layout(self, path: Path) -> None:
+        layout, version = self._meta("schema_version"), self._meta("odoo_version")
+        if layout != SCHEMA_VERSION or version != self.version:
+            found = f"Odoo {version}" if version else "an older sandbox layout"
+            self.conn.close()
+            raise UsageError(
+                f"The sandbox database {path} holds {found}, not the Odoo {self.version} "
+                f"layout this sandbox serves. Start it with --version {version or '18.0'} "
+                "or give --db a new file (it is created and seeded)."
+            )
 
     def close(self) -> None:
         self.conn.close()

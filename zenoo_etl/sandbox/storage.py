@@ -16,7 +16,7 @@ from pathlib import Path
 from zenoo_etl.sandbox.fields import ModelDef
 from zenoo_etl.sandbox.registry import Registry
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 #: ids handled per SQL statement (SQLite binds at most 32766 parameters)
 CHUNK = 900
 
@@ -44,12 +44,39 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _table_sql(mdef: ModelDef) -> list[str]:
+def _columns_sql(mdef: ModelDef) -> list[str]:
     cols = ["id INTEGER PRIMARY KEY"]
     for name, fdef in mdef.column_fields().items():
         sql_type = _SQL_TYPES.get(fdef.type, "TEXT")
         cols.append(f'"{name}" {sql_type}')
     cols += ["create_uid INTEGER", "create_date TEXT", "write_uid INTEGER", "write_date TEXT"]
+    return cols
+
+
+def usable_checks(conn: sqlite3.Connection, mdef: ModelDef) -> list[tuple[str, str, str]]:
+    """The recorded CHECK constraints SQLite can evaluate on this model's columns.
+
+    A definition in PostgreSQL-only syntax, or naming a column the sandbox does
+    not store, is left out (the probe table tells).
+    """
+    usable = []
+    for name, expr, message in mdef.sql_checks:
+        probe = f'CREATE TEMP TABLE "_probe" ({", ".join(_columns_sql(mdef))}, CHECK {expr})'
+        try:
+            conn.execute(probe)
+        except sqlite3.Error:
+            continue
+        finally:
+            conn.execute('DROP TABLE IF EXISTS temp."_probe"')
+        usable.append((name, expr, message))
+    return usable
+
+
+def _table_sql(
+    mdef: ModelDef, checks: list[tuple[str, str, str]] | None = None, skip: set[str] | None = None
+) -> list[str]:
+    cols = _columns_sql(mdef)
+    cols += [f'CONSTRAINT "{name}" CHECK {expr}' for name, expr, _ in checks or []]
     stmts = [f'CREATE TABLE IF NOT EXISTS "{mdef.table}" ({", ".join(cols)})']
     for name, fdef in mdef.column_fields().items():
         if fdef.type == "many2one" or name in ("code", "default_code", "ref", "login"):
@@ -57,18 +84,22 @@ def _table_sql(mdef: ModelDef) -> list[str]:
                 f'CREATE INDEX IF NOT EXISTS "{mdef.table}_{name}_index" '
                 f'ON "{mdef.table}" ("{name}")'
             )
-        elif fdef.type == "many2one_reference":
+        elif fdef.type == "many2one_reference" and "model" in mdef.fields:
             stmts.append(
                 f'CREATE INDEX IF NOT EXISTS "{mdef.table}_{name}_index" '
                 f'ON "{mdef.table}" (model, "{name}")'
             )
+    for name, definition, _message in mdef.sql_uniques:
+        stmts.append(f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}" ON {definition}')
     for unique in mdef.uniques:
         cols_sql = ", ".join(f'"{c}"' for c in unique.columns)
         stmts.append(
             f'CREATE UNIQUE INDEX IF NOT EXISTS "{unique.name}" ON "{mdef.table}" ({cols_sql})'
         )
     for fdef in mdef.fields.values():
-        if fdef.type == "many2many" and fdef.relation_table:
+        if fdef.type == "many2many" and fdef.relation_table and fdef.store:
+            if fdef.relation_table in (skip or set()):
+                continue
             c1, c2 = sorted([fdef.column1 or "", fdef.column2 or ""])
             stmts.append(
                 f'CREATE TABLE IF NOT EXISTS "{fdef.relation_table}" ("{c1}" INTEGER NOT NULL, '
@@ -93,8 +124,12 @@ def create_schema(conn: sqlite3.Connection, registry: Registry) -> None:
             "(id INTEGER PRIMARY KEY, key_hash TEXT NOT NULL)"
         )
         for mdef in registry.models.values():
-            for stmt in _table_sql(mdef):
-                conn.execute(stmt)
+            for stmt in _table_sql(mdef, usable_checks(conn, mdef), registry.model_tables):
+                try:
+                    conn.execute(stmt)
+                except sqlite3.OperationalError:
+                    if "UNIQUE INDEX" not in stmt:
+                        raise  # a recorded partial index SQLite cannot express is left out
         conn.execute(
             "INSERT OR IGNORE INTO _sandbox_meta (key, value) VALUES ('schema_version', ?)",
             (SCHEMA_VERSION,),
