@@ -236,9 +236,13 @@ def test_validate_refresh_needs_the_secret(project: Path) -> None:
 
 
 def test_validate_sandbox_target_uses_the_sandbox_schema(project: Path) -> None:
+    m2 = project / "migrations" / "0002_tags.toml"
+    m2.write_text(m2.read_text().replace('"account.move"', '"x_unknown.model"'))
     code, out, err = invoke("validate", "--project", str(project))
     assert code == 2, out + err
-    assert "model 'account.move' does not exist on the target" in out
+    # the sandbox serves every model of its recorded Odoo (account.move too), not this one
+    assert "model 'x_unknown.model' does not exist on the target" in out
+    assert "account.move" not in out
     assert "res.partner" not in out  # every partner field of the migration exists there
     assert not (project / ".zenoo" / "schema").exists()  # no cache for sandboxes
 
