@@ -95,6 +95,28 @@ def test_every_reference_in_the_data_points_at_an_existing_key() -> None:
     assert "Internal" in tags  # used by migrations/0007_subsidiaries.toml.j2
 
 
+def test_the_crm_workbook_is_messy_but_consistent() -> None:
+    """0008's workbook: multi-valued tags, contacts without company, inactive rows, legacy
+    country names; every tag exists, every company a contact names is imported, every
+    country is in the mapping table."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(DATA / "crm" / "customers.xlsx", read_only=True)
+    header, *rows = list(book["Customers"].iter_rows(min_row=2, values_only=True))
+    records = [dict(zip(header, row, strict=True)) for row in rows]
+    tags = {str(r["name"]) for r in _inline("0002", "tags")}
+    mapped = {r["legacy_name"] for r in _rows("crm/country_map.csv")}
+    active = {r["code"] for r in records if r["status"] == "active"}
+    assert any(r["tags"] and ";" in str(r["tags"]) for r in records)
+    assert any(r["company"] is None and str(r["code"]).startswith("P") for r in records)
+    for record in records:
+        for tag in str(record["tags"] or "").split(";"):
+            assert not tag.strip() or tag.strip() in tags
+        assert record["country"] in mapped
+        if record["company"] is not None and record["status"] == "active":
+            assert record["company"] in active
+
+
 # --- compiling and applying the example project ------------------------------------------
 
 EXPECTED_STEPS: dict[int, list[tuple[str, int | None]]] = {
@@ -111,6 +133,7 @@ EXPECTED_STEPS: dict[int, list[tuple[str, int | None]]] = {
         ("channel-us", 1),
         ("channel-es", 1),
     ],
+    8: [("crm-companies", 10), ("crm-contacts", 25), ("legacy-articles", 26)],
 }
 
 
@@ -133,14 +156,18 @@ def test_the_root_project_compiles_to_the_expected_plan() -> None:
         steps = [(s.id, s.records if s.selector == "rows" else None) for s in migration.steps]
         assert steps == EXPECTED_STEPS[migration.version], migration.name
         assert migration.reversible
-    assert sum(m.records or 0 for m in plan.migrations) == 3802
+    assert sum(m.records or 0 for m in plan.migrations) == 3863
+    crm = plan.migrations[7]
+    assert [s.filtered for s in crm.steps] == [30, 15, 0]  # other kind + inactive rows
+    assert crm.steps[2].source == "sql:data/legacy/erp.sqlite"
+    assert crm.steps[2].source_checksum == "query text + bytes of data/legacy/erp.sqlite"
     assert plan.model_dump_json() == compile_plan(project).model_dump_json()
 
 
 def test_var_override_changes_the_generated_subsidiaries() -> None:
     """0007 is a .toml.j2: its steps come from [vars], and --var replaces them."""
     project = load_project(ROOT, vars={"subsidiaries": "it:Acme Italia S.r.l."})
-    last = project.migrations[-1]
+    last = next(m for m in project.migrations if m.version == 7)
     assert [s.id for s in last.steps] == ["subsidiaries", "channel-it"]
     rows = list(iter_rows(project, last, last.steps[0]))
     assert [(r.key, r.values["name"], r.values["ref"]) for r in rows] == [
@@ -157,6 +184,12 @@ async def _counts(db: Path) -> dict[str, int]:
         return {
             "contacts": await client.search_count(
                 "res.partner", [["ref", "=like", "LEG-%"]], context=every
+            ),
+            "crm": await client.search_count(
+                "res.partner", [["ref", "=like", "CRM-%"]], context=every
+            ),
+            "articles": await client.search_count(
+                "product.template", [["default_code", "=like", "ART-%"]], context=every
             ),
             "subsidiaries": await client.search_count(
                 "res.partner", [["ref", "=like", "ACME-%"]], context=every
@@ -198,11 +231,13 @@ async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: 
 
     first = await runner_apply(load_project(project_dir))
     assert first.ok
-    assert [m.status for m in first.migrations] == ["applied"] * 7
+    assert [m.status for m in first.migrations] == ["applied"] * 8
     after = await _counts(db)
     assert after["contacts"] == 3300  # 300 companies + 3,000 contacts
     assert after["subsidiaries"] == 4
-    assert after["products"] == 400
+    assert after["crm"] == 35  # 0008: 10 companies + 25 contacts from the workbook
+    assert after["articles"] == 26  # 0008: the legacy database's articles not obsolete
+    assert after["products"] == 426
     assert after["archived"] == 12
 
     sample = await _sample(db)
@@ -225,12 +260,13 @@ async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: 
 
     undone = await runner_rollback(load_project(project_dir), to_version=0)
     assert undone.ok
-    assert [m.version for m in undone.migrations] == [7, 6, 5, 4, 3, 2, 1]
+    assert [m.version for m in undone.migrations] == [8, 7, 6, 5, 4, 3, 2, 1]
     gone = await _counts(db)
     assert gone["contacts"] == gone["subsidiaries"] == gone["products"] == 0
+    assert gone["crm"] == gone["articles"] == 0
     assert gone["tags"] == after["tags"] - 6
     assert gone["categories"] == after["categories"] - 20
-    assert gone["partners"] == after["partners"] - 3304
+    assert gone["partners"] == after["partners"] - 3304 - 35
 
 
 def test_validate_accepts_the_example_project(tmp_path: Path) -> None:

@@ -179,9 +179,10 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
         )
         if verbose:
             for step in migration.steps:
-                extra = f" ({step.filtered} filtered)" if step.filtered else ""
+                notes = [f"{step.filtered} filtered"] if step.filtered else []
                 if step.source_checksum:
-                    extra += f" [checksum: {step.source_checksum}]"
+                    notes.append(f"checksum: {step.source_checksum}")
+                extra = f" ({'; '.join(notes)})" if notes else ""
                 table.add_row(
                     "",
                     f"  {step.id}: {step.action} {step.model}{extra}",
