@@ -12,6 +12,7 @@ import pytest
 from zenoo_etl.client import (
     AccessError,
     AuthenticationError,
+    BadResponseError,
     ClientError,
     MissingRecordError,
     MockTransport,
@@ -22,7 +23,14 @@ from zenoo_etl.client import (
     ValidationError,
     ZenooClient,
 )
-from zenoo_etl.client.protocol import dumps, json2_params, normalise_result, parse_version
+from zenoo_etl.client.protocol import (
+    dumps,
+    json2_params,
+    json2_result,
+    jsonrpc_result,
+    normalise_result,
+    parse_version,
+)
 from zenoo_etl.errors import ConfigError
 
 
@@ -288,3 +296,18 @@ async def test_json2_is_refused_below_19_and_without_api_key() -> None:
     ) as c:
         with pytest.raises(ConfigError, match="API key"):
             await c.login("db", "admin", "password")
+
+
+def test_json2_none_is_null_and_an_empty_200_is_no_answer() -> None:
+    """A real Odoo 19 answers a method returning None with the body ``null``."""
+    assert json2_result(Response(200, b"null"), "res.partner", "action_unarchive", ()) is None
+    with pytest.raises(BadResponseError):
+        json2_result(Response(200, b""), "res.partner", "create", ())
+
+
+def test_a_jsonrpc_answer_must_be_an_envelope() -> None:
+    ok = b'{"jsonrpc": "2.0", "id": 3, "result": 5}'
+    assert jsonrpc_result(Response(200, ok), "res.partner", "create", ()) == 5
+    for body in (b'{"result": 5}', b"[5]", b'"5"'):
+        with pytest.raises(BadResponseError):
+            jsonrpc_result(Response(200, body), "res.partner", "create", ())

@@ -280,3 +280,54 @@ async def test_write_creating_sub_records_is_not_resent_after_an_unknown_outcome
     client, _ = await client_for(script)
     assert await client.write("res.partner", [1], {"category_id": [(6, 0, [1, 2]), (4, 3)]})
     assert len(script.calls) == 2
+
+
+def garbled(body: bytes, code: int = 200) -> Step:
+    return lambda req: Response(code, body, {})
+
+
+GARBLED = {
+    "html": garbled(b"<html><body>Proxy error</body></html>"),
+    "random-bytes": garbled(bytes(range(256)) * 3),
+    "half-json": garbled(b'{"jsonrpc": "2.0", "id": 1, "result": [4'),
+    "empty-200": garbled(b""),
+    "json-not-an-envelope": garbled(b'{"status": "ok"}'),
+    "html-500": garbled(b"<html>Internal Server Error</html>", 500),
+}
+
+
+@pytest.mark.parametrize("answer", list(GARBLED), ids=list(GARBLED))
+async def test_an_unreadable_answer_to_a_create_is_outcome_unknown(answer: str) -> None:
+    """Issue 11 scenario 3: not a well-formed result or error after sending = unknown."""
+    script = Script(GARBLED[answer])
+    client, sleeps = await client_for(script)
+    with pytest.raises(OutcomeUnknownError) as info:
+        await client.create("res.partner", {"name": "x"})
+    assert isinstance(info.value.__cause__, BadResponseError)
+    assert "unreadable answer" in str(info.value)
+    assert script.calls == [("res.partner", "create")] and sleeps == []  # never resent
+
+
+@pytest.mark.parametrize("answer", list(GARBLED), ids=list(GARBLED))
+async def test_an_unreadable_answer_to_an_idempotent_call_is_retried(answer: str) -> None:
+    script = Script(GARBLED[answer], ok([7]))
+    client, sleeps = await client_for(script)
+    assert await client.search("res.partner") == [7]
+    assert len(script.calls) == 2 and len(sleeps) == 1
+
+
+async def test_an_unreadable_answer_to_a_resent_unlink_settles_as_gone() -> None:
+    """The first unlink committed, its answer was garbage; the resend finds nothing left."""
+    missing = odoo_error("odoo.exceptions.MissingError", "Record does not exist")
+    script = Script(GARBLED["html"], missing, ok([]))
+    client, _ = await client_for(script)
+    assert await client.unlink("res.partner", [5]) is True
+    unlink, search = ("res.partner", "unlink"), ("res.partner", "search")
+    assert script.calls == [unlink, unlink, search]
+
+
+async def test_a_result_left_out_for_none_is_still_a_result() -> None:
+    """Odoo 18 leaves "result" out when the method returned None (seen on a real server)."""
+    script = Script(garbled(b'{"jsonrpc": "2.0", "id": 1}'))
+    client, _ = await client_for(script)
+    assert await client.execute_kw("res.partner", "action_unarchive", [[3]]) is None

@@ -372,9 +372,23 @@ class ZenooClient:
                     reason = f"HTTP {status}"
                     outcome_unknown = outcome_unknown or status in RETRY_IDEMPOTENT_STATUS
                 else:
-                    if self.protocol == "json2" and url != self._jsonrpc_url:
-                        return json2_result(response, model, method, self._secrets())
-                    return jsonrpc_result(response, model, method, self._secrets())
+                    try:
+                        if self.protocol == "json2" and url != self._jsonrpc_url:
+                            return json2_result(response, model, method, self._secrets())
+                        return jsonrpc_result(response, model, method, self._secrets())
+                    except BadResponseError as exc:
+                        # The request left and what came back is neither an Odoo result
+                        # nor an Odoo error (HTML, random bytes, half a document, an
+                        # empty 200): Odoo may have committed, exactly as if the answer
+                        # had been lost.
+                        if not resendable(short, args, kwargs):
+                            raise self._outcome_unknown(
+                                where, model, method, f"an unreadable answer (HTTP {status})"
+                            ) from exc
+                        if attempt >= policy.retries:
+                            raise
+                        outcome_unknown = True
+                        reason = f"an unreadable answer (HTTP {status})"
             except ConnectError:
                 if attempt >= policy.retries:
                     raise

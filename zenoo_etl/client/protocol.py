@@ -185,7 +185,9 @@ def jsonrpc_result(
 ) -> Any:
     """The ``result`` of a JSON-RPC answer (missing means None), or raise its error."""
     payload = loads(response.content, status=response.status, what=method)
-    if not isinstance(payload, dict):
+    # Well-formed: {"jsonrpc": "2.0", "id": .., "result"/"error": ..}; Odoo leaves
+    # "result" out when the method returned None (seen on a real 18).
+    if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
         raise BadResponseError(
             f"The server answered {method} with JSON that is not a JSON-RPC envelope.",
             http_status=response.status,
@@ -221,7 +223,8 @@ def json2_result(
     """The bare JSON body of a JSON-2 success, or raise the error its status and body say."""
     status = response.status
     if status == 200:
-        return loads(response.content, status=status, what=method) if response.content else None
+        # Odoo 19 answers a method returning None with "null": an empty body is no answer
+        return loads(response.content, status=status, what=method)
     try:
         payload = loads(response.content, status=status, what=method)
     except BadResponseError:

@@ -197,9 +197,14 @@ class AiohttpTransport:
                 f"The connection to {_origin(request.url)} was lost during the call "
                 f"({type(exc).__name__}). The server may or may not have processed it."
             ) from exc
+        except aiohttp.InvalidURL as exc:
+            raise TransportError(f"Invalid Odoo URL {_origin(request.url)}: {exc}") from exc
         except aiohttp.ClientError as exc:
-            raise TransportError(
-                f"HTTP error talking to {_origin(request.url)}: {type(exc).__name__}: {exc}"
+            # anything else went wrong once the request was on its way: whether Odoo
+            # processed it is unknown, like a dropped connection
+            raise ConnectionLostError(
+                f"The call to {_origin(request.url)} failed after it was sent "
+                f"({type(exc).__name__}: {exc}). The server may or may not have processed it."
             ) from exc
 
     async def aclose(self) -> None:
