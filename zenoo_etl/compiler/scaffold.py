@@ -45,6 +45,7 @@ chunk_size = 200
 concurrency = 4
 """
 
+
 def new_project_id() -> str:
     """A random project id (``p`` + 10 hex digits): unique without a registry."""
     return "p" + secrets.token_hex(5)

@@ -37,7 +37,7 @@ from zenoo_etl.runner.coerce import (
     rpc_converter,
     to_rpc_value,
 )
-from zenoo_etl.runner.drift import pack_previous
+from zenoo_etl.runner.drift import pack_created, pack_previous
 from zenoo_etl.runner.identity import (
     LoadFailed,
     UnknownOutcome,
@@ -245,27 +245,32 @@ class StepRun:
         def adopted(n: int) -> None:
             self.counts.adopted += n
 
+        lost: list[bool] = []
         try:
-            ids = await self._send_creates(rows, resolved, keys, adopted)
+            ids = await self._send_creates(rows, resolved, keys, adopted, lambda: lost.append(True))
         except (OdooError, ConnectError, LoadFailed):
             # Odoo refused the call (or it was never sent): nothing of it was kept, so
             # these keys are not pending; a rerun or rollback must not try to settle them.
             await self.scope.mark_compensated(self.version, step.id, keys)
             raise
+        written: list[Any] = [None] * len(rows)
+        if lost:
+            # A lost call may still commit later and rewrite these records with the same
+            # values (moving write_date): the ledger keeps what was written, so rollback
+            # tells that late commit from someone else's edit.
+            written = [self._written(r, v) for r, v in zip(rows, resolved, strict=True)]
         entries = [
             DoneEntry(k, i, "updated", overwritten[k])
             if k in overwritten
-            else DoneEntry(k, i, "created", None)
-            for k, i in zip(keys, ids, strict=True)
+            else DoneEntry(k, i, "created", w)
+            for k, i, w in zip(keys, ids, written, strict=True)
         ]
         await self.scope.record_done(self.version, step.id, model, entries)
         # load() updated the records that existed before the call: never "created"
         self.counts.updated += len(overwritten)
         self.counts.created += len(entries) - len(overwritten)
 
-    async def _overwritten(
-        self, rows: list[Row], resolved: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    async def _overwritten(self, rows: list[Row], resolved: list[dict[str, Any]]) -> dict[str, Any]:
         """With ``--force``: key -> ledger ``previous`` of rows whose record exists already."""
         if not self.overwrite or self.step.identity != "xmlid":
             return {}
@@ -288,12 +293,19 @@ class StepRun:
                 previous[row.key] = pack_previous(before, diff)
         return previous
 
+    def _written(self, row: Row, resolved: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return pack_created(self.convert(row, resolved))
+        except RowError:
+            return None  # load() took a value the RPC form cannot express: no late-commit check
+
     async def _send_creates(
         self,
         rows: list[Row],
         resolved: list[dict[str, Any]],
         keys: list[str],
         adopted: Callable[[int], None],
+        unknown: Callable[[], None],
     ) -> list[int]:
         step, model = self.step, self.step.model
         match step.identity:
@@ -310,6 +322,7 @@ class StepRun:
                         cells,
                         self.context,
                         adopted,
+                        unknown,
                         project=self.project_id,
                     )
                 except LoadFailed as failed:
@@ -319,7 +332,7 @@ class StepRun:
             case "fields":
                 values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]
                 return await create_by_fields(
-                    self.odoo, model, step.match, self.types, values, self.context, adopted
+                    self.odoo, model, step.match, self.types, values, self.context, adopted, unknown
                 )
             case "none":
                 values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]

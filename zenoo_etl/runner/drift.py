@@ -29,6 +29,12 @@ def pack_previous(previous: dict[str, Any], written: dict[str, Any]) -> dict[str
     return {_MARK: FORMAT, "previous": previous, "written": written}
 
 
+def pack_created(written: dict[str, Any]) -> dict[str, Any]:
+    """The ledger ``previous`` of a ``created`` record whose create may commit late:
+    nothing to restore, only what was written (for the change check)."""
+    return {_MARK: FORMAT, "previous": {}, "written": written}
+
+
 def split_previous(stored: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """``(previous values, written values or None)`` from either ledger format."""
     if not isinstance(stored, dict):
@@ -121,6 +127,7 @@ __all__ = [
     "Drift",
     "first_difference",
     "modified_after_create",
+    "pack_created",
     "pack_previous",
     "split_previous",
 ]

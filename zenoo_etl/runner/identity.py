@@ -93,10 +93,15 @@ async def create_by_load(
     cells: list[list[str]],
     context: Context,
     on_adopt: Callable[[int], None] | None = None,
+    on_unknown: Callable[[], None] | None = None,
     *,
     project: str | None = None,
 ) -> list[int]:
-    """Create rows via ``load()`` with xmlids; returns ids in row order."""
+    """Create rows via ``load()`` with xmlids; returns ids in row order.
+
+    ``on_unknown`` is called when an answer was lost: the lost call may still
+    commit later (a late commit rewrites the rows with the same values).
+    """
     names = [xmlid_name(step, key, project) for key in keys]
     ids: list[int | None] = [None] * len(keys)
     pending = list(range(len(keys)))
@@ -105,6 +110,8 @@ async def create_by_load(
         try:
             answer = await odoo.load(model, ["id", *columns], data, context)
         except OutcomeUnknownError:
+            if on_unknown is not None:
+                on_unknown()
             if attempt == _MAX_ATTEMPTS - 1:
                 raise
             found = await lookup_xmlids(odoo, model, [names[i] for i in pending])
@@ -183,6 +190,7 @@ async def create_by_fields(
     values: list[dict[str, Any]],
     context: Context,
     on_adopt: Callable[[int], None] | None = None,
+    on_unknown: Callable[[], None] | None = None,
 ) -> list[int]:
     """``create`` a list; after a lost answer, adopt rows found by ``match``."""
     ids: list[int | None] = [None] * len(values)
@@ -191,6 +199,8 @@ async def create_by_fields(
         try:
             created = await odoo.create(model, [values[i] for i in pending], context)
         except OutcomeUnknownError:
+            if on_unknown is not None:
+                on_unknown()
             if attempt == _MAX_ATTEMPTS - 1:
                 raise
             found = await search_matches(

@@ -144,6 +144,7 @@ async def undo_group(
                 edited = {
                     i for i, rec in found.items() if i not in ours and modified_after_create(rec)
                 }
+                edited -= await _late_commits(session, model, group, edited)
                 for record in group:
                     now_id = _now_id(session, model, record)
                     if now_id in edited:
@@ -245,6 +246,34 @@ async def undo_group(
             version, step_id, keys, recreated_ids=recreated or None
         )
     return keep
+
+
+async def _late_commits(
+    session: Session, model: str, group: list[LedgerRecord], edited: set[int]
+) -> set[int]:
+    """Of the ``edited`` ids, those still holding exactly what this migration wrote.
+
+    A create whose answer was lost may commit late (the server processed the
+    held request after the client gave up) and rewrite the records created
+    meanwhile with the same values: ``write_date`` moves, nobody else edited.
+    Apply keeps the written values of such chunks in the ledger.
+    """
+    written = {
+        now_id: values
+        for r in group
+        if (now_id := _now_id(session, model, r)) in edited
+        and (values := split_previous(r.previous)[1])
+    }
+    if not written:
+        return set()
+    types = field_types(await session.fields(model))
+    names = sorted({n for values in written.values() for n in values})
+    current = await _present(session, model, sorted(written), names)
+    return {
+        i
+        for i, values in written.items()
+        if i in current and first_difference(types, values, current[i]) is None
+    }
 
 
 _SNAPSHOT_MATCH = frozenset({"char", "selection", "many2one", "integer", "date"})
