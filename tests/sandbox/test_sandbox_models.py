@@ -189,5 +189,74 @@ async def test_minimal_records_of_common_models_round_trip(version: str) -> None
             )
             [row] = await crud.wire.call(order_model, "read", [crud.ids[key]], fields=[line_field])
             assert len(row[line_field]) >= 1, (order_model, row)
+        # New orders are named from their ir.sequence, a draft invoice by its type
+        for key, name in [("sale_order", "S00001"), ("purchase_order", "P00001")]:
+            model = key.replace("_", ".")
+            [row] = await crud.wire.call(model, "read", [crud.ids[key]], fields=["name"])
+            assert row["name"] == name, row
+        [row] = await crud.wire.call("account.move", "read", [crud.ids["invoice"]],
+                                     fields=["display_name", "state", "journal_id"])  # fmt: skip
+        assert (row["display_name"], row["state"]) == ("Draft Invoice", "draft")
+        assert row["journal_id"][1] == ("Sales" if version == "19.0" else "Customer Invoices")
         for key, model, _, _ in reversed(SPECS):
             await crud.delete(key, model)
+
+
+_NOT_NULL = {
+    "18.0": "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n"
+    "- Delete: another model requires the record being deleted. If possible, archive it "
+    "instead.\n\nModel: Bank Accounts (res.partner.bank)\nField: Account Number (acc_number)\n",
+    "19.0": "The operation cannot be completed: Missing required value for the field "
+    "'Account Number' (acc_number).\nModel: 'Bank Accounts' (res.partner.bank)\n"
+    "- create/update: a mandatory field is not set\n- delete: another model requires the "
+    "record being deleted, you can archive it instead\n",
+}
+_FOREIGN_KEY = {
+    "18.0": "The operation cannot be completed: another model requires the record being "
+    "deleted. If possible, archive it instead.\n\nModel: Contact (res.partner)\n"
+    "Constraint: res_partner_country_id_fkey\n",
+    "19.0": "The operation cannot be completed: Another model is using the record you are "
+    "trying to delete.\n\nThe troublemaker is: 'Contact' (res.partner)\nThanks to the "
+    "following constraint: 'Country' (country_id)\nHow about archiving the record instead?",
+}
+
+
+@pytest.mark.parametrize("version", ["18.0", "19.0"])
+async def test_invalid_creates_fail_as_real_odoo_does(version: str) -> None:
+    """Texts as answered by the real Odoo 18 / 19 servers to the same calls."""
+    async with serve_sandbox(version=version) as sb, aiohttp.ClientSession() as session:
+        wire = Wire(sb, session)
+        omitted = await wire.fail("res.partner.bank", "create", {"partner_id": 3})
+        assert (omitted["name"], omitted["message"]) == (
+            "odoo.exceptions.ValidationError",
+            _NOT_NULL[version],
+        )
+        wrong = await wire.fail("res.partner", "create", {"name": "x", "type": "nope"})
+        assert (wrong["name"], wrong["message"]) == (
+            "builtins.ValueError",
+            "Wrong value for res.partner.type: 'nope'",
+        )
+        dangling = await wire.fail("res.partner", "create", {"name": "x", "country_id": 99999})
+        assert (dangling["name"], dangling["message"]) == (
+            "odoo.exceptions.ValidationError",
+            _FOREIGN_KEY[version],
+        )
+        # where Odoo reads the target before inserting (a precomputed field depends on it)
+        early = await wire.fail("res.partner", "create", {"name": "x", "parent_id": 99999})
+        assert early["name"] == "odoo.exceptions.MissingError"
+        assert "(Record: res.partner(99999,), User: 2)" in early["message"]
+        unique = await wire.fail("res.country", "create", {"name": "Nowhere", "code": "BE"})
+        assert (unique["name"], unique["message"]) == (
+            "odoo.exceptions.ValidationError",
+            "The operation cannot be completed: The code of the country must be unique!",
+        )
+        check = await wire.fail(
+            "res.currency", "create", {"name": "QQQ", "symbol": "q", "rounding": 0}
+        )
+        assert check["message"] == (
+            "The operation cannot be completed: The rounding factor must be greater than 0!"
+        )
+        # a failed create still consumed its id, as a PostgreSQL sequence does
+        first = await wire.call("res.partner", "create", {"name": "after the failures"})
+        assert await wire.call("res.partner", "search", [["id", ">", 5]]) == [first]
+        assert first > (6 if version == "19.0" else 7)

@@ -166,26 +166,23 @@ def not_null_error(
 
 
 def fk_error(
-    version: str, description: str, model: str, field: str, string: str, same_table: bool
+    version: str, description: str, model: str, field: str, string: str
 ) -> ValidationError:
     """A FOREIGN KEY violation on ``model.field`` as that Odoo version reports it.
 
-    ``same_table``: the failing statement ran on ``model``'s own table (a create
-    or write pointing at a missing record), not on a table referring to the
-    records being deleted.
+    ``model`` holds the many2one: the record being created or written, or the
+    one still pointing at a record being deleted (both versions name it).
     """
     if version < "19":
         constraint = f"{model.replace('.', '_')}_{field}_fkey"
         return ValidationError(
             FK_TEMPLATE.format(description=description, model=model, constraint=constraint)
         )
-    if same_table:
-        shown = FK_TEMPLATE_19.format(
+    return ValidationError(
+        FK_TEMPLATE_19.format(
             model_display=f"'{description}' ({model})", field_display=f"'{string}' ({field})"
         )
-    else:
-        shown = FK_TEMPLATE_19.format(model_display="Unknown", field_display=f"'{field}'")
-    return ValidationError(shown)
+    )
 
 
 def invalid_field(version: str, field: str, model: str) -> PythonError:

@@ -133,6 +133,8 @@ class ModelDef:
     prefetched: frozenset[str] = frozenset()
     #: ``_rec_names_search``: the fields ``name_search`` looks in
     rec_names_search: tuple[str, ...] = ()
+    #: like ``prepare_vals``, for create only (what Odoo computes on new records)
+    prepare_create: ValsHook | None = None
     #: runs after rows were inserted / updated, with the touched ids
     after_create: Callable[[Env, list[int], list[dict[str, Any]]], None] | None = None
     after_write: Callable[[Env, list[int], dict[str, Any]], None] | None = None

@@ -349,11 +349,17 @@ def declare_models(version: str = "18.0") -> list[ModelDef]:
             models[mdef.name] = replace(
                 mdef, prepare_vals=_chain(_alias_model(mdef.name), mdef.prepare_vals)
             )
+    if "account.move" in models:
+        # the recorded default journal is the one of a move without a type; the
+        # journal of a move follows its type (computed in _move_prepare)
+        move = models["account.move"]
+        fields = {**move.fields, "journal_id": replace(move.fields["journal_id"], default=None)}
+        models["account.move"] = replace(move, fields=fields)
     if "hr.version" in models.get("hr.employee", ModelDef("", "", {})).inherits:
         models["hr.employee"] = replace(models["hr.employee"], after_create=_employee_version)
     for name in ("sale.order.line", "purchase.order.line", "account.move.line"):
         if name in models:
-            models[name] = replace(models[name], prepare_vals=_line_name_from_product)
+            models[name] = replace(models[name], prepare_create=_line_name_from_product)
     return list(models.values())
 
 
@@ -435,6 +441,7 @@ def _overlay(base: ModelDef, hand: ModelDef) -> ModelDef:
         prepare_vals=hand.prepare_vals,
         after_create=hand.after_create,
         after_write=hand.after_write,
+        prepare_create=hand.prepare_create,
     )
 
 
@@ -827,7 +834,7 @@ def _hand_written() -> list[ModelDef]:
         "account.move",
         "Journal Entry",
         {},
-        prepare_vals=_move_prepare,
+        prepare_create=_move_prepare,
         display=_move_display,
         display_fields=("state", "move_type", "name"),
     )

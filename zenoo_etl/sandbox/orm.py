@@ -282,6 +282,8 @@ class Env:
                     vals[n] = defaults[n]
         if mdef.prepare_vals:
             mdef.prepare_vals(self, vals_list)
+        if mdef.prepare_create:
+            mdef.prepare_create(self, vals_list)
         # delegation: values of the parents' fields create (or update) the parent records
         for parent_name, via in mdef.inherits.items():
             parent_vals: list[dict[str, Any]] = []
@@ -419,9 +421,7 @@ class Env:
                 # dotted dependency): MissingError, like Odoo
                 raise missing(relation, lost, self.uid)
             fdef = mdef.fields[fname]
-            raise fk_error(
-                self.registry.version, mdef.description, mdef.name, fname, fdef.string, True
-            )
+            raise fk_error(self.registry.version, mdef.description, mdef.name, fname, fdef.string)
 
     def _run_checks(self, mdef: ModelDef, columns: list[str], rows: list[list[Any]]) -> None:
         for check in mdef.checks:
@@ -593,7 +593,6 @@ class Env:
                     ref_model.name,
                     fname,
                     fdef.string,
-                    False,
                 )
             else:
                 self.cr.execute(

@@ -148,16 +148,23 @@ def _sequence_code(fields: dict[str, Field], sequences: set[str], model: str) ->
 
 
 def _prefetched(recorded: dict[str, Any], orm: dict[str, Any]) -> frozenset[str]:
-    """The many2one fields a create reads before its INSERT (see ModelDef.prefetched)."""
+    """The many2one fields a create reads before its INSERT (see ModelDef.prefetched).
+
+    Those a precomputed field or a properties field depends on: checked on the
+    real servers, res.partner.parent_id (precomputed user_id) and
+    product.template.categ_id (product_properties) fail with MissingError,
+    res.partner.country_id and res.partner.bank.partner_id with the FK error.
+    """
     out = set()
     for fname, desc in recorded.items():
         facts = orm.get(fname, {})
         if not facts.get("store") or not (facts.get("compute") or facts.get("related")):
             continue
-        early = bool(facts.get("precompute")) or desc.get("type") == "properties"
+        if not (facts.get("precompute") or desc.get("type") == "properties"):
+            continue  # computed after the INSERT, when the FOREIGN KEY has already failed
         for dep in desc.get("depends") or ():
             head = dep.split(".", 1)[0]
-            if (early or "." in dep) and recorded.get(head, {}).get("type") == "many2one":
+            if recorded.get(head, {}).get("type") == "many2one":
                 out.add(head)
     return frozenset(out)
 
