@@ -140,6 +140,11 @@ class Runner:
                 fresh=fresh,
                 project_id=self.project.config.project.id,
                 overwrite=self.overwrite.get(step.id, {}),
+                xmlid_steps=frozenset(
+                    other.id
+                    for _m, other in self.project.steps_by_id.values()
+                    if other.action == "create" and other.identity == "xmlid"
+                ),
             )
         except RowError as exc:
             raise StepFailure(step, Chunk(), exc) from exc

@@ -1,0 +1,103 @@
+"""identity xmlid: relations named by external ids go to load() as ``field/id`` columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from zenoo_etl.runner import apply
+from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
+
+from .helpers import TAGS, ProjectFiles, Spy, looking_at, table
+
+CONTACTS = """\
+    description = "contacts"
+
+    [[steps]]
+    id = "contacts"
+    model = "res.partner"
+    action = "create"
+    source = { csv = "data/contacts.csv" }
+    key = "{{ row.id }}"
+
+    [steps.fields]
+    name = "Contact {{ row.id }}"
+    ref = "LC-{{ row.id }}"
+    country_id = { xmlid = "base.{{ row.country }}" }
+    category_id = [{ ref = "tags", key = "{{ row.tag }}" }, { ref = "tags", key = "VIP" }]
+"""
+CSV = "id,country,tag\n1,be,Retail\n2,de,VIP\n3,fr,Wholesale\n"
+
+
+@dataclass
+class Columns(Spy):
+    """Keeps the columns of every load() call."""
+
+    columns: list[list[str]] = field(default_factory=list)
+
+    async def load(
+        self, model: str, fields: list[str], rows: list[list[str]], context: Context | None = None
+    ) -> LoadAnswer:
+        self.columns.append(list(fields))
+        return await super().load(model, fields, rows, context)
+
+
+def _spying(spies: list[Columns]):  # type: ignore[no-untyped-def]
+    def wrap(target: OdooTarget) -> OdooTarget:
+        spies.append(Columns(target))
+        return spies[-1]
+
+    return wrap
+
+
+async def _check(project_files: ProjectFiles) -> None:
+    async with looking_at(project_files.sandbox_db) as client:
+        made = await table(
+            client, "res.partner", ["ref", "country_id", "category_id"], [["ref", "like", "LC-"]]
+        )
+        countries = {c["id"]: c["code"] for c in await table(client, "res.country", ["code"])}
+        tags = {t["id"]: t["name"] for t in await table(client, "res.partner.category", ["name"])}
+    got = {
+        r["ref"]: (countries[r["country_id"][0]], sorted(tags[t] for t in r["category_id"]))
+        for r in made
+    }
+    assert got == {
+        "LC-1": ("BE", ["Retail", "VIP"]),
+        "LC-2": ("DE", ["VIP"]),  # the repeated tag once
+        "LC-3": ("FR", ["VIP", "Wholesale"]),
+    }
+
+
+async def test_xmlid_and_xmlid_step_references_are_sent_as_external_ids(
+    project_files: ProjectFiles,
+) -> None:
+    project_files.write(
+        {"0001_tags.toml": TAGS, "0002_contacts.toml": CONTACTS}, {"data/contacts.csv": CSV}
+    )
+    spies: list[Columns] = []
+    await apply(project_files.load(), wrap_target=_spying(spies))
+    contacts = spies[0].columns[-1]
+    assert "country_id/id" in contacts
+    assert "category_id/id" in contacts
+    await _check(project_files)
+
+
+async def test_an_external_id_deleted_by_hand_falls_back_to_database_ids(
+    project_files: ProjectFiles,
+) -> None:
+    project_files.write({"0001_tags.toml": TAGS}, {"data/contacts.csv": CSV})
+    await apply(project_files.load())
+    async with looking_at(project_files.sandbox_db) as client:
+        names = await client.search(
+            "ir.model.data", [["module", "=", "__zenoo__"], ["model", "=", "res.partner.category"]]
+        )
+        await client.unlink("ir.model.data", names)
+    project_files.write(
+        {"0001_tags.toml": TAGS, "0002_contacts.toml": CONTACTS}, {"data/contacts.csv": CSV}
+    )
+    spies: list[Columns] = []
+    await apply(project_files.load(), wrap_target=_spying(spies))
+    tried = [c for c in spies[0].columns if "ref" in c]
+    assert len(tried) == 2
+    assert "category_id/id" in tried[0]
+    assert "category_id/.id" in tried[1]
+    await _check(project_files)
