@@ -20,7 +20,8 @@ the benchmark), chunked per shape like the steps.
 Contenders, interleaved in every repetition (the first one rotates):
 
 * ``zen_default`` / ``zen_xmlid`` / ``zen_none`` / ``zen_fields``: ``zenoo-etl
-  apply`` (default settings unless ``--chunk``/``--concurrency`` are given;
+  apply`` (default settings unless ``--chunk-zen``/``--concurrency-zen`` are
+  given, or the contender is suffixed ``:N`` for ``chunk_size = N``;
   rate = rows / the three steps' own seconds), then ``zenoo-etl rollback --to
   1`` (timed: the customers only) and ``--to 0`` (cleanup);
 * ``raw_create``: ``create`` with pre-resolved ids, ``--chunk`` rows per call,
@@ -261,12 +262,14 @@ def _write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, str]]) -
         writer.writerows(rows)
 
 
-def make_project(folder: Path, target: Target, data: Data, identity: str | None, args: Any) -> None:
+def make_project(
+    folder: Path, target: Target, data: Data, identity: str | None, chunk: int | None, args: Any
+) -> None:
     (folder / "migrations").mkdir(parents=True)
     (folder / "data").mkdir()
     runner = []
-    if args.chunk_zen:
-        runner.append(f"chunk_size = {args.chunk_zen}")
+    if chunk or args.chunk_zen:
+        runner.append(f"chunk_size = {chunk or args.chunk_zen}")
     if args.concurrency_zen:
         runner.append(f"concurrency = {args.concurrency_zen}")
     (folder / "zenoo.toml").write_text(
@@ -610,11 +613,12 @@ async def run_raw(target: Target, data: Data, refs: Refs, variant: str, rep: int
 
 
 def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Run:
-    identity = None if variant == "zen_default" else variant.split("_", 1)[1]
-    folder = Path(tempfile.mkdtemp(prefix=f"zenoo-realistic-{variant}-"))
+    name, _, size = variant.partition(":")  # zen_xmlid:500 = chunk_size 500
+    identity = None if name == "zen_default" else name.split("_", 1)[1]
+    folder = Path(tempfile.mkdtemp(prefix=f"zenoo-realistic-{name}-"))
     env = {PASSWORD_ENV: target.password}
     try:
-        make_project(folder, target, data, identity, args)
+        make_project(folder, target, data, identity, int(size) if size else None, args)
         common = ["--project", str(folder), "--target", "bench", "--json", "--no-progress"]
         applied = run_cli(["apply", "--yes", *common], env_extra=env)
         seconds, note, ok = 0.0, "", applied.returncode == 0
@@ -664,7 +668,8 @@ def report(runs: list[Run], variants: list[str]) -> dict[str, Any]:
         rates = [r.rate for r in runs if r.variant == v]
         ratio = med[v] / base if base == base else float("nan")
         speed = med[v] / loop if loop == loop else float("nan")
-        raw_back = xmlid_back if v in ("zen_default", "zen_xmlid", "raw_load") else plain_back
+        exact = v.partition(":")[0] in ("zen_default", "zen_xmlid", "raw_load")
+        raw_back = xmlid_back if exact else plain_back
         rb_ratio = raw_back / back[v] if back[v] == back[v] and back[v] else float("nan")
         cpu = [r.cpu / r.rows * 1e6 for r in runs if r.variant == v and r.cpu is not None]
         print(
@@ -702,7 +707,7 @@ async def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     variants = args.only.split(",")
-    unknown = set(variants) - set(ZEN) - set(RAW)
+    unknown = {v.partition(":")[0] for v in variants} - set(ZEN) - set(RAW)
     if unknown:
         parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory(prefix="zenoo-realistic-") as tmp:
