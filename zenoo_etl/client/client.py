@@ -18,6 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
 
 from zenoo_etl import __version__
 from zenoo_etl.client.errors import (
@@ -29,6 +32,7 @@ from zenoo_etl.client.errors import (
     ConnectError,
     ConnectionLostError,
     MissingRecordError,
+    OdooError,
     OutcomeUnknownError,
     RequestTimeout,
 )
@@ -70,6 +74,18 @@ class LoadResult:
 
     ids: list[int] | None
     messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _session_cookie(headers: Mapping[str, str]) -> str | None:
+    """The ``session_id`` value of a Set-Cookie answer header (all of them, if several)."""
+    getall = getattr(headers, "getall", None)
+    values = getall("Set-Cookie", []) if getall is not None else [headers.get("Set-Cookie", "")]
+    for value in values:
+        for part in str(value).split(";"):
+            name, _, cookie = part.strip().partition("=")
+            if name == "session_id" and cookie:
+                return cookie
+    return None
 
 
 class ZenooClient:
@@ -130,6 +146,7 @@ class ZenooClient:
         self.database: str | None = None
         self.uid: int | None = None
         self._secret: str | None = None
+        self._login: str | None = None
         self._json2_headers: dict[str, str] = {}
 
     # ------------------------------------------------------------------ lifecycle
@@ -206,6 +223,61 @@ class ZenooClient:
             return None
         return body if isinstance(body, dict) and "version" in body else None
 
+    async def database_uuid(self) -> str | None:
+        """Odoo's ``database.uuid``, which identifies a database wherever it is reached.
+
+        ``ir.config_parameter.get_param`` answers system users only (others get
+        an AccessError, measured on real 18 and 19); any internal user can read it
+        from the web client's ``/web/session/account`` route (the ``client_id`` of
+        the odoo.com link it builds), which needs a web session: logged in with
+        the password. None when neither works (e.g. an API key of a non-admin).
+        """
+        self._check_open()
+        try:
+            value = await self.execute_kw("ir.config_parameter", "get_param", [], {"key": "database.uuid"})
+        except OdooError:
+            value = None
+        if isinstance(value, str) and value:
+            return value
+        return await self._uuid_from_web_session()
+
+    async def _uuid_from_web_session(self) -> str | None:
+        login = self._login
+        if not login or not self._secret or self.database is None:
+            return None
+        body = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"db": self.database, "login": login, "password": self._secret},
+        }
+        try:
+            auth = await self._transport.handle(
+                Request(
+                    "POST",
+                    f"{self.url}/web/session/authenticate",
+                    self._json_headers,
+                    orjson.dumps(body),
+                )
+            )
+            cookie = _session_cookie(auth.headers)
+            if auth.status != 200 or cookie is None:
+                return None
+            answer = await self._transport.handle(
+                Request(
+                    "POST",
+                    f"{self.url}/web/session/account",
+                    {**self._json_headers, "Cookie": f"session_id={cookie}"},
+                    orjson.dumps({"jsonrpc": "2.0", "method": "call", "params": {}}),
+                )
+            )
+            link = orjson.loads(answer.content).get("result")
+        except (ClientError, ValueError, AttributeError):
+            return None
+        if not isinstance(link, str):
+            return None
+        found = parse_qs(urlsplit(link).query).get("client_id") or [""]
+        return found[0] or None
+
     async def login(
         self,
         db: str,
@@ -228,6 +300,7 @@ class ZenooClient:
             )
         self.database = db
         self._secret = secret
+        self._login = user
         await self.version()
         assert self.server_version is not None
         if self._requested_protocol == "auto":
