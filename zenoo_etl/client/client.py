@@ -234,7 +234,9 @@ class ZenooClient:
         """
         self._check_open()
         try:
-            value = await self.execute_kw("ir.config_parameter", "get_param", [], {"key": "database.uuid"})
+            value = await self.execute_kw(
+                "ir.config_parameter", "get_param", [], {"key": "database.uuid"}
+            )
         except OdooError:
             value = None
         if isinstance(value, str) and value:

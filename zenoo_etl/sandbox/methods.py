@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from zenoo_etl.sandbox.exceptions import PythonError, value_error
+from zenoo_etl.sandbox.exceptions import AccessError, PythonError, value_error
 from zenoo_etl.sandbox.load import load
 from zenoo_etl.sandbox.orm import Env
 from zenoo_etl.sandbox.storage import hash_key
@@ -211,6 +211,19 @@ def generate_api_key(
     return key
 
 
+def get_param(env: Env, model: str, key: str, default: Any = False) -> Any:
+    """``ir.config_parameter.get_param``: system users only, as in Odoo 18/19."""
+    if env.uid not in (1, 2):  # superuser, admin: the sandbox's only system users
+        raise AccessError(
+            "You are not allowed to access 'System Parameter' (ir.config_parameter) "
+            "records.\n\nThis operation is allowed for the following groups:\n\t- "
+            "Administration/Settings\n\nContact your administrator to request access if "
+            "necessary."
+        )
+    row = env.cr.execute("SELECT value FROM ir_config_parameter WHERE key = ?", (key,)).fetchone()
+    return row[0] if row is not None and row[0] else default
+
+
 #: method name -> (function, is model method)
 COMMON: dict[str, tuple[Method, bool]] = {
     "create": (create, True),
@@ -232,6 +245,7 @@ COMMON: dict[str, tuple[Method, bool]] = {
 }
 
 SPECIFIC: dict[str, dict[str, tuple[Method, bool]]] = {
+    "ir.config_parameter": {"get_param": (get_param, True)},
     "ir.model.data": {"check_object_reference": (check_object_reference, True)},
     "res.users": {"context_get": (context_get, True)},
     "res.users.apikeys": {"generate": (generate_api_key, True)},

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from pydantic import ValidationError as PydanticValidationError
@@ -147,6 +148,7 @@ class SandboxServer:
         app.router.add_post("/web/session/authenticate", self._session_authenticate)
         app.router.add_post("/web/session/get_session_info", self._session_get_info)
         app.router.add_post("/web/session/destroy", self._session_destroy)
+        app.router.add_post("/web/session/account", self._session_account)
         app.router.add_post("/web/dataset/call_kw", self._call_kw)
         app.router.add_post("/web/dataset/call_kw/{path:.*}", self._call_kw)
         app.router.add_post("/web/webclient/version_info", self._version_info)
@@ -328,6 +330,26 @@ class SandboxServer:
         if uid is None:
             return _rpc_error(req_id, SessionExpired())
         return _rpc_result(req_id, self._session_info(uid))
+
+    async def _session_account(self, request: web.Request) -> web.Response:
+        """The odoo.com account link of the web client; its client_id is database.uuid.
+
+        Any logged-in user may call it (the route reads the parameter as sudo),
+        which makes it the way a non-admin user learns the database's uuid.
+        """
+        req_id, uid = await self._session_request(request)
+        if uid is None:
+            return _rpc_error(req_id, SessionExpired())
+        state = json.dumps({"d": self.database, "u": self.url})
+        query = urlencode(
+            {
+                "response_type": "token",
+                "client_id": self._database().database_uuid(),
+                "state": state,
+                "scope": "userinfo",
+            }
+        )
+        return _rpc_result(req_id, f"https://accounts.odoo.com/oauth2/auth?{query}")
 
     async def _session_destroy(self, request: web.Request) -> web.Response:
         req_id, _ = await self._session_request(request)

@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -134,11 +135,38 @@ class Database:
                 _initialise(self.conn, self.registry, version)
             self._check_layout(path)
             self.sequences = Sequences(self.conn, self.registry)
+            self._ensure_database_uuid()
         except sqlite3.Error as exc:
             raise UsageError(
                 f"The sandbox database {path} cannot be opened: {exc}. Give --db a writable "
                 "file path (it is created if missing) that no other program uses."
             ) from exc
+
+    def _ensure_database_uuid(self) -> None:
+        """Like Odoo, each database has its own ``database.uuid`` system parameter.
+
+        Set on first open, not in the shared seeded template: every database
+        copied from it gets a uuid of its own.
+        """
+        found = self.conn.execute(
+            "SELECT 1 FROM ir_config_parameter WHERE key = 'database.uuid'"
+        ).fetchone()
+        if found is None:
+            value = str(uuid.uuid1())
+            self._transaction(
+                SUPERUSER_ID,
+                {},
+                lambda env: env.create(
+                    "ir.config_parameter", [{"key": "database.uuid", "value": value}]
+                ),
+            )
+
+    def database_uuid(self) -> str:
+        """The database's ``database.uuid`` (what ``/web/session/account`` shows)."""
+        row = self.conn.execute(
+            "SELECT value FROM ir_config_parameter WHERE key = 'database.uuid'"
+        ).fetchone()
+        return str(row[0]) if row is not None else ""
 
     def _meta(self, key: str) -> str | None:
         try:
