@@ -9,9 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from zenoo_etl.cli import main
@@ -334,3 +339,90 @@ def test_4_init_writes_a_project_id(tmp_path: Path) -> None:
     ]
     assert len(ids) == 2 and ids[0] != ids[1]
     shutil.rmtree(tmp_path / "a")
+
+
+@contextmanager
+def _served(db: Path) -> Iterator[int]:
+    """A sandbox over HTTP on a real port for the whole block (its own loop and thread)."""
+    ready = threading.Event()
+    stop: dict[str, Any] = {}
+
+    async def serve() -> None:
+        async with serve_sandbox(db_path=db) as sb:
+            stop["port"] = sb.port
+            stop["event"] = asyncio.Event()
+            stop["loop"] = asyncio.get_running_loop()
+            ready.set()
+            await stop["event"].wait()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(60)
+    try:
+        yield int(stop["port"])
+    finally:
+        stop["loop"].call_soon_threadsafe(stop["event"].set)
+        thread.join(30)
+
+
+def _remote_project(root: Path, url: str) -> Path:
+    _companies_project(root)
+    config = root / "zenoo.toml"
+    config.write_text(
+        config.read_text().replace(
+            'url = "sandbox:.zenoo/sandbox.db"', f'url = "{url}"\npassword_env = "I16_PW"'
+        ).replace('password = "admin"\n', "")
+    )
+    return root
+
+
+def test_2_one_database_under_two_urls_has_one_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("I16_PW", "admin")
+    db = tmp_path / "odoo.db"
+    root = _remote_project(tmp_path / "crm", "http://127.0.0.1:1")
+    config = root / "zenoo.toml"
+    text = config.read_text()
+    with _served(db) as port:
+        config.write_text(text.replace("http://127.0.0.1:1", f"http://127.0.0.1:{port}"))
+        code, out, err = invoke("apply", "--project", str(root), "--yes", "--json")
+        assert code == 0, err
+        # the same database through another spelling of its address
+        config.write_text(text.replace("http://127.0.0.1:1", f"http://LOCALHOST:{port}/"))
+        code, out, err = invoke("apply", "--project", str(root), "--yes", "--json")
+        assert code == 0, err
+        assert json.loads(out)["migrations"] == []  # nothing pending: one history
+        code, out, err = invoke("status", "--project", str(root), "--json")
+        assert code == 0, err
+        assert [m["status"] for m in json.loads(out)["migrations"]] == ["applied"]
+        code, out, err = invoke("rollback", "--project", str(root), "--yes")
+        assert code == 0, out + err
+    assert _companies(db) == {}
+
+
+def test_2_a_recreated_database_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    root = _companies_project(tmp_path / "crm")
+    assert invoke("apply", "--project", str(root), "--yes")[0] == 0
+    (root / ".zenoo" / "sandbox.db").unlink()  # the database is recreated, the ledger stays
+    code, _out, err = invoke("apply", "--project", str(root), "--yes")
+    assert code == 4
+    assert "the server now reports uuid" in err and "recreated" in err
+    assert "start a new one for this target" in err
+    assert not (root / ".zenoo" / "sandbox.db").exists() or _companies(
+        root / ".zenoo" / "sandbox.db"
+    ) == {}
+
+
+def test_2_a_ledger_from_before_database_uuids_upgrades_in_place(tmp_path: Path) -> None:
+    root = _companies_project(tmp_path / "crm")
+    assert invoke("apply", "--project", str(root), "--yes")[0] == 0
+    ledger = root / ".zenoo" / "ledger.db"
+    with sqlite3.connect(ledger) as conn:  # what an older zenoo-etl left: no uuid
+        conn.execute("UPDATE zenoo_scopes SET db_uuid = NULL")
+    code, out, err = invoke("apply", "--project", str(root), "--yes", "--json")
+    assert code == 0, err
+    assert json.loads(out)["migrations"] == []
+    with sqlite3.connect(ledger) as conn:
+        [(recorded,)] = conn.execute("SELECT db_uuid FROM zenoo_scopes").fetchall()
+    assert recorded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zenoo_etl.errors import ZenooError
+from zenoo_etl.errors import DriftError, ZenooError
 
 
 class LedgerError(ZenooError):
@@ -13,4 +13,8 @@ class LedgerError(ZenooError):
     """
 
 
-__all__ = ["LedgerError"]
+class TargetMismatchError(DriftError):
+    """The ledger's history is of another database than the one the URL leads to (exit 4)."""
+
+
+__all__ = ["LedgerError", "TargetMismatchError"]

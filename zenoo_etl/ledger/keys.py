@@ -16,6 +16,9 @@ def scope_key(target_url: str, database: str) -> tuple[str, str]:
     parts = urlsplit(url)
     if parts.netloc:
         host = parts.netloc.rpartition("@")[2].lower()
+        default = {"http": ":80", "https": ":443"}.get(parts.scheme.lower())
+        if default and host.endswith(default):
+            host = host[: -len(default)]
         path = parts.path.rstrip("/")
         url = urlunsplit((parts.scheme.lower(), host, path, "", ""))
     return url, database.strip()

@@ -332,6 +332,15 @@ class LedgerReader(Protocol):
 class LedgerWriter(Protocol):
     """What a run changes: migration status, records, and the lock (runner only)."""
 
+    async def bind_database(self, db_uuid: str) -> bool:
+        """Tie the scope to Odoo's ``database.uuid``; True when it moved to the scope
+        the same database has under another URL (the caller then takes its lock).
+
+        Raises ``TargetMismatchError`` (exit 4) when the scope was recorded with
+        another uuid (the database was restored as a copy or recreated).
+        """
+        ...
+
     async def begin_migration(
         self, version: int, name: str, checksum: str, parts: Mapping[str, str] | None = None
     ) -> MigrationRecord:

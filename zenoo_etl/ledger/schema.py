@@ -153,6 +153,13 @@ UPGRADES: dict[int, list[str] | dict[Dialect, list[str]]] = {
     2: _V2,
     3: _V3,
     4: {"sqlite": _V4_SQLITE, "postgresql": _V4_PG},
+    5: [
+        # A target is the database itself: Odoo's database.uuid (NULL until a run
+        # read it, or when the user may not); a row reached under another URL of an
+        # already known database points at that scope's row (alias_of).
+        "ALTER TABLE zenoo_scopes ADD COLUMN db_uuid TEXT",
+        "ALTER TABLE zenoo_scopes ADD COLUMN alias_of BIGINT",
+    ],
 }
 """schema version -> statements from the previous version (per dialect, or shared)."""
 

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from zenoo_etl.ledger.driver import Conn, Driver, chunked, placeholders
-from zenoo_etl.ledger.errors import LedgerError
+from zenoo_etl.ledger.errors import LedgerError, TargetMismatchError
 from zenoo_etl.ledger.keys import scope_key
 from zenoo_etl.ledger.lock import LockMixin
 from zenoo_etl.ledger.protocol import (
@@ -206,10 +206,11 @@ class SqlScope(LockMixin):
     async def _scope_id(self, conn: Conn, *, create: bool) -> int | None:
         if self._id is not None:
             return self._id
-        sql = "SELECT id FROM zenoo_scopes WHERE target_url = ? AND database = ?"
+        sql = "SELECT id, alias_of FROM zenoo_scopes WHERE target_url = ? AND database = ?"
         row = await conn.fetchone(sql, (self._target_url, self._database))
         if row is not None:
-            self._id = int(row[0])
+            # a URL known as another name of an already known database uses its history
+            self._id = int(row[1] if row[1] is not None else row[0])
             return self._id
         if not create:
             return None
@@ -221,7 +222,70 @@ class SqlScope(LockMixin):
         row = await conn.fetchone(sql, (self._target_url, self._database))
         assert row is not None
         # Not cached yet: this transaction may still roll back and take the row with it.
-        return int(row[0])
+        return int(row[1] if row[1] is not None else row[0])
+
+    async def bind_database(self, db_uuid: str) -> bool:
+        """Tie this scope to the database Odoo calls ``db_uuid``; True if it moved.
+
+        First time (or a ledger from before schema 5): the uuid is recorded in
+        place. Known already under another URL (``localhost`` vs ``127.0.0.1``,
+        a load balancer, a renamed DNS entry) while this URL has no history of
+        its own: this URL becomes an alias of that scope, and the scope switches
+        to it; the lock held on this URL's row is released, so the caller takes
+        the lock of the scope it moved to. A different uuid than recorded (the
+        database was restored or recreated, or the URL leads elsewhere) raises
+        :class:`TargetMismatchError`.
+        """
+        async with self._d.session(write=True) as conn:
+            sid = await self._scope_id(conn, create=True)
+            assert sid is not None
+            row = await conn.fetchone("SELECT db_uuid FROM zenoo_scopes WHERE id = ?", (sid,))
+            known = None if row is None else row[0]
+            if known == db_uuid:
+                return False
+            if known is not None:
+                raise TargetMismatchError(
+                    f"The ledger's history of {self._where()} is of the database with uuid "
+                    f"{known}, but the server now reports uuid {db_uuid}: the database was "
+                    "recreated or restored as a copy, or the URL now leads to another server. "
+                    "Nothing was done: that history does not describe this database. If the "
+                    "URL is wrong, fix it in zenoo.toml. If the database was replaced on "
+                    "purpose, keep this ledger (it is the old database's history) and start a "
+                    "new one for this target (another [ledger] url); apply then stops on "
+                    "records that exist already, and 'zenoo-etl ledger adopt' takes them over."
+                )
+            other = await conn.fetchone(
+                "SELECT id, target_url FROM zenoo_scopes WHERE db_uuid = ? AND database = ? "
+                "AND id <> ? AND alias_of IS NULL",
+                (db_uuid, self._database, sid),
+            )
+            if other is None:
+                await conn.execute(
+                    "UPDATE zenoo_scopes SET db_uuid = ? WHERE id = ?", (db_uuid, sid)
+                )
+                return False
+            history = await conn.fetchone(
+                "SELECT 1 FROM zenoo_migrations WHERE scope_id = ? LIMIT 1", (sid,)
+            )
+            if history is not None:
+                raise TargetMismatchError(
+                    f"The ledger holds two histories of the database with uuid {db_uuid} "
+                    f"({self._database}): one under {other[1]}, one under {self._target_url} "
+                    "(recorded before zenoo-etl knew databases by their uuid). Nothing was "
+                    "done. Roll back what one of them applied and remove it, or keep using "
+                    "the URL of the other one."
+                )
+            if self._held is not None:
+                await conn.execute(
+                    "DELETE FROM zenoo_locks WHERE scope_id = ? AND token = ?",
+                    (sid, self._held.token),
+                )
+            await conn.execute(
+                "UPDATE zenoo_scopes SET alias_of = ? WHERE id = ?", (int(other[0]), sid)
+            )
+        self._id = int(other[0])
+        self._held = None
+        return True
 
     async def _write_scope(self, conn: Conn) -> int:
         """The scope id for a write, with the revision bumped in the same transaction."""

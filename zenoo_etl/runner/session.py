@@ -7,7 +7,10 @@ ONE :class:`ZenooClient` and logs in. Everything is released in reverse
 order, also when the run fails or is cancelled.
 
 The ledger scope of a sandbox target is its ``sandbox:`` url, never the
-ephemeral loopback port the server happens to get.
+ephemeral loopback port the server happens to get. After login the scope is
+tied to Odoo's ``database.uuid`` (:meth:`LedgerScope.bind_database`): another
+URL of a known database moves to that database's history (and lock), a
+different uuid than recorded refuses the run (exit 4).
 """
 
 from __future__ import annotations
@@ -126,20 +129,36 @@ async def open_session(
 
         stack.push_async_callback(_stop_beat)
 
+        unknown_uuid = False
         if odoo is None:
-            odoo = await _connect(stack, project)
+            client = await _connect(stack, project)
+            odoo = ClientTarget(client)
+            db_uuid = await client.database_uuid()
+            if db_uuid is None:
+                unknown_uuid = True
+            elif await scope.bind_database(db_uuid):
+                # this URL is another name of a database the ledger knows: its lock now
+                await scope.acquire_lock(command)
         if wrap_target is not None:
             odoo = wrap_target(odoo)
-        yield Session(
+        session = Session(
             project=project,
             scope=scope,
             odoo=odoo,
             progress=progress or NullProgress(),
             resolver=Resolver(odoo, scope),
         )
+        if unknown_uuid:
+            session.warn(
+                f"cannot read the database uuid of target '{project.target_name}' (user "
+                f"'{target.username}' is not a system user and has no web session with an "
+                "API key); the ledger knows this target by its URL only, so another URL of "
+                "the same database would get a history of its own"
+            )
+        yield session
 
 
-async def _connect(stack: AsyncExitStack, project: Project) -> OdooTarget:
+async def _connect(stack: AsyncExitStack, project: Project) -> ZenooClient:
     """Start the embedded sandbox if the target is one; open ONE client and log in."""
     target = project.target
     runner = project.config.runner
@@ -170,7 +189,7 @@ async def _connect(stack: AsyncExitStack, project: Project) -> OdooTarget:
     password, api_key = target.credentials()
     await client.login(target.database, target.username, password, api_key=api_key)
     check_series(project, client.server_version)
-    return ClientTarget(client)
+    return client
 
 
 def check_series(project: Project, server_version: tuple[int, int] | None) -> None:
