@@ -1,6 +1,10 @@
-"""Planning memory is flat in the number of rows: plan 100k and 1M-row CSVs, report peak RSS.
+"""Planning memory is flat in the number of rows: plan 100k and 1M-row sources, report peak RSS.
 
-Usage: ``python bench/plan_memory.py [--rows 100000 1000000] [--keep DIR]``
+Usage: ``python bench/plan_memory.py [--rows 100000 1000000] [--sources csv xlsx sql] [--keep DIR]``
+
+The same rows are planned from a CSV file, an Excel workbook (openpyxl read-only
+streaming) and an SQLite database through the SQL source (SQLAlchemy, streamed
+``yield_per``); ``apply`` reads rows through the same ``iter_rows`` stream.
 
 Each size is planned in a fresh subprocess (so peak RSS is that plan's own),
 after a baseline subprocess that only loads the project (imports, parsing):
@@ -14,10 +18,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 CONFIG = """\
@@ -38,7 +44,7 @@ description = "Import {rows} customers"
 id = "customers"
 model = "res.partner"
 action = "create"
-source = {{ csv = "data/customers.csv" }}
+source = {source}
 key = "{{{{ row.legacy_id }}}}"
 chunk_size = 500
 
@@ -67,28 +73,61 @@ CHILD = textwrap.dedent(
 )
 
 
-def make_project(root: Path, rows: int) -> Path:
-    folder = root / f"p{rows}"
+SOURCES = {
+    "csv": '{ csv = "data/customers.csv" }',
+    "xlsx": '{ xlsx = "data/customers.xlsx" }',
+    "sql": '{ sql = "SELECT * FROM customer ORDER BY legacy_id", sqlite = "data/customers.db" }',
+}
+HEADER = ["legacy_id", "name", "email", "kind", "country"]
+
+
+def _rows(rows: int) -> Iterator[list[object]]:
+    countries = ["US", "DE", "FR", "ES", "IT", "BE"]
+    for i in range(rows):
+        yield [
+            i + 1,
+            f"  Customer {i:07d} ",
+            f"C{i}@Example.COM",
+            "company" if i % 5 == 0 else "person",
+            countries[i % len(countries)],
+        ]
+
+
+def _write_data(data: Path, kind: str, rows: int) -> None:
+    if kind == "csv":
+        with (data / "customers.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADER)
+            writer.writerows(_rows(rows))
+    elif kind == "xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook(write_only=True)
+        sheet = book.create_sheet("Customers")
+        sheet.append(HEADER)
+        for row in _rows(rows):
+            sheet.append(row)
+        book.save(data / "customers.xlsx")
+    else:
+        db = sqlite3.connect(data / "customers.db")
+        with db:
+            db.execute(
+                "CREATE TABLE customer (legacy_id INTEGER PRIMARY KEY, name TEXT, email TEXT, "
+                "kind TEXT, country TEXT)"
+            )
+            db.executemany("INSERT INTO customer VALUES (?, ?, ?, ?, ?)", _rows(rows))
+        db.close()
+
+
+def make_project(root: Path, rows: int, kind: str = "csv") -> Path:
+    folder = root / f"p{rows}-{kind}"
     (folder / "migrations").mkdir(parents=True)
     (folder / "data").mkdir()
     (folder / "zenoo.toml").write_text(CONFIG, encoding="utf-8")
     (folder / "migrations" / "0001_customers.toml").write_text(
-        MIGRATION.format(rows=rows), encoding="utf-8"
+        MIGRATION.format(rows=rows, source=SOURCES[kind]), encoding="utf-8"
     )
-    countries = ["US", "DE", "FR", "ES", "IT", "BE"]
-    with (folder / "data" / "customers.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["legacy_id", "name", "email", "kind", "country"])
-        for i in range(rows):
-            writer.writerow(
-                [
-                    i + 1,
-                    f"  Customer {i:07d} ",
-                    f"C{i}@Example.COM",
-                    "company" if i % 5 == 0 else "person",
-                    countries[i % len(countries)],
-                ]
-            )
+    _write_data(folder / "data", kind, rows)
     return folder
 
 
@@ -106,21 +145,29 @@ def measure(folder: Path, mode: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--sources", nargs="+", choices=list(SOURCES), default=list(SOURCES))
     parser.add_argument("--keep", type=Path, default=None, help="Generate into DIR and keep it.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
-        print(f"{'rows':>10} {'load-only MiB':>14} {'plan MiB':>9} {'plan s':>7} {'rows/s':>9}")
-        for rows in args.rows:
-            folder = make_project(root, rows)
-            base = measure(folder, "load")
-            plan = measure(folder, "plan")
-            assert plan["records"] == rows, plan
-            rate = rows / plan["seconds"] if plan["seconds"] else float("inf")
-            print(
-                f"{rows:>10} {base['peak_rss_mib']:>14.1f} {plan['peak_rss_mib']:>9.1f} "
-                f"{plan['seconds']:>7.1f} {rate:>9.0f}"
-            )
+        print(
+            f"{'source':>6} {'rows':>10} {'load-only MiB':>14} {'plan MiB':>9} "
+            f"{'plan-load MiB':>14} {'plan s':>7} {'rows/s':>9}"
+        )
+        for kind in args.sources:
+            for rows in args.rows:
+                folder = make_project(root, rows, kind)
+                base = measure(folder, "load")
+                plan = measure(folder, "plan")
+                assert plan["records"] == rows, plan
+                rate = rows / plan["seconds"] if plan["seconds"] else float("inf")
+                print(
+                    f"{kind:>6} {rows:>10} {base['peak_rss_mib']:>14.1f} "
+                    f"{plan['peak_rss_mib']:>9.1f} "
+                    f"{plan['peak_rss_mib'] - base['peak_rss_mib']:>14.1f} "
+                    f"{plan['seconds']:>7.1f} {rate:>9.0f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
