@@ -180,6 +180,8 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
         if verbose:
             for step in migration.steps:
                 notes = [f"{step.filtered} filtered"] if step.filtered else []
+                if step.lines is not None:
+                    notes.insert(0, f"+{step.lines} lines")
                 if step.source_checksum:
                     notes.append(f"checksum: {step.source_checksum}")
                 extra = f" ({'; '.join(notes)})" if notes else ""
@@ -215,9 +217,12 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
     chunks = sum(m.chunks or 0 for m in pending)
     irreversible = [m for m in pending if not m.reversible]
     filtered = sum(m.filtered or 0 for m in pending)
+    lines = sum(m.lines or 0 for m in pending)
+    with_lines = f" with {lines} line(s)" if lines else ""
     left_out = f", {filtered} source row(s) filtered out (when / skip-row)" if filtered else ""
     console.print(
-        f"{len(pending)} pending migration(s), {records} record(s) in {chunks} chunk(s){left_out}."
+        f"{len(pending)} pending migration(s), {records} record(s){with_lines} in {chunks} "
+        f"chunk(s){left_out}."
     )
     if irreversible:
         names = ", ".join(f"{m.version:04d}_{m.name}" for m in irreversible)

@@ -53,6 +53,8 @@ class PlanStep(_Frozen):
     references: list[str]
     # Source rows left out by `when` or a `missing = "skip-row"` cell (None: not counted).
     filtered: int | None = None
+    # One2many lines created with the records (steps with [steps.lines]; None: none).
+    lines: int | None = None
     # The rule deciding when a change to the source is drift (see sources.checksum_rule).
     source_checksum: str | None = None
     # Only with `plan --diff`, for upserts: rows to create / update / unchanged /
@@ -76,6 +78,7 @@ class PlanMigration(_Frozen):
     chunks: int | None
     steps: list[PlanStep]
     filtered: int | None = None
+    lines: int | None = None
 
 
 class DriftEntry(_Frozen):
@@ -208,12 +211,14 @@ def _plan_step(project: Project, migration: Migration, step: Step, count: bool) 
     records: int | None = None
     chunks: int | None = None
     filtered: int | None = None
+    lines: int | None = None
     if count:
         if step.source is not None:
             stats = RowStats()
             records = count_rows(project, migration, step, stats)
             chunks = math.ceil(records / chunk_size)
             filtered = stats.filtered
+            lines = stats.lines if step.lines is not None else None
         else:
             # Domain and model-level steps: the record count is only known on the server.
             for _ in iter_rows(project, migration, step):
@@ -234,6 +239,7 @@ def _plan_step(project: Project, migration: Migration, step: Step, count: bool) 
         depends_on=list(step.depends_on),
         references=list(step.references),
         filtered=filtered,
+        lines=lines,
         source_checksum=checksum_rule(step.source) if step.source is not None else None,
     )
 
@@ -311,6 +317,7 @@ def compile_plan(
                 chunks=sum(s.chunks or 0 for s in counted) if counted else None,
                 steps=steps,
                 filtered=sum(s.filtered or 0 for s in counted) if counted else None,
+                lines=sum(s.lines or 0 for s in counted) if any(s.lines for s in counted) else None,
             )
         )
     for version in sorted(set(applied) - present):

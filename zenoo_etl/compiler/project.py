@@ -25,8 +25,14 @@ from zenoo_etl.compiler.config import ProjectConfig, TargetConfig, load_config
 from zenoo_etl.compiler.discover import MigrationFile, discover
 from zenoo_etl.compiler.j2file import render_file
 from zenoo_etl.compiler.lookups import Lookups
-from zenoo_etl.compiler.render import RenderError, RowView, SkipRow
-from zenoo_etl.compiler.sources import SqlSource, iter_source, resolve_inside, source_label
+from zenoo_etl.compiler.render import Renderer, RenderError, RowView, SkipRow
+from zenoo_etl.compiler.sources import (
+    Source,
+    SqlSource,
+    iter_source,
+    resolve_inside,
+    source_label,
+)
 from zenoo_etl.compiler.steps import Migration, Step, parse_migration
 from zenoo_etl.compiler.values import FieldValue, Row
 from zenoo_etl.errors import MigrationFileError
@@ -96,6 +102,7 @@ class RowStats:
     ``missing = "skip-row"`` cell (plan, apply and the ledger report them)."""
 
     filtered: int = 0
+    lines: int = 0  # line rows given to the kept headers (steps with [steps.lines])
 
 
 def load_project(
@@ -339,12 +346,11 @@ def iter_rows(
     """Stream the rendered rows of ``step``; bad data raises ``MigrationFileError``.
 
     Rows whose ``when`` is false, or with a ``missing = "skip-row"`` cell left
-    empty, are not yielded; ``stats.filtered`` counts them.
+    empty, are not yielded; ``stats.filtered`` counts them. A step with
+    ``[steps.lines]`` gives each row its lines (``Row.lines``); the lines are
+    read first and grouped by header key (see :func:`_lines_by_header`).
     """
     base = project.template_context()
-    renderers = step._renderers
-    key_renderer = step._key_renderer
-    when_renderer = step._when_renderer
     stats = RowStats() if stats is None else stats
     shown_migration = project.relative(migration.path)
     if step.source is None:
@@ -353,46 +359,200 @@ def iter_rows(
                 0,
                 None,
                 "domain",
-                _render_values(renderers, {}, base, step, shown_migration, None, 0),
+                _render_values(step._renderers, {}, base, step, shown_migration, None, 0),
             )
         return
+    lines = _lines_by_header(project, migration, step, stats) if step.lines else None
+    left_out: set[str] | None = set() if lines is not None else None
+    rows = _source_rows(
+        project,
+        migration,
+        step,
+        step.source,
+        step._renderers,
+        step._key_renderer,
+        step.key,
+        step._when_renderer,
+        None,
+        stats,
+        left_out=left_out,
+    )
+    for row, _header in rows:
+        if lines is None:
+            yield row
+            continue
+        found = lines.pop(row.key, [])
+        stats.lines += len(found)
+        yield Row(row.index, row.line, row.key, row.values, tuple(found))
+    for key in left_out or ():
+        stats.filtered += len(lines.pop(key, []) if lines else [])  # lines of a left-out header
+    if lines:
+        key, orphans = next(iter(lines.items()))
+        spec = step.lines
+        assert spec is not None
+        first = orphans[0]
+        raise MigrationFileError(
+            f"line {first.key!r} names header {key!r}, which no kept row of the step's source "
+            "has as its key; fix the line's header column, or the header's key template",
+            path=_shown_source(project, migration, spec.source),
+            line=first.line if first.line is not None else step.line,
+            step=step.id,
+            row=first.index + 1,
+        )
+
+
+def _shown_source(project: Project, migration: Migration, source: Source) -> str:
+    if isinstance(source, SqlSource) or source.path is None:
+        return project.relative(migration.path)
+    return source.path
+
+
+def _lines_by_header(
+    project: Project, migration: Migration, step: Step, stats: RowStats
+) -> dict[str, list[Row]]:
+    """Every line row of ``step``, rendered and grouped under its header key.
+
+    Lines are held in memory (documents are read whole, so each header can
+    carry all its lines in one create); their keys are ``<header key>/<line
+    key>``, the line key defaulting to the line's position within its header.
+    """
+    spec = step.lines
+    assert spec is not None
+    grouped: dict[str, list[Row]] = {}
+    rows = _source_rows(
+        project,
+        migration,
+        step,
+        spec.source,
+        spec._renderers,
+        spec._key_renderer,
+        spec.key,
+        spec._when_renderer,
+        spec._header_renderer,
+        stats,
+        prefix="lines.",
+    )
+    seen: set[str] = set()
+    for row, header in rows:
+        assert header is not None
+        group = grouped.setdefault(header, [])
+        own = row.key if spec.key is not None else str(len(group) + 1)
+        key = f"{header}/{own}"
+        if key in seen:
+            raise MigrationFileError(
+                f"line key {own!r} is used twice under header {header!r}; line keys must be "
+                "unique within their header",
+                path=_shown_source(project, migration, spec.source),
+                line=row.line if row.line is not None else step.line,
+                step=step.id,
+                row=row.index + 1,
+            )
+        seen.add(key)
+        group.append(Row(row.index, row.line, key, row.values))
+    return grouped
+
+
+def _source_rows(
+    project: Project,
+    migration: Migration,
+    step: Step,
+    source: Source,
+    renderers: Mapping[str, Renderer],
+    key_renderer: Renderer | None,
+    key_text: str | None,
+    when_renderer: Renderer | None,
+    header_renderer: Renderer | None,
+    stats: RowStats,
+    *,
+    prefix: str = "",
+    left_out: set[str] | None = None,
+) -> Iterator[tuple[Row, str | None]]:
+    """Rendered rows of one source (a step's, or its lines'), with the header key of each.
+
+    With ``left_out``, the keys of filtered rows are collected there (best effort:
+    a key that does not render is not collected), so their lines can be left out too.
+    """
+    base = project.template_context()
     # Rows of a file are located in that file; query rows and inline records at the step.
-    source_path = None if isinstance(step.source, SqlSource) else step.source.path
-    shown = source_path if source_path is not None else shown_migration
+    source_path = None if isinstance(source, SqlSource) else source.path
+    shown = source_path if source_path is not None else project.relative(migration.path)
     ctx = dict(base)
-    for index, line, cells in iter_source(step.source, project.root, migration.path):
+    for index, line, cells in iter_source(source, project.root, migration.path):
         where_line = line if source_path is not None else step.line
         ctx["row"] = RowView(cells)
         if when_renderer is not None:
             try:
                 keep = truthy(when_renderer(cells, ctx))
             except RenderError as exc:
-                raise _row_error(exc, "when", shown, where_line, step, index) from None
+                raise _row_error(exc, f"{prefix}when", shown, where_line, step, index) from None
             if not keep:
                 stats.filtered += 1
+                _note_left_out(left_out, key_renderer, cells, ctx)
                 continue
         try:
-            values = _render_values(renderers, cells, ctx, step, shown, where_line, index)
+            values = _render_values(
+                renderers, cells, ctx, step, shown, where_line, index, prefix=prefix
+            )
         except SkipRow:
             stats.filtered += 1
+            _note_left_out(left_out, key_renderer, cells, ctx)
             continue
+        header: str | None = None
+        if header_renderer is not None:
+            header = _render_key(
+                header_renderer, cells, ctx, "header", shown, where_line, step, index, prefix
+            )
         if key_renderer is None:
             key = str(index + 1)
         else:
-            try:
-                rendered = key_renderer(cells, ctx)
-            except RenderError as exc:
-                raise _row_error(exc, "key", shown, where_line, step, index) from None
-            if rendered is False or rendered is None or isinstance(rendered, list):
-                raise MigrationFileError(
-                    f"key template {step.key!r} renders empty; every row needs a key",
-                    path=shown,
-                    line=where_line,
-                    step=step.id,
-                    row=index + 1,
-                )
-            key = str(rendered)
-        yield Row(index, line, key, values)
+            key = _render_key(
+                key_renderer, cells, ctx, "key", shown, where_line, step, index, prefix, key_text
+            )
+        yield Row(index, line, key, values), header
+
+
+def _note_left_out(
+    left_out: set[str] | None,
+    key_renderer: Renderer | None,
+    cells: Mapping[str, Any],
+    ctx: dict[str, Any],
+) -> None:
+    if left_out is None or key_renderer is None:
+        return
+    try:
+        key = key_renderer(cells, ctx)
+    except RenderError:
+        return
+    if key is not False and key is not None and not isinstance(key, list):
+        left_out.add(str(key))
+
+
+def _render_key(
+    renderer: Renderer,
+    cells: Mapping[str, Any],
+    ctx: dict[str, Any],
+    what: str,
+    shown: str,
+    line: int | None,
+    step: Step,
+    index: int,
+    prefix: str,
+    text: str | None = None,
+) -> str:
+    try:
+        rendered = renderer(cells, ctx)
+    except RenderError as exc:
+        raise _row_error(exc, f"{prefix}{what}", shown, line, step, index) from None
+    if rendered is False or rendered is None or isinstance(rendered, list):
+        shown_template = f" {text!r}" if text else ""
+        raise MigrationFileError(
+            f"{prefix}{what} template{shown_template} renders empty; every row needs a {what}",
+            path=shown,
+            line=line,
+            step=step.id,
+            row=index + 1,
+        )
+    return str(rendered)
 
 
 def iter_keys(
@@ -424,13 +584,15 @@ def _render_values(
     shown: str,
     line: int | None,
     index: int,
+    *,
+    prefix: str = "",
 ) -> dict[str, FieldValue]:
     values: dict[str, FieldValue] = {}
     for name, render in renderers.items():
         try:
             values[name] = render(cells, ctx)
         except RenderError as exc:
-            raise _row_error(exc, name, shown, line, step, index) from None
+            raise _row_error(exc, f"{prefix}{name}", shown, line, step, index) from None
     return values
 
 

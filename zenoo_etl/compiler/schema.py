@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from zenoo_etl.compiler.project import Project
-from zenoo_etl.compiler.validate import Schema, models_used
+from zenoo_etl.compiler.validate import Schema, line_models, models_used
 from zenoo_etl.errors import ConfigError, ZenooError
 
 ATTRIBUTES = ["type", "required", "readonly", "relation", "selection", "string", "depends", "store"]
@@ -120,17 +120,24 @@ async def load_schema(project: Project, *, refresh: bool = False) -> Schema:
     if project.target.is_sandbox:
         full = sandbox_schema()
         picked = {model: full.get(model) for model in wanted}
+        for model in line_models(project, picked):  # the lines' models, named by the headers'
+            picked[model] = full.get(model)
         for model, fields in picked.items():
             if fields is not None:
                 mark_filled(model, fields, project.target.series)
         return picked
     path = cache_path(project)
     cached = {} if refresh else read_cache(path)
-    missing = [m for m in wanted if m not in cached]
-    if missing:
-        fetched = await fetch_schema(project, missing)
-        cached.update(fetched)
-        write_cache(path, cached)
+    for _round in range(2):  # then the lines' models, which the headers' schema names
+        missing = [m for m in wanted if m not in cached]
+        if missing:
+            fetched = await fetch_schema(project, missing)
+            cached.update(fetched)
+            write_cache(path, cached)
+        extra = line_models(project, {model: cached.get(model) for model in wanted})
+        if not extra:
+            break
+        wanted = [*wanted, *extra]
     return {model: cached.get(model) for model in wanted}
 
 

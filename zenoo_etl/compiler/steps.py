@@ -54,7 +54,7 @@ STEP_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MODEL_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$|^[a-z0-9_]+$")
 _COMMON = {"id", "model", "action", "description", "depends_on", "chunk_size", "context", "when"}
 _ALLOWED: dict[str, set[str]] = {
-    "create": _COMMON | {"source", "records", "key", "identity", "match", "fields"},
+    "create": _COMMON | {"source", "records", "key", "identity", "match", "fields", "lines"},
     "upsert": _COMMON | {"source", "records", "key", "identity", "match", "fields"},
     "update": _COMMON | {"source", "records", "key", "match", "domain", "values"},
     "delete": _COMMON | {"source", "records", "key", "match", "domain", "archive", "fields"},
@@ -113,9 +113,49 @@ class _StepSpec(_Strict):
     chunk_size: int | None = Field(default=None, ge=1, le=100_000)
     context: dict[str, Any] = Field(default_factory=dict)
     when: str | None = Field(default=None, min_length=1)
+    lines: dict[str, Any] | None = None
 
 
 STEP_KEYS = list(_StepSpec.model_fields)
+
+
+class _LinesSpec(_Strict):
+    """The raw keys of ``[steps.lines]``."""
+
+    field: str = Field(min_length=1)
+    source: dict[str, Any] | None = None
+    records: list[dict[str, Any]] | None = None
+    header: str = Field(min_length=1)
+    key: str | None = None
+    when: str | None = Field(default=None, min_length=1)
+    fields: dict[str, Any] = Field(min_length=1)
+
+
+class Lines(BaseModel):
+    """``[steps.lines]``: one2many lines created with their header in the same call.
+
+    ``field`` is the header's one2many field (``order_line``), ``source`` the
+    lines' rows, ``header`` a template rendering the key of the header row a
+    line belongs to, ``key`` the line's key within its header (default: its
+    position), ``fields`` the line's field templates.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    field: str
+    source: Source
+    header: str
+    key: str | None = None
+    when: str | None = None
+    fields: dict[str, Any]
+
+    _renderers: dict[str, Renderer] = PrivateAttr(default_factory=dict)
+    _header_renderer: Renderer | None = PrivateAttr(default=None)
+    _key_renderer: Renderer | None = PrivateAttr(default=None)
+    _when_renderer: Renderer | None = PrivateAttr(default=None)
+
+
+LINES_SUFFIX = ":lines"  # ledger step id of a step's lines: "<step>:lines" (no step id has ':')
 
 
 # The pydantic mypy plugin's synthetic __init__(**kwargs) clashes with the field
@@ -146,6 +186,7 @@ class Step(BaseModel):  # type: ignore[no-redef]
     fields: dict[str, Any] = Field(default_factory=dict)
     values: dict[str, Any] = Field(default_factory=dict)
     when: str | None = None
+    lines: Lines | None = None
     file: Path
     line: int
 
@@ -317,6 +358,7 @@ def parse_migration(
             )
         ids[step.id] = step.line
     sources = {s.source.path for s in steps if s.source is not None and s.source.path}
+    sources |= {s.lines.source.path for s in steps if s.lines is not None and s.lines.source.path}
     for file, line in lookup_files(text):
         try:
             resolved = resolve_inside(root, file)
@@ -386,7 +428,7 @@ def _parse_step(
             key,
         )
 
-    source = _parse_source(raw, fail, root)
+    source = _parse_source(raw.source, raw.records, fail, root)
     action = raw.action
     match = list(raw.match or [])
     if raw.match is not None and not match:
@@ -400,10 +442,18 @@ def _parse_step(
             raise fail(f"a '{action}' step needs [steps.fields] with at least one field", "fields")
         if action == "upsert" and not match:
             raise fail("an 'upsert' step needs match = [\"field\", ...] (its natural key)", "match")
-    identity: Identity = raw.identity or ("xmlid" if action in ("create", "upsert") else "none")
+    default: Identity = "xmlid" if action in ("create", "upsert") else "none"
+    identity: Identity = raw.identity or ("fields" if raw.lines is not None else default)
     if identity == "fields" and not match:
+        why = (
+            "a step with [steps.lines] is created with create() and settled after a lost "
+            "answer by searching its match fields: it "
+            if raw.lines is not None and raw.identity is None
+            else 'identity = "fields" '
+        )
         raise fail(
-            'identity = "fields" needs match = [...] naming the fields to search', "identity"
+            f'{why}needs match = [...] naming the fields to search (or identity = "none")',
+            "identity",
         )
     if action == "update" and not raw.values:
         raise fail("an 'update' step needs values = { field = ... }", "values")
@@ -472,7 +522,13 @@ def _parse_step(
         kwargs=kwargs_list[0],
         undo=raw.undo,
         depends_on=list(raw.depends_on),
-        references=sorted({r for v in (row_fields or {}).values() for r in collect_refs(v)}),
+        references=sorted(
+            {
+                r
+                for v in [*(row_fields or {}).values(), *_line_fields(raw.lines).values()]
+                for r in collect_refs(v)
+            }
+        ),
         chunk_size=raw.chunk_size,
         context=dict(raw.context),
         source=source,
@@ -480,6 +536,7 @@ def _parse_step(
         fields=dict(raw.fields or {}),
         values=dict(raw.values or {}),
         when=raw.when,
+        lines=_parse_lines(raw, identity, fail, root, text, start, end, shown, sid),
         file=path,
         line=start,
     )
@@ -512,12 +569,85 @@ def _parse_step(
     return step
 
 
-def _parse_source(raw: _StepSpec, fail: _Fail, root: Path) -> Source | None:
-    if raw.source is not None and raw.records is not None:
-        raise fail("give either source = {...} or records = [...], not both", "records")
-    spec: dict[str, Any] | None = raw.source
-    if raw.records is not None:
-        spec = {"records": raw.records}
+def _line_fields(lines: dict[str, Any] | None) -> dict[str, Any]:
+    fields = (lines or {}).get("fields")
+    return fields if isinstance(fields, dict) else {}
+
+
+def _parse_lines(
+    raw: _StepSpec,
+    identity: Identity,
+    fail: _Fail,
+    root: Path,
+    text: str,
+    start: int,
+    end: int | None,
+    shown: str,
+    sid: str | None,
+) -> Lines | None:
+    if raw.lines is None:
+        return None
+    try:
+        spec = _LinesSpec.model_validate(raw.lines)
+    except ValidationError as exc:
+        message = "; ".join(describe_errors(exc, allowed=list(_LinesSpec.model_fields)))
+        raise fail(
+            f'[steps.lines]: {message}; for example field = "order_line", source = '
+            '{ csv = "data/lines.csv" }, header = "{{ row.order_ref }}" and [steps.lines.fields]',
+            "lines",
+        ) from None
+    if identity == "xmlid":
+        raise fail(
+            "a step with [steps.lines] creates each header and its lines in one create call, "
+            'which cannot carry an external id: set identity = "fields" with match = [...] '
+            '(so a lost answer is settled by searching), or identity = "none"',
+            "identity",
+        )
+    source = _parse_source(spec.source, spec.records, fail, root, what="the lines' ")
+    if source is None:
+        raise fail("[steps.lines] needs a source (or records) for the line rows", "lines")
+    lines = Lines(
+        field=spec.field,
+        source=source,
+        header=spec.header,
+        key=spec.key,
+        when=spec.when,
+        fields=dict(spec.fields),
+    )
+
+    def at(name: str) -> int:
+        return _line_in_step(text, start, end, name)
+
+    renderers: dict[str, Renderer] = {}
+    try:
+        for name, value in spec.fields.items():
+            renderers[name] = compile_value(value, f"lines.{name}", root=root)
+        lines._header_renderer = compile_text(spec.header)
+        if spec.key is not None:
+            lines._key_renderer = compile_text(spec.key)
+        if spec.when is not None:
+            lines._when_renderer = compile_text(spec.when)
+    except SpecError as exc:
+        raise MigrationFileError(
+            exc.detail, path=shown, line=at(exc.key or "lines"), step=sid
+        ) from None
+    lines._renderers = renderers
+    return lines
+
+
+def _parse_source(
+    source_spec: dict[str, Any] | None,
+    records: list[dict[str, Any]] | None,
+    fail: _Fail,
+    root: Path,
+    *,
+    what: str = "",
+) -> Source | None:
+    if source_spec is not None and records is not None:
+        raise fail(f"give {what}either source = {{...}} or records = [...], not both", "records")
+    spec: dict[str, Any] | None = source_spec
+    if records is not None:
+        spec = {"records": records}
     if spec is None:
         return None
     kinds = [k for k in SOURCE_KINDS if k in spec]
@@ -555,4 +685,14 @@ def _parse_source(raw: _StepSpec, fail: _Fail, root: Path) -> Source | None:
     return source
 
 
-__all__ = ["STEP_KEYS", "Action", "Identity", "Migration", "Step", "UndoSpec", "parse_migration"]
+__all__ = [
+    "LINES_SUFFIX",
+    "STEP_KEYS",
+    "Action",
+    "Identity",
+    "Lines",
+    "Migration",
+    "Step",
+    "UndoSpec",
+    "parse_migration",
+]

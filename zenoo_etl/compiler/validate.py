@@ -82,6 +82,50 @@ def models_used(project: Project) -> list[str]:
     return sorted(found)
 
 
+def line_models(project: Project, schema: Schema) -> list[str]:
+    """Models of ``[steps.lines]`` (the relations of their one2many fields) not in ``schema``."""
+    found: set[str] = set()
+    for migration in project.migrations:
+        for step in migration.steps:
+            fields = schema.get(step.model)
+            if step.lines is None or not fields:
+                continue
+            relation = (fields.get(step.lines.field) or {}).get("relation")
+            if isinstance(relation, str) and relation not in schema:
+                found.add(relation)
+    return sorted(found)
+
+
+def _check_lines(step: Step, fields: Mapping[str, Any], schema: Schema) -> list[tuple[str, str]]:
+    """(message, field) for what is wrong with a step's ``[steps.lines]`` against the schema."""
+    spec = step.lines
+    if spec is None:
+        return []
+    attrs = fields.get(spec.field)
+    if attrs is None:
+        return [(f"model '{step.model}' has no field '{spec.field}' for [steps.lines]", spec.field)]
+    if attrs.get("type") != "one2many":
+        return [
+            (
+                f"[steps.lines] field '{spec.field}' is a {attrs.get('type')} field; lines "
+                "need a one2many (e.g. order_line)",
+                spec.field,
+            )
+        ]
+    relation = str(attrs.get("relation"))
+    line_fields = schema.get(relation)
+    if line_fields is None:
+        return []
+    return [
+        (
+            f"model '{relation}' (the lines) has no field '{name}'{_suggest(name, line_fields)}",
+            f"lines.{name}",
+        )
+        for name in spec.fields
+        if name not in line_fields
+    ]
+
+
 def _searches(spec: Any) -> Iterator[tuple[str, list[Any]]]:
     """(model, domain) of every ``{ search = ..., model = ... }`` inside a field spec."""
     if isinstance(spec, dict) and isinstance(spec.get("model"), str) and "search" in spec:
@@ -138,6 +182,8 @@ def _check_step(
     for name in step.match:
         if name not in fields:
             add(f"match field '{name}' does not exist on '{step.model}'", name)
+    for message, name in _check_lines(step, fields, schema):
+        add(message, name)
     for name in _domain_fields(step.domain):
         if name not in fields:
             add(f"domain field '{name}' does not exist on '{step.model}'", name)
@@ -355,6 +401,7 @@ __all__ = [
     "Problem",
     "Schema",
     "check_value",
+    "line_models",
     "models_used",
     "validate_project",
 ]

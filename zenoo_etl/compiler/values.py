@@ -60,6 +60,8 @@ class Row:
     line: int | None
     key: str
     values: dict[str, FieldValue]
+    # A document's lines (``[steps.lines]``), created with it in the same call.
+    lines: tuple[Row, ...] = ()
 
 
 __all__ = ["FieldValue", "Ref", "Row", "SearchRef", "XmlidRef"]

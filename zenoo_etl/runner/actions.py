@@ -25,7 +25,7 @@ from typing import Any
 from typing_extensions import assert_never  # typing has it from 3.11 only
 
 from zenoo_etl.client.errors import ConnectError, MissingRecordError, OdooError, OutcomeUnknownError
-from zenoo_etl.compiler.steps import Step
+from zenoo_etl.compiler.steps import LINES_SUFFIX, Step
 from zenoo_etl.compiler.values import Ref, Row, XmlidRef
 from zenoo_etl.ledger.protocol import DoneEntry, LedgerScope, StepRow
 from zenoo_etl.runner.coerce import (
@@ -94,6 +94,8 @@ class StepRun:
     # create steps with identity xmlid: each of their records has its __zenoo__ external id
     xmlid_steps: frozenset[str] = frozenset()
     no_xmlid: set[str] = field(default_factory=set)  # relations whose external ids failed
+    # [steps.lines]: fields_get of the lines' model (the one2many's relation)
+    line_fields_get: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.types = field_types(self.fields_get)
@@ -101,6 +103,19 @@ class StepRun:
         for name in [*names, *self.step.match]:
             if name not in self.types:
                 raise RowError(f"model '{self.step.model}' has no field '{name}'", field=name)
+        self.line_converters: dict[str, Converter] = {}
+        self.line_model = ""
+        if self.step.lines is not None:
+            self.line_model = lines_model(self.step, self.fields_get)
+            line_types = field_types(self.line_fields_get)
+            for name in self.step.lines.fields:
+                if name not in line_types:
+                    raise RowError(
+                        f"model '{self.line_model}' (the lines of {self.step.lines.field}) has "
+                        f"no field '{name}'",
+                        field=f"lines.{name}",
+                    )
+            self.line_converters = {n: rpc_converter(line_types[n]) for n in self.step.lines.fields}
         self.converters: dict[str, Converter] = {n: rpc_converter(self.types[n]) for n in names}
         self.load_columns: list[tuple[str, str, Converter]] = [
             (name, *load_converter(name, self.types[name])) for name in names
@@ -179,8 +194,62 @@ class StepRun:
         return await self.scope.step_state(self.version, self.step.id, keys)
 
     async def _resolved(self, rows: list[Row]) -> list[dict[str, Any]]:
-        await self.resolver.prepare(rows)
+        if self.step.lines is not None:
+            await self.resolver.prepare([*rows, *(line for r in rows for line in r.lines)])
+        else:
+            await self.resolver.prepare(rows)
         return [self.resolver.resolve_row(row) for row in rows]
+
+    def document(self, row: Row, resolved: dict[str, Any]) -> dict[str, Any]:
+        """A header's create values with its lines as one2many create commands."""
+        values = self.convert(row, resolved)
+        spec = self.step.lines
+        if spec is None:
+            return values
+        commands: list[Any] = []
+        source = spec.source.path or "the lines' records"
+        for line in row.lines:
+            line_values: dict[str, Any] = {}
+            where = f"line {line.key!r} ({source}" + (f":{line.line})" if line.line else ")")
+            try:
+                resolved_line = self.resolver.resolve_row(line)
+            except RowError as exc:
+                raise RowError(f"{where}: {exc.message}", row=row, field=exc.field) from None
+            for name, value in resolved_line.items():
+                try:
+                    line_values[name] = self.line_converters[name](value)
+                except CoercionError as exc:
+                    raise RowError(f"{where}, field '{name}': {exc}", row=row, field=name) from None
+            commands.append((0, 0, line_values))
+        values[spec.field] = commands
+        return values
+
+    async def record_lines(self, rows: list[Row], ids: list[int]) -> None:
+        """Ledger entries for the lines Odoo created with ``rows`` (headers ``ids``).
+
+        Read back from the header's one2many (ids ascending = creation order) and
+        paired with the rows' lines; lines Odoo added by itself are recorded too
+        (``<header>/+<id>``) so rollback removes them. Written before the headers
+        are marked done, so no crash leaves created lines unknown to the ledger.
+        """
+        spec = self.step.lines
+        if spec is None or not ids:
+            return
+        records = await self.odoo.read(
+            self.step.model, ids, [spec.field], {**self.context, "active_test": False}
+        )
+        by_header = {int(r["id"]): sorted(int(i) for i in r.get(spec.field) or []) for r in records}
+        entries: list[DoneEntry] = []
+        for row, header_id in zip(rows, ids, strict=True):
+            line_ids = by_header.get(header_id, [])
+            for line, line_id in zip(row.lines, line_ids, strict=False):
+                entries.append(DoneEntry(line.key, line_id, "created", None))
+            for extra in line_ids[len(row.lines) :]:
+                entries.append(DoneEntry(f"{row.key}/+{extra}", extra, "created", None))
+        await self.scope.record_done(
+            self.version, self.step.id + LINES_SUFFIX, self.line_model, entries
+        )
+        self.counts.lines += len(entries)
 
     # -- dispatch --------------------------------------------------------------
 
@@ -283,6 +352,10 @@ class StepRun:
                 rest_rows.append(row)
                 rest_resolved.append(res)
         if entries:
+            adopted = {e.key for e in entries}
+            adopted_rows = [r for r in rows if r.key in adopted]
+            by_key = {e.key: int(e.odoo_id or 0) for e in entries}
+            await self.record_lines(adopted_rows, [by_key[r.key] for r in adopted_rows])
             await self.scope.record_done(self.version, self.step.id, self.step.model, entries)
             self.counts.adopted += len(entries)
             self.counts.created += len(entries)
@@ -300,9 +373,10 @@ class StepRun:
         lost: list[bool] = []
         try:
             ids = await self._send_creates(rows, resolved, keys, adopted, lambda: lost.append(True))
-        except (OdooError, ConnectError, LoadFailed):
-            # Odoo refused the call (or it was never sent): nothing of it was kept, so
-            # these keys are not pending; a rerun or rollback must not try to settle them.
+        except (OdooError, ConnectError, LoadFailed, RowError):
+            # Odoo refused the call (or it was never sent: a value did not convert): nothing
+            # of it was kept, so these keys are not pending; a rerun or rollback must not
+            # try to settle them.
             await self.scope.mark_compensated(self.version, step.id, keys)
             raise
         written: list[Any] = [None] * len(rows)
@@ -317,6 +391,7 @@ class StepRun:
             else DoneEntry(k, i, "created", w)
             for k, i, w in zip(keys, ids, written, strict=True)
         ]
+        await self.record_lines(rows, ids)
         await self.scope.record_done(self.version, step.id, model, entries)
         # load() updated the records that existed before the call: never "created"
         self.counts.updated += len(overwritten)
@@ -395,12 +470,12 @@ class StepRun:
                         failed.row = rows[failed.record]
                     raise
             case "fields":
-                values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]
+                values = [self.document(r, v) for r, v in zip(rows, resolved, strict=True)]
                 return await create_by_fields(
                     self.odoo, model, step.match, self.types, values, self.context, adopted, unknown
                 )
             case "none":
-                values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]
+                values = [self.document(r, v) for r, v in zip(rows, resolved, strict=True)]
                 return await create_plain(self.odoo, model, keys, values, self.context)
             case _:
                 assert_never(step.identity)
@@ -638,4 +713,21 @@ class StepRun:
             raise UnknownOutcome([str(i) for i in ids], self.step.model) from None
 
 
-__all__ = ["Chunk", "StepRun"]
+def lines_model(step: Step, fields_get: dict[str, dict[str, Any]]) -> str:
+    """The model of a step's lines: the relation of its one2many field (RowError if not one)."""
+    spec = step.lines
+    assert spec is not None
+    attrs = fields_get.get(spec.field)
+    if attrs is None or attrs.get("type") != "one2many" or not attrs.get("relation"):
+        what = (
+            "has no field" if attrs is None else f"has a {attrs.get('type')} field, not a one2many,"
+        )
+        raise RowError(
+            f"model '{step.model}' {what} '{spec.field}' ([steps.lines] field names the "
+            "one2many that holds the lines, e.g. order_line)",
+            field=spec.field,
+        )
+    return str(attrs["relation"])
+
+
+__all__ = ["Chunk", "StepRun", "lines_model"]

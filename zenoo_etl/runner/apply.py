@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable, Iterator
 from itertools import pairwise
+from typing import Any
 
 from zenoo_etl.client.errors import ClientError, OdooError
 from zenoo_etl.compiler import Migration, Plan, Project, Step, iter_rows
@@ -32,7 +33,7 @@ from zenoo_etl.compiler.project import RowStats
 from zenoo_etl.compiler.sources import iter_source
 from zenoo_etl.errors import DriftError, ZenooError
 from zenoo_etl.ledger.protocol import Counts, MigrationRecord
-from zenoo_etl.runner.actions import Chunk, StepRun
+from zenoo_etl.runner.actions import Chunk, StepRun, lines_model
 from zenoo_etl.runner.foreign import ForeignRecordsError, find_foreign, foreign_message
 from zenoo_etl.runner.identity import LoadFailed, UnknownOutcome
 from zenoo_etl.runner.odoo import OdooTarget
@@ -129,6 +130,9 @@ class Runner:
         session = self.session
         try:
             fields = await session.fields(step.model)
+            line_fields: dict[str, dict[str, Any]] = {}
+            if step.lines is not None:
+                line_fields = await session.fields(lines_model(step, fields))
             run = StepRun(
                 odoo=session.odoo,
                 scope=session.scope,
@@ -145,6 +149,7 @@ class Runner:
                     for _m, other in self.project.steps_by_id.values()
                     if other.action == "create" and other.identity == "xmlid"
                 ),
+                line_fields_get=line_fields,
             )
         except RowError as exc:
             raise StepFailure(step, Chunk(), exc) from exc
@@ -288,8 +293,12 @@ class Runner:
         except ZenooError as exc:  # reconciliation refused, transport down before a chunk ...
             await self.fail(migration, result, f"Migration {file} failed: {exc}")
         totals = result.totals()
-        counts = Counts(
-            totals.created, totals.updated, totals.deleted, totals.called, totals.filtered
+        counts = Counts(  # lines created with their documents are created records too
+            totals.created + totals.lines,
+            totals.updated,
+            totals.deleted,
+            totals.called,
+            totals.filtered,
         )
         await scope.set_status(migration.version, "applied", counts=counts)
         result.seconds = time.monotonic() - started

@@ -24,6 +24,7 @@ class StepCounts:
     skipped: int = 0  # already done by an earlier (interrupted) run
     adopted: int = 0  # found by reconciliation after a lost answer
     filtered: int = 0  # source rows left out by `when` or a `missing = "skip-row"` cell
+    lines: int = 0  # one2many lines created with their headers ([steps.lines])
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -35,6 +36,7 @@ class StepCounts:
             "skipped": self.skipped,
             "adopted": self.adopted,
             "filtered": self.filtered,
+            "lines": self.lines,
         }
 
     def add(self, other: StepCounts) -> None:
@@ -46,6 +48,7 @@ class StepCounts:
         self.skipped += other.skipped
         self.adopted += other.adopted
         self.filtered += other.filtered
+        self.lines += other.lines
 
 
 class ProgressReporter(Protocol):
