@@ -84,6 +84,7 @@ async def apply(
     to_version: int | None = None,
     allow_drift: bool = False,
     force: bool = False,
+    preflight: bool = True,
     yes: bool = True,
     confirm: Callable[[str], bool] | None = None,
     progress: ProgressReporter | None = None,
@@ -103,6 +104,7 @@ async def apply(
         yes=yes,
         allow_drift=allow_drift,
         force=force,
+        preflight=preflight,
         confirm=confirm,
     )
 

@@ -209,7 +209,7 @@ records = [
 
 [steps.fields]
 name = "{{ row.name }}"
-is_company = "true"
+is_company = "{{ true }}"
 ref = "{{ vars.prefix }}-{{ row.code }}"
 """
 
@@ -426,3 +426,37 @@ def test_2_a_ledger_from_before_database_uuids_upgrades_in_place(tmp_path: Path)
     with sqlite3.connect(ledger) as conn:
         [(recorded,)] = conn.execute("SELECT db_uuid FROM zenoo_scopes").fetchall()
     assert recorded
+
+
+CONTACTS = """\
+[[steps]]
+id = "contacts"
+model = "res.partner"
+action = "create"
+key = "{{ row.n }}"
+records = [
+  { n = 1, name = "Ann", type = "contact" },
+  { n = 2, name = "Ben", type = "bogus" },
+]
+
+[steps.fields]
+name = "{{ row.name }}"
+type = "{{ row.type }}"
+"""
+
+
+def test_6_apply_finds_what_validate_knows_before_the_first_write(tmp_path: Path) -> None:
+    root = _companies_project(tmp_path / "crm")
+    (root / "migrations" / "0002_contacts.toml").write_text(CONTACTS)
+    db = root / ".zenoo" / "sandbox.db"
+    code, out, err = invoke("apply", "--project", str(root), "--yes")
+    assert code == 2, out + err
+    assert "Preflight found 1 problem(s) in the pending migrations; nothing was written" in err
+    assert "migrations/0002_contacts.toml" in err and "row 2, field 'type'" in err
+    assert _companies(db) == {}  # not created then rolled back: never sent
+    code, out, err = invoke("status", "--project", str(root), "--json")
+    assert [m["status"] for m in json.loads(out)["migrations"]] == ["pending", "pending"]
+    # --no-preflight: the old way, the error comes from Odoo after the first write
+    code, out, err = invoke("apply", "--project", str(root), "--yes", "--no-preflight")
+    assert code == 1, out + err
+    assert "rolled back" in err

@@ -57,7 +57,8 @@ async def test_apply_creates_resolves_and_a_second_apply_writes_nothing(
     # 8 rows in chunks of 3 = 3 load() calls; one ir.model.data look-up per chunk (module base)
     assert spy.calls["load"] == 1 + 3
     assert spy.calls["create"] == 0
-    assert spy.calls["fields_get"] == 2  # once per model per run
+    # once per model per run, and once more by the preflight (validate's attributes)
+    assert spy.calls["fields_get"] == 2 + 2
     imd = [m for m in spy.log if m == ("search_read", "ir.model.data")]
     # + one look-up of the external ids per create step before the first write
     assert len(imd) <= 3 + 2

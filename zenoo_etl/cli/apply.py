@@ -283,6 +283,12 @@ async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> Ru
     help="Overwrite existing records that carry this project's external ids while the "
     "ledger does not know them (recorded as updates; see 'zenoo-etl ledger adopt').",
 )
+@click.option(
+    "--no-preflight",
+    "no_preflight",
+    is_flag=True,
+    help="Skip validate's checks of every row before the first write (huge trusted runs).",
+)
 @common_options
 def apply(
     env: CommandEnv,
@@ -291,6 +297,7 @@ def apply(
     yes: bool,
     allow_drift: bool,
     force: bool,
+    no_preflight: bool,
 ) -> None:
     """Apply pending migrations (or exactly a saved plan) to the target."""
 
@@ -303,6 +310,7 @@ def apply(
             to_version=to_version,
             allow_drift=allow_drift,
             force=force,
+            preflight=not no_preflight,
             yes=yes_,
             confirm=confirm,
             progress=progress,

@@ -144,7 +144,7 @@ async def load_schema(project: Project, *, refresh: bool = False) -> Schema:
 async def fetch_schema(project: Project, models: Sequence[str]) -> dict[str, Any]:
     """``fields_get`` of each model on the real target (None for unknown models)."""
     try:
-        from zenoo_etl.client import OdooError, ZenooClient
+        from zenoo_etl.client import ZenooClient
     except ImportError as exc:  # pragma: no cover - guarded while layers are being built
         raise ConfigError(f"validate --refresh needs the RPC client ({exc}).") from exc
     target = project.target
@@ -163,26 +163,38 @@ async def fetch_schema(project: Project, models: Sequence[str]) -> dict[str, Any
         version = client.server_version
         series = f"{version[0]}.{version[1]}" if version else target.version
         for model in models:
-            try:
-                fields = await client.fields_get(model, attributes=ATTRIBUTES)
-            except OdooError as exc:
-                if "doesn't exist" in str(exc) or "does not exist" in str(exc):
-                    out[model] = None
-                    continue
-                raise
-            required = [n for n, a in fields.items() if a.get("required")]
-            if required:
-                defaults = await _default_get(client, model, required)
-                for name, value in defaults.items():
-                    attrs = fields.get(name)
-                    # False is a value for a boolean and "nothing" for the rest
-                    if attrs is not None and (
-                        value not in (False, None, "") or attrs.get("type") == "boolean"
-                    ):
-                        attrs["has_default"] = True
-            mark_filled(model, fields, series)
-            out[model] = fields
+            out[model] = await describe_model(client, model, series)
     return out
+
+
+async def describe_model(client: Any, model: str, series: str | None) -> dict[str, Any] | None:
+    """``fields_get`` of ``model`` as validate needs it (None: no such model).
+
+    ``client`` is anything with ``execute_kw(model, method, args, kwargs)``: the
+    RPC client, or the runner's target (apply's preflight uses its connection).
+    Required fields get ``has_default`` (from ``default_get``) and ``filled``.
+    """
+    from zenoo_etl.client import OdooError
+
+    try:
+        fields = await client.execute_kw(model, "fields_get", [], {"attributes": ATTRIBUTES})
+    except OdooError as exc:
+        if "doesn't exist" in str(exc) or "does not exist" in str(exc):
+            return None
+        raise
+    fields = dict(fields)
+    required = [n for n, a in fields.items() if a.get("required")]
+    if required:
+        defaults = await _default_get(client, model, required)
+        for name, value in defaults.items():
+            attrs = fields.get(name)
+            # False is a value for a boolean and "nothing" for the rest
+            if attrs is not None and (
+                value not in (False, None, "") or attrs.get("type") == "boolean"
+            ):
+                attrs["has_default"] = True
+    mark_filled(model, fields, series)
+    return fields
 
 
 async def _default_get(client: Any, model: str, names: list[str]) -> Mapping[str, Any]:

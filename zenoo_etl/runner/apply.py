@@ -45,6 +45,7 @@ from zenoo_etl.runner.ordering import (
     parent_field,
 )
 from zenoo_etl.runner.pipeline import chunked, run_chunks
+from zenoo_etl.runner.preflight import preflight as check_pending
 from zenoo_etl.runner.progress import ProgressReporter
 from zenoo_etl.runner.reconcile import reconcile
 from zenoo_etl.runner.resolve import RowError
@@ -440,6 +441,7 @@ async def apply(
     *,
     allow_drift: bool = False,
     force: bool = False,
+    preflight: bool = True,
     confirm: Callable[[str], bool] | None = None,
     wrap_target: TargetWrapper | None = None,
     odoo: OdooTarget | None = None,
@@ -449,6 +451,8 @@ async def apply(
     Before anything is written, records that a create step would overwrite while
     the ledger knows nothing of them stop the run (:class:`ForeignRecordsError`,
     exit 4); ``force`` overwrites them instead, recording them as updates.
+    ``preflight`` first runs validate's checks on the pending migrations
+    (:mod:`.preflight`, exit 2 on a problem).
     """
     started = time.monotonic()
     result = RunResult("apply", project.target_name)
@@ -457,6 +461,8 @@ async def apply(
     ) as session:
         todo, records = await pending_migrations(session, plan, to_version, allow_drift)
         runner = Runner(session, result)
+        if preflight:
+            await check_pending(session, todo)
         foreign = await find_foreign(session, todo)
         if foreign and not force:
             raise ForeignRecordsError(foreign_message(project, foreign))
