@@ -45,7 +45,7 @@ class Wire:
         """``execute_kw`` as admin; returns the result or raises AssertionError on an error."""
         body = await self._execute_kw(model, method, list(args), kwargs)
         assert "error" not in body, body["error"]["data"]["message"]
-        return body["result"]
+        return body.get("result")  # Odoo leaves "result" out when a method returns None
 
     async def fail(self, model: str, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """``execute_kw`` expected to fail; returns ``error.data``."""

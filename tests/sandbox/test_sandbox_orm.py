@@ -330,7 +330,8 @@ async def test_name_create(wire: Wire) -> None:
 async def test_action_archive_and_unarchive_toggle_active(wire: Wire) -> None:
     """Odoo's BaseModel.action_archive / action_unarchive, callable on records."""
     ids = await wire.call("res.partner", "create", [{"name": "A1"}, {"name": "A2"}])
-    assert await wire.call("res.partner", "action_archive", ids) is None
+    envelope = await wire._execute_kw("res.partner", "action_archive", [ids], {})
+    assert envelope == {"jsonrpc": "2.0", "id": envelope["id"]}  # None: no "result" key
     assert await wire.call("res.partner", "search", [["id", "in", ids]]) == []
     await wire.call("res.partner", "action_unarchive", ids[:1])
     assert await wire.call("res.partner", "search", [["id", "in", ids]]) == ids[:1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from zenoo_etl.sandbox.exceptions import value_error
+from zenoo_etl.sandbox.exceptions import PythonError, value_error
 from zenoo_etl.sandbox.fields import ModelDef
 from zenoo_etl.sandbox.registry import Slot
 from zenoo_etl.sandbox.storage import placeholders
@@ -66,6 +66,11 @@ class _Compiler:
         if not isinstance(domain, list | tuple):
             raise value_error(f"Invalid domain: {domain!r}")
         items = list(domain)
+        strays = [i for i in items if isinstance(i, str) and i not in ("&", "|", "!")]
+        if strays:  # a flat leaf ["name", "=", "x"] instead of [["name", "=", "x"]]
+            if self.env.registry.version >= "19":
+                raise value_error(f"Domain() invalid item in domain: {strays[-1]!r}")
+            raise PythonError("IndexError", "string index out of range")
         pos = 0
 
         def parse(negate: bool) -> str:

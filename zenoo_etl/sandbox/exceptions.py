@@ -92,6 +92,8 @@ class PythonError(SandboxRpcError):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.odoo_name = f"builtins.{kind}"
+        #: arguments that do not fit a method: the bare text of the binding error
+        self.bind_text: str | None = None
 
 
 class OperationalError(SandboxRpcError):

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from zenoo_etl.sandbox import client_methods
 from zenoo_etl.sandbox.exceptions import AccessError, PythonError, value_error
 from zenoo_etl.sandbox.load import load
 from zenoo_etl.sandbox.orm import Env
@@ -45,9 +46,18 @@ def unlink(env: Env, model: str, ids: Any) -> bool:
 
 
 def read(
-    env: Env, model: str, ids: Any, fields: Any = None, load: str = "_classic_read"
+    env: Env, model: str, ids: Any, fields: Any = None, load: Any = "_classic_read"
 ) -> list[dict[str, Any]]:
-    return env.read(model, ids, fields)
+    """``read``; any ``load`` but ``_classic_read`` gives many2one as a bare id
+    (Odoo's ``_read_format``: odoorpc reads with ``load='_classic_write'``)."""
+    rows = env.read(model, ids, fields)
+    if load != "_classic_read":
+        slots = env.registry.slots[model]
+        for row in rows:
+            for name, value in row.items():
+                if isinstance(value, list) and slots[name].field.type == "many2one":
+                    row[name] = value[0]
+    return rows
 
 
 def search(
@@ -57,6 +67,19 @@ def search(
         model, domain, _check_int("offset", offset) or 0, _check_int("limit", limit), order
     )
     return result
+
+
+def search_fetch(
+    env: Env,
+    model: str,
+    domain: Any,
+    field_names: Any = None,
+    offset: int = 0,
+    limit: Any = None,
+    order: Any = None,
+) -> list[int]:
+    """``search_fetch`` (public in 18.0): the records, serialised as their ids."""
+    return search(env, model, domain, offset, limit, order)
 
 
 def search_count(env: Env, model: str, domain: Any, limit: Any = None) -> int:
@@ -124,33 +147,9 @@ def default_get(
 
 
 def copy(env: Env, model: str, ids: Any, default: Any = None) -> list[int]:
-    mdef = env.model(model)
-    ids = env._ids(ids)
-    env.check_exist(model, ids)
-    slots = env.registry.slots[model]
-    names = [
-        n
-        for n, s in slots.items()
-        if s.field.store
-        and not s.field.readonly
-        and s.field.type != "one2many"
-        and n not in ("id", "password")
-        and n not in mdef.inherits.values()
-    ]
-    new_ids = []
-    for rec in env.read(model, ids, names):
-        vals: dict[str, Any] = {}
-        for n in names:
-            value = rec[n]
-            ftype = slots[n].field.type
-            if ftype == "many2one":
-                value = value[0] if value else False
-            elif ftype == "many2many":
-                value = [[6, 0, value]]
-            vals[n] = value
-        if isinstance(vals.get("name"), str):
-            vals["name"] = f"{vals['name']} (copy)"
-        vals.update(default or {})
+    env.check_exist(model, env._ids(ids))
+    new_ids: list[int] = []
+    for vals in client_methods.copy_data(env, model, ids, default):
         new_ids += env.create(model, [vals])
     return new_ids
 
@@ -232,6 +231,7 @@ COMMON: dict[str, tuple[Method, bool]] = {
     "read": (read, False),
     "search": (search, True),
     "search_count": (search_count, True),
+    "search_fetch": (search_fetch, True),
     "search_read": (search_read, True),
     "fields_get": (fields_get, True),
     "name_search": (name_search, True),
@@ -242,7 +242,19 @@ COMMON: dict[str, tuple[Method, bool]] = {
     "exists": (exists, False),
     "action_archive": (action_archive, False),
     "action_unarchive": (action_unarchive, False),
+    "read_group": (client_methods.read_group, True),
+    "web_search_read": (client_methods.web_search_read, True),
+    "web_read": (client_methods.web_read, False),
+    "has_access": (client_methods.has_access, False),
+    "check_access_rights": (client_methods.check_access_rights, True),
+    "check_access": (client_methods.check_access, False),
+    "get_metadata": (client_methods.get_metadata, False),
+    "export_data": (client_methods.export_data, False),
+    "copy_data": (client_methods.copy_data, False),
 }
+
+#: public in 18.0, ``@api.private`` in 19.0 (refused like ``_`` methods)
+PRIVATE_IN_19 = frozenset({"check_access", "search_fetch"})
 
 SPECIFIC: dict[str, dict[str, tuple[Method, bool]]] = {
     "ir.config_parameter": {"get_param": (get_param, True)},

@@ -21,6 +21,7 @@ from zenoo_etl.sandbox.storage import hash_key
 if TYPE_CHECKING:
     from zenoo_etl.sandbox.orm import Env
 
+SUPERUSER_ID = 1
 ADMIN_UID = 2
 ADMIN_LOGIN = "admin"
 ADMIN_PASSWORD = "admin"  # the sandbox's documented default credentials, never a real secret
@@ -91,9 +92,13 @@ def seed(env: Env, version: str) -> None:
             for xmlid in _xmlids(rec):
                 module, _, name = xmlid.partition(".")
                 data_rows.append((module, name, model, rec["id"], 1 if rec.get("noupdate") else 0))
-        cols = ", ".join(['"id"', *(f'"{n}"' for n in names)])
-        marks = ", ".join("?" * (len(names) + 1))
-        env.cr.executemany(f'INSERT INTO "{mdef.table}" ({cols}) VALUES ({marks})', values)
+        stamps = ["create_uid", "create_date", "write_uid", "write_date"]
+        cols = ", ".join(['"id"', *(f'"{n}"' for n in [*names, *stamps])])
+        marks = ", ".join("?" * (len(names) + 5))
+        stamp = [SUPERUSER_ID, env.now, SUPERUSER_ID, env.now]  # installed by OdooBot
+        env.cr.executemany(
+            f'INSERT INTO "{mdef.table}" ({cols}) VALUES ({marks})', [[*v, *stamp] for v in values]
+        )
         for table, c1, c2, left, right in links:
             env.cr.execute(
                 f'INSERT OR IGNORE INTO "{table}" ("{c1}", "{c2}") VALUES (?, ?)', (left, right)

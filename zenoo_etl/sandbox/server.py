@@ -58,7 +58,10 @@ def _json_response(payload: Any, status: int = 200) -> web.Response:
 
 
 def _rpc_result(req_id: Any, result: Any) -> web.Response:
-    return _json_response({"jsonrpc": "2.0", "id": req_id, "result": result})
+    body = {"jsonrpc": "2.0", "id": req_id}
+    if result is not None:  # Odoo leaves "result" out when a method returns None
+        body["result"] = result
+    return _json_response(body)
 
 
 def _rpc_error(req_id: Any, exc: SandboxRpcError) -> web.Response:
@@ -152,6 +155,10 @@ class SandboxServer:
         app.router.add_post("/web/dataset/call_kw", self._call_kw)
         app.router.add_post("/web/dataset/call_kw/{path:.*}", self._call_kw)
         app.router.add_post("/web/webclient/version_info", self._version_info)
+        app.router.add_post("/web/database/list", self._database_list)
+        app.router.add_get("/", self._root)  # GET answers HEAD too
+        app.router.add_get("/odoo", self._web_client)
+        app.router.add_get("/web/login", self._login_page)
         if self.major >= 19:
             app.router.add_get("/web/version", self._web_version)
             app.router.add_post("/json/2/{model}/{method}", self._json2)
@@ -325,6 +332,45 @@ class SandboxServer:
         response.set_cookie("session_id", sid, max_age=604800, httponly=True, path="/")
         return response
 
+    @staticmethod
+    def _redirect(location: str) -> web.Response:
+        return web.Response(
+            status=303,
+            headers={"Location": location},
+            text=(
+                "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
+                "<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the "
+                f'target URL: <a href="{location}">{location}</a>. If not, click the link.\n'
+            ),
+            content_type="text/html",
+            charset="utf-8",
+        )
+
+    async def _root(self, request: web.Request) -> web.Response:
+        """``/``: 303 to the web client at ``/odoo``, as Odoo 17.2+ does."""
+        return self._redirect("/odoo")
+
+    async def _web_client(self, request: web.Request) -> web.Response:
+        """``/odoo`` without a session: 303 to the login page (the sandbox has no web UI)."""
+        return self._redirect("/web/login?redirect=%2Fodoo%3F")
+
+    async def _login_page(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text="<!DOCTYPE html>\n<html><head><title>Odoo</title></head><body>"
+            "<p>zenoo-etl sandbox: no web client; use JSON-RPC, XML-RPC or JSON-2.</p>"
+            "</body></html>\n",
+            content_type="text/html",
+            charset="utf-8",
+        )
+
+    async def _database_list(self, request: web.Request) -> web.Response:
+        """``/web/database/list`` (JSON-RPC): the one database (Odoo's default list_db)."""
+        try:
+            req_id, _params = await _read_envelope(request)
+        except _BadJson:
+            return web.Response(status=400, text="Invalid JSON data")
+        return _rpc_result(req_id, [self.database])
+
     async def _session_get_info(self, request: web.Request) -> web.Response:
         req_id, uid = await self._session_request(request)
         if uid is None:
@@ -496,8 +542,8 @@ class SandboxServer:
             try:
                 result = db.execute(uid, model, method, [], kwargs, ids=None if is_model else ids)
             except PythonError as exc:
-                if exc.odoo_name == "builtins.TypeError" and exc.message.startswith(f"{method}()"):
-                    raise HttpError(422, "UnprocessableEntity", exc.message) from exc
+                if exc.bind_text is not None:
+                    raise HttpError(422, "UnprocessableEntity", exc.bind_text) from exc
                 raise
         except SandboxRpcError as exc:
             return _json2_error(exc)

@@ -113,6 +113,33 @@ def template_path(version: str) -> Path:
     return target
 
 
+def _call_error(
+    fn: methods.Method,
+    method: str,
+    model: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    exc: TypeError,
+) -> PythonError:
+    """The TypeError of arguments that do not fit the method.
+
+    Over JSON-RPC Odoo calls the method, and Python words the error
+    (``BaseModel.has_access() missing 1 required positional argument: ...``);
+    JSON-2 binds the arguments first and answers the bare binding text
+    (``bind_text``: ``missing a required argument: 'vals_list'``).
+    """
+    try:
+        fn(None, model, *args, **kwargs)  # fails while binding, before the body runs
+        native = f"{method}() {exc}"
+    except TypeError as call_exc:
+        text = str(call_exc)
+        prefix = f"{getattr(fn, '__name__', method)}("
+        native = f"BaseModel.{method}({text[len(prefix) :]}" if text.startswith(prefix) else text
+    error = PythonError("TypeError", native)
+    error.bind_text = str(exc)
+    return error
+
+
 class Database:
     """One sandbox database (a SQLite file of one Odoo version), seeded when created."""
 
@@ -260,7 +287,8 @@ class Database:
         """Odoo's order of checks: private name, unknown model, unknown method."""
         if not isinstance(method, str) or not isinstance(model, str):
             raise PythonError("TypeError", "model and method must be strings")
-        if method.startswith("_"):
+        private_19 = self.version >= "19" and method in methods.PRIVATE_IN_19
+        if method.startswith("_") or private_19:
             raise AccessError(
                 f"Private methods (such as '{model}.{method}') cannot be called remotely."
             )
@@ -291,7 +319,7 @@ class Database:
         try:
             bound = inspect.signature(fn).bind(None, model, *args, **kwargs)
         except TypeError as exc:
-            raise PythonError("TypeError", f"{method}() {exc}") from exc
+            raise _call_error(fn, method, model, args, kwargs, exc) from exc
 
         def work(env: Env) -> Any:
             return fn(env, *bound.args[1:], **bound.kwargs)
