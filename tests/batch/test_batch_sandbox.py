@@ -144,6 +144,21 @@ async def test_a_bad_record_is_found_and_the_rest_of_its_chunk_kept(
     assert {r.data._model_name for r in err.partial_results if r.success} == {"res.partner"}
 
 
+async def test_json2_errors_are_narrowed_down_the_same_way(sandbox19: Any) -> None:
+    """Over JSON-2 an Odoo error is an HTTP error status; it is split like a JSON-RPC one."""
+    async with ZenooClient(url=sandbox19.url) as client:
+        await client.login(sandbox19.database, api_key=sandbox19.api_key)
+        assert client.protocol == "json2"
+        with pytest.raises(BatchExecutionError) as info:
+            async with client.batch(batch_size=3) as batch:
+                for name in ["J0", "J1", "", "J3"]:
+                    batch.create("res.partner", {"name": name} if name else {"type": "contact"})
+        err = info.value
+        assert err.failed_indices == [2] and err.successful_count == 3
+        assert isinstance(err.error, ValidationError)
+        assert await client.search_count("res.partner", [["name", "=like", "J_"]]) == 3
+
+
 async def test_validation_hook_sends_nothing(
     counted: tuple[ZenooClient, CountingTransport],
 ) -> None:

@@ -688,11 +688,14 @@ class ZenooClient:
         return ModelQuery(self, name)
 
     def batch(self, **options: Any) -> BatchContext:
-        """A ``BatchContext`` that executes on leaving its ``async with`` block."""
+        """A ``BatchContext`` (same options) that executes on leaving its ``async with`` block.
+
+        By default a failed call is narrowed down to the bad operations, so
+        every operation gets its own result (``isolate_failures=True``).
+        """
         # Local import: the batch layer sits above the client.
         from zenoo_etl.batch import BatchContext
 
-        options.setdefault("auto_execute", True)
         return BatchContext(self, **options)
 
 
