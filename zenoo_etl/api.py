@@ -85,6 +85,7 @@ async def apply(
     allow_drift: bool = False,
     force: bool = False,
     preflight: bool = True,
+    allow_rejects: bool = False,
     yes: bool = True,
     confirm: Callable[[str], bool] | None = None,
     progress: ProgressReporter | None = None,
@@ -105,6 +106,7 @@ async def apply(
         allow_drift=allow_drift,
         force=force,
         preflight=preflight,
+        allow_rejects=allow_rejects,
         confirm=confirm,
     )
 

@@ -140,9 +140,11 @@ class RichProgress:
 
 def _summary(console: Console, result: RunResult) -> None:
     table = Table(title=f"{result.command} on {result.target} ({result.seconds:.1f}s)")
-    filtered = any(s.counts.filtered for m in result.migrations for s in m.steps)
+    steps = [s for m in result.migrations for s in m.steps]
+    # shown only when a step has some: rows left out, lines created with documents, rejects
+    extra = [c for c in ("filtered", "lines", "rejected") if any(s.to_dict()[c] for s in steps)]
     columns = ["migration", "step", "status", "created", "updated", "deleted", "skipped"]
-    for column in [*columns, *(["filtered"] if filtered else [])]:
+    for column in [*columns, *extra]:
         table.add_column(column)
     table.add_column("time", justify="right")
     table.add_column("rec/s", justify="right")
@@ -150,7 +152,7 @@ def _summary(console: Console, result: RunResult) -> None:
         label = f"{migration.version:04d}_{migration.name}"
         status = migration.status
         if not migration.steps:
-            table.add_row(label, "-", status, *[""] * (7 if filtered else 6))
+            table.add_row(label, "-", status, *[""] * (6 + len(extra)))
         for step in migration.steps:
             data = step.to_dict()
             table.add_row(
@@ -161,7 +163,7 @@ def _summary(console: Console, result: RunResult) -> None:
                 str(data["updated"] + data["unchanged"]),
                 str(data["deleted"]),
                 str(data["skipped"]),
-                *([str(data["filtered"])] if filtered else []),
+                *(str(data[c]) for c in extra),
                 f"{step.seconds:.2f}s",
                 f"{data['records_per_second']:,.0f}",
             )
@@ -289,6 +291,12 @@ async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> Ru
     is_flag=True,
     help="Skip validate's checks of every row before the first write (huge trusted runs).",
 )
+@click.option(
+    "--allow-rejects",
+    is_flag=True,
+    help="Exit 0 and go on with later migrations when steps with on_error = \"reject\" "
+    "set rows aside (they are in .zenoo/rejects/).",
+)
 @common_options
 def apply(
     env: CommandEnv,
@@ -298,6 +306,7 @@ def apply(
     allow_drift: bool,
     force: bool,
     no_preflight: bool,
+    allow_rejects: bool,
 ) -> None:
     """Apply pending migrations (or exactly a saved plan) to the target."""
 
@@ -311,6 +320,7 @@ def apply(
             allow_drift=allow_drift,
             force=force,
             preflight=not no_preflight,
+            allow_rejects=allow_rejects,
             yes=yes_,
             confirm=confirm,
             progress=progress,

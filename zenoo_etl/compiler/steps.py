@@ -54,9 +54,10 @@ STEP_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MODEL_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$|^[a-z0-9_]+$")
 _COMMON = {"id", "model", "action", "description", "depends_on", "chunk_size", "context", "when"}
 _ALLOWED: dict[str, set[str]] = {
-    "create": _COMMON | {"source", "records", "key", "identity", "match", "fields", "lines"},
-    "upsert": _COMMON | {"source", "records", "key", "identity", "match", "fields"},
-    "update": _COMMON | {"source", "records", "key", "match", "domain", "values"},
+    "create": _COMMON
+    | {"source", "records", "key", "identity", "match", "fields", "lines", "on_error"},
+    "upsert": _COMMON | {"source", "records", "key", "identity", "match", "fields", "on_error"},
+    "update": _COMMON | {"source", "records", "key", "match", "domain", "values", "on_error"},
     "delete": _COMMON | {"source", "records", "key", "match", "domain", "archive", "fields"},
     "call": _COMMON
     | {"source", "records", "key", "match", "domain", "fields", "method", "args", "kwargs", "undo"},
@@ -71,6 +72,7 @@ _EXAMPLES = {
     "domain": 'domain = [["active", "=", true]]',
     "undo": 'undo = { method = "action_unarchive", args = [] }',
     "when": "when = \"{{ row.status != 'inactive' }}\"",
+    "on_error": 'on_error = "reject"',
 }
 
 
@@ -114,6 +116,7 @@ class _StepSpec(_Strict):
     context: dict[str, Any] = Field(default_factory=dict)
     when: str | None = Field(default=None, min_length=1)
     lines: dict[str, Any] | None = None
+    on_error: Literal["reject"] | None = None
 
 
 STEP_KEYS = list(_StepSpec.model_fields)
@@ -187,6 +190,7 @@ class Step(BaseModel):  # type: ignore[no-redef]
     values: dict[str, Any] = Field(default_factory=dict)
     when: str | None = None
     lines: Lines | None = None
+    on_error: Literal["reject"] | None = None  # rows Odoo refuses go to a reject file
     file: Path
     line: int
 
@@ -488,6 +492,10 @@ def _parse_step(
         raise fail("'key' only makes sense with a source", "key")
     if source is None and raw.when is not None:
         raise fail("'when' filters source rows; it needs a source or records", "when")
+    if source is None and raw.on_error is not None:
+        raise fail(
+            'on_error = "reject" sets rows aside; it needs a source or records', "on_error"
+        )
 
     try:
         domain = (
@@ -536,6 +544,7 @@ def _parse_step(
         fields=dict(raw.fields or {}),
         values=dict(raw.values or {}),
         when=raw.when,
+        on_error=raw.on_error,
         lines=_parse_lines(raw, identity, fail, root, text, start, end, shown, sid),
         file=path,
         line=start,

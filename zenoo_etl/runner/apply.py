@@ -48,6 +48,7 @@ from zenoo_etl.runner.pipeline import chunked, run_chunks
 from zenoo_etl.runner.preflight import preflight as check_pending
 from zenoo_etl.runner.progress import ProgressReporter
 from zenoo_etl.runner.reconcile import reconcile
+from zenoo_etl.runner.rejects import RejectSink, write_rejects
 from zenoo_etl.runner.resolve import RowError
 from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, StepResult
 from zenoo_etl.runner.rollback import undo_migration
@@ -96,6 +97,15 @@ def describe_failure(project: Project, migration: Migration, failure: StepFailur
     words = _row_words(project, migration, step, failure.chunk, cause)
     field = getattr(cause, "field", None)
     field_words = f", field '{field}'" if field else ""
+    reason = failure_reason(step, cause)
+    return (
+        f"Migration {project.relative(migration.path)} failed at step '{step.id}' "
+        f"({step.action} {step.model}), {words}{field_words}: {reason.rstrip('.')}."
+    )
+
+
+def failure_reason(step: Step, cause: BaseException) -> str:
+    """What went wrong, in the words shown after the row (Odoo's message when it refused)."""
     if isinstance(cause, OdooError):
         reason = f"Odoo said: {cause.message}"
         if cause.odoo_name:
@@ -111,10 +121,7 @@ def describe_failure(project: Project, migration: Migration, failure: StepFailur
         reason = cause.message
     else:
         reason = str(cause)
-    return (
-        f"Migration {project.relative(migration.path)} failed at step '{step.id}' "
-        f"({step.action} {step.model}), {words}{field_words}: {reason.rstrip('.')}."
-    )
+    return reason
 
 
 class Runner:
@@ -126,6 +133,8 @@ class Runner:
         self.result = result
         # apply --force: step id -> {key: id} of existing records to overwrite
         self.overwrite: dict[str, dict[str, int]] = {}
+        # apply --allow-rejects: a migration with rejected rows does not stop the run
+        self.allow_rejects = False
 
     async def step_run(self, migration: Migration, step: Step, fresh: bool) -> StepRun:
         session = self.session
@@ -214,10 +223,25 @@ class Runner:
             total = self.count_rows(migration, step)
         session.progress.step_started(step.id, step.model, step.action, total)
 
+        rejects = RejectSink() if step.on_error == "reject" else None
+
         async def work(chunk: Chunk) -> int:
             try:
                 return await run.run(chunk)
-            except (RowError, LoadFailed, UnknownOutcome, ZenooError) as exc:
+            except (RowError, LoadFailed, OdooError) as exc:
+                if rejects is None or not chunk.rows:
+                    raise StepFailure(step, chunk, exc) from exc
+                # on_error = "reject": bisect down to the rows that fail alone
+                if len(chunk.rows) == 1:
+                    rejects.add(
+                        chunk.rows[0], getattr(exc, "field", None), failure_reason(step, exc)
+                    )
+                    run.counts.rejected += 1
+                    return 1
+                half = len(chunk.rows) // 2
+                first = await work(Chunk(rows=chunk.rows[:half]))
+                return first + await work(Chunk(rows=chunk.rows[half:]))
+            except (UnknownOutcome, ZenooError) as exc:
                 raise StepFailure(step, chunk, exc) from exc
 
         def advanced(n: int) -> None:
@@ -246,6 +270,15 @@ class Runner:
             run.counts.filtered = stats.filtered
             result.seconds = time.monotonic() - started
             session.progress.step_finished(step.id, run.counts, result.seconds)
+        if rejects is not None:
+            path = write_rejects(self.project, migration, step, rejects)
+            if rejects:
+                result.reject_file = self.project.relative(path)
+                session.warn(
+                    f"{self.project.relative(migration.path)}, step '{step.id}': {len(rejects)} "
+                    f"row(s) rejected by Odoo were written with their error to "
+                    f"{result.reject_file}; the other rows were applied"
+                )
         if run.unmatched:
             session.warn(
                 f"{self.project.relative(migration.path)}, step '{step.id}': {run.unmatched} "
@@ -301,10 +334,43 @@ class Runner:
             totals.called,
             totals.filtered,
         )
+        if totals.rejected:
+            await self.with_rejects(migration, result, counts, totals.rejected)
+            result.seconds = time.monotonic() - started
+            return result
         await scope.set_status(migration.version, "applied", counts=counts)
         result.seconds = time.monotonic() - started
         session.progress.migration_finished(migration.version, migration.name, "applied")
         return result
+
+    async def with_rejects(
+        self, migration: Migration, result: MigrationResult, counts: Counts, rejected: int
+    ) -> None:
+        """Every row applied but the rejected ones: ``applied_with_rejects``.
+
+        The ledger keeps the migration ``failed`` (not applied, so the next apply
+        runs it again and, skipping what is done, applies only the rows that were
+        rejected), with the reject files named in its error.
+        """
+        files = ", ".join(s.reject_file for s in result.steps if s.reject_file)
+        message = (
+            f"Migration {self.project.relative(migration.path)} was applied except "
+            f"{rejected} rejected row(s), written with their error to {files}. Fix those rows "
+            "in the source, then run 'zenoo-etl apply' again: it applies only them."
+        )
+        await self.session.scope.set_status(
+            migration.version, "failed", counts=counts, error=message
+        )
+        result.status = "applied_with_rejects"
+        result.error = message
+        self.session.progress.migration_finished(
+            migration.version, migration.name, "applied_with_rejects"
+        )
+        if not self.allow_rejects:
+            self.result.ok = False
+            self.result.error = message
+            self.result.warnings = list(self.session.warnings)
+            raise RunFailed(message, self.result)
 
     async def interrupted(self, migration: Migration, result: MigrationResult, why: str) -> None:
         """Stopped on request: mark the migration failed (resumable), never roll it back."""
@@ -442,6 +508,7 @@ async def apply(
     allow_drift: bool = False,
     force: bool = False,
     preflight: bool = True,
+    allow_rejects: bool = False,
     confirm: Callable[[str], bool] | None = None,
     wrap_target: TargetWrapper | None = None,
     odoo: OdooTarget | None = None,
@@ -463,6 +530,7 @@ async def apply(
         runner = Runner(session, result)
         if preflight:
             await check_pending(session, todo)
+        runner.allow_rejects = allow_rejects
         foreign = await find_foreign(session, todo)
         if foreign and not force:
             raise ForeignRecordsError(foreign_message(project, foreign))

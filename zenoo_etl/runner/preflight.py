@@ -17,7 +17,13 @@ from typing import Any
 
 from zenoo_etl.compiler import Migration
 from zenoo_etl.compiler.schema import describe_model
-from zenoo_etl.compiler.validate import Problem, Schema, models_used, validate_project
+from zenoo_etl.compiler.validate import (
+    Problem,
+    Schema,
+    line_models,
+    models_used,
+    validate_project,
+)
 from zenoo_etl.errors import UsageError
 from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.runner.session import Session
@@ -61,8 +67,16 @@ async def preflight(session: Session, todo: list[Migration]) -> None:
     if not todo:
         return
     project = dataclasses.replace(session.project, migrations=list(todo))
-    schema = await target_schema(session, models_used(project))
-    problems = validate_project(project, schema)
+    schema = dict(await target_schema(session, models_used(project)))
+    schema.update(await target_schema(session, line_models(project, schema)))
+    # Rows of an on_error = "reject" step that validate finds wrong are what the run
+    # sets aside to the reject file; they do not stop the run.
+    rejecting = {s.id for m in todo for s in m.steps if s.on_error == "reject"}
+    problems = [
+        p
+        for p in validate_project(project, schema)
+        if not (p.step in rejecting and (p.row is not None or p.line is None))
+    ]
     if not problems:
         return
     shown = "\n".join(f"  {p}" for p in problems[:_SHOWN])

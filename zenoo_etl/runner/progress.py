@@ -25,6 +25,7 @@ class StepCounts:
     adopted: int = 0  # found by reconciliation after a lost answer
     filtered: int = 0  # source rows left out by `when` or a `missing = "skip-row"` cell
     lines: int = 0  # one2many lines created with their headers ([steps.lines])
+    rejected: int = 0  # rows Odoo refused, set aside to a reject file (on_error = "reject")
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -37,6 +38,7 @@ class StepCounts:
             "adopted": self.adopted,
             "filtered": self.filtered,
             "lines": self.lines,
+            "rejected": self.rejected,
         }
 
     def add(self, other: StepCounts) -> None:
@@ -49,6 +51,7 @@ class StepCounts:
         self.adopted += other.adopted
         self.filtered += other.filtered
         self.lines += other.lines
+        self.rejected += other.rejected
 
 
 class ProgressReporter(Protocol):

@@ -26,6 +26,7 @@ class StepResult:
     records: int = 0
     seconds: float = 0.0
     drift: Drift = field(default_factory=Drift)  # rollback: records gone / changed since apply
+    reject_file: str | None = None  # on_error = "reject": where the rejected rows were written
 
     def to_dict(self) -> dict[str, Any]:
         rate = self.records / self.seconds if self.seconds > 0 else 0.0
@@ -46,13 +47,15 @@ class StepResult:
             **self.counts.as_dict(),
             "seconds": round(self.seconds, 3),
             "records_per_second": round(rate, 1),
+            **({"reject_file": self.reject_file} if self.reject_file else {}),
             **checks,
         }
 
 
 @dataclass
 class MigrationResult:
-    """One migration of one run: ``status`` is applied / skipped / failed / rolled_back."""
+    """One migration of one run: ``status`` is applied / skipped / failed / rolled_back, or
+    applied_with_rejects (every row applied but those in the steps' reject files)."""
 
     version: int
     name: str
