@@ -50,7 +50,13 @@ from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, Step
 from zenoo_etl.runner.session import Session, TargetWrapper, open_session
 from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
 
-PAGE = 500
+# Records undone per page: one read (what exists, what changed) and one unlink per
+# group. On a real Odoo every unlink of records with external ids clears the
+# server's caches, so the NEXT call re-checks the password (600,000 PBKDF2 rounds,
+# ~0.25 s): big pages pay that a few times instead of once per 500 records
+# (issue 17: 10,000 partners rolled back in 25 s with pages of 500 against 5 s
+# for a raw unlink in pages of 5,000). Memory stays a few MB per page.
+PAGE = 5000
 _UNDOABLE = ("applied", "failed", "applying", "rolling_back")
 
 
