@@ -31,7 +31,7 @@ Contenders, interleaved in every repetition (the first one rotates):
   ``/.id`` relational cells, repeated tag ids);
 * ``raw_load_sorted``: ``load()``, rows ordered by parent, tag ids de-duplicated;
 * ``raw_loop``: one ``create`` per record, one call at a time, ``--loop-rows``
-  rows (the "script" everyone writes first).
+  rows taken evenly from the three shapes (the "script" everyone writes first).
 
 Raw records are deleted with ``unlink`` in pages of ``--unlink-page`` (5,000)
 ids, timed: the rollback baseline. Every repetition leaves the target as it
@@ -539,13 +539,13 @@ def raw_bodies(
 
 
 def loop_bodies(target: Target, data: Data, refs: Refs, tag: str, rows: int) -> list[bytes]:
-    bodies = []
-    for step, row in data.customers():
-        if len(bodies) == rows:
-            break
-        values = _values(step, row, refs, tag)
-        bodies.append(target.body("res.partner", "create", [values], {"context": CTX}))
-    return bodies
+    """One ``create`` per record for ``rows`` rows spread evenly over all three shapes."""
+    every = list(data.customers())
+    step = max(1, len(every) // max(1, rows))
+    return [
+        target.body("res.partner", "create", [_values(s, row, refs, tag)], {"context": CTX})
+        for s, row in every[::step][:rows]
+    ]
 
 
 async def count_ref(target: Target, prefix: str) -> list[int]:
