@@ -9,6 +9,7 @@ ledger on disk, and the final state read back with a separate client.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import textwrap
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.runner.results import RunFailed
 
 from .matrix import PASSWORD_ENV, Server
+from .procs import zenoo
 
 ROWS = 30
 
@@ -36,10 +38,11 @@ class Killed(BaseException):
 class DieAfter:
     """Let the ``n``-th call of ``method`` reach Odoo, then die before its answer is used."""
 
-    def __init__(self, inner: OdooTarget, method: str, n: int) -> None:
+    def __init__(self, inner: OdooTarget, method: str, n: int, *, before: bool = False) -> None:
         self._inner = inner
         self._method = method
         self._n = n
+        self._before = before
         self.seen = 0
         self.calls = inner.calls
 
@@ -49,6 +52,8 @@ class DieAfter:
             return real
 
         async def dying(*args: Any, **kwargs: Any) -> Any:
+            if self._before and self.seen + 1 == self._n:
+                raise Killed(f"killed before {name} #{self.seen + 1}")
             answer = await real(*args, **kwargs)
             self.seen += 1
             if self.seen == self._n:
@@ -60,6 +65,11 @@ class DieAfter:
 
 def die_after(method: str, n: int) -> Callable[[OdooTarget], OdooTarget]:
     return lambda inner: DieAfter(inner, method, n)  # type: ignore[return-value]
+
+
+def die_before(method: str, n: int) -> Callable[[OdooTarget], OdooTarget]:
+    """Die after the compensation intent was written, before the call itself."""
+    return lambda inner: DieAfter(inner, method, n, before=True)  # type: ignore[return-value]
 
 
 CREATE = """\
@@ -196,6 +206,31 @@ async def test_1_a_killed_rollback_resumed_by_rollback_finishes_cleanly(
     assert await statuses(root, server.url) == {1: "rolled_back"}
 
 
+@pytest.mark.parametrize("then", ["apply", "rollback"])
+async def test_1_a_rollback_killed_before_its_unlink_is_settled_by_what_exists(
+    server: Any, tmp_path: Path, then: str
+) -> None:
+    """Killed between the compensation intent and the unlink: nothing was undone."""
+    root = tmp_path / "p"
+    write(root, server.url)
+    await apply(load_project(root))
+    with pytest.raises(Killed):
+        await rollback(load_project(root), to_version=0, wrap_target=die_before("unlink", 1))
+    assert set(await contacts(server.url)) == ALL
+    assert await statuses(root, server.url) == {1: "rolling_back"}
+    if then == "apply":
+        result = await apply(load_project(root))  # the records are its own: kept, not re-sent
+        assert result.ok and not result.warnings, result.error
+        assert set(await contacts(server.url)) == ALL
+        assert await statuses(root, server.url) == {1: "applied"}
+        await rollback(load_project(root), to_version=0)
+    else:
+        done = await rollback(load_project(root), to_version=0)
+        assert done.ok and not done.warnings
+    assert await contacts(server.url) == {}
+    assert await statuses(root, server.url) == {1: "rolled_back"}
+
+
 async def test_1_a_killed_automatic_rollback_then_a_fixed_csv_applies_everything(
     server: Any, tmp_path: Path
 ) -> None:
@@ -267,3 +302,83 @@ async def test_2_someone_elses_edit_still_stops_a_resumed_rollback(
     with pytest.raises(RunFailed, match="by hand"):
         await rollback(load_project(root), to_version=1)
     assert (await contacts(server.url))["EO-30"]["phone"] == "by hand"
+
+
+async def test_4_apply_refuses_a_repeated_key_like_plan_before_any_write(
+    server: Any, tmp_path: Path
+) -> None:
+    """Scenario 4: plan exits 2 on a repeated key; apply --yes must too, nothing sent."""
+    root = tmp_path / "p"
+    write(root, server.url)
+    csv = root / "data" / "contacts.csv"
+    lines = csv.read_text().splitlines()
+    lines[25] = "11,Row 25 reusing key 11,be"  # rows 11 and 25 share key 11
+    csv.write_text("\n".join(lines) + "\n")
+    env = {PASSWORD_ENV: os.environ[PASSWORD_ENV]}
+    # in threads: the sandbox answers from this test's event loop
+    planned = await asyncio.to_thread(zenoo, root, "plan", env=env)
+    applied = await asyncio.to_thread(zenoo, root, "apply", "--yes", env=env)
+    for done in (planned, applied):
+        assert done.returncode == 2, done.stderr
+        assert "key '11' is used by rows 11 (line 12) and 25" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert await contacts(server.url) == {}  # row 11 was not silently lost: nothing was sent
+
+
+TAGS_AND_COMPANIES = """\
+description = "tags, then companies tagged with them"
+
+[[steps]]
+id = "tags"
+model = "res.partner.category"
+action = "create"
+key = "{{ row.name }}"
+records = [{ name = "Export" }, { name = "Import" }]
+
+[steps.fields]
+name = "{{ row.name }}"
+"""
+
+COMPANIES = """\
+description = "companies"
+
+[[steps]]
+id = "companies"
+model = "res.partner"
+action = "create"
+identity = "{identity}"
+{match}
+source = {{ csv = "data/contacts.csv" }}
+key = "{{{{ row.id }}}}"
+
+[steps.fields]
+name = "Company {{{{ row.id }}}}"
+ref = "EO-{{{{ row.id }}}}"
+category_id = [{{ ref = "tags", key = "Export" }}]
+"""
+
+
+@pytest.mark.parametrize("identity", ["xmlid", "fields"])
+async def test_7_a_dangling_reference_names_the_reference_and_the_record(
+    server: Any, tmp_path: Path, identity: str
+) -> None:
+    """Scenario 7: a record a reference points to was deleted by hand."""
+    root = tmp_path / "p"
+    write(root, server.url)
+    (root / "migrations" / "0001_contacts.toml").write_text(TAGS_AND_COMPANIES)
+    await apply(load_project(root))
+    async with ZenooClient(url=server.url) as client:
+        await client.login("etl", "admin", "admin")
+        [export] = await client.search("res.partner.category", [["name", "=", "Export"]])
+        await client.unlink("res.partner.category", [export])
+    match = 'match = ["ref"]' if identity == "fields" else ""
+    (root / "migrations" / "0002_companies.toml").write_text(
+        COMPANIES.format(identity=identity, match=match)
+    )
+    with pytest.raises(RunFailed) as failed:
+        await apply(load_project(root))
+    message = str(failed.value)
+    assert "step 'companies'" in message
+    assert "{ref = 'tags', key = 'Export'}" in message
+    assert f"res.partner.category id {export}, which no longer exists" in message
+    assert "row 1 (data/contacts.csv:2)" in message

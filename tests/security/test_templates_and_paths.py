@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from zenoo_etl.cli import main
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import load_project
-from zenoo_etl.runner import RunFailed, apply
+from zenoo_etl.runner import apply
+from zenoo_etl.runner.preflight import PreflightError
 from zenoo_etl.sandbox import serve_sandbox
 
 PAYLOADS = [
@@ -110,7 +111,8 @@ async def test_template_payloads_in_migration_files_never_reach_odoo(
     tmp_path: Path, payload: str
 ) -> None:
     root = _project(tmp_path, payload)
-    with pytest.raises(RunFailed, match=r"unsafe|refused"):
+    # refused by apply's preflight (exit 2, like plan) before anything is sent
+    with pytest.raises(PreflightError, match=r"unsafe|refused"):
         await apply(load_project(root))
     assert await _names(root) == {}
 

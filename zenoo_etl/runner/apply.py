@@ -31,6 +31,7 @@ from zenoo_etl.compiler.plan import (
 )
 from zenoo_etl.compiler.project import RowStats
 from zenoo_etl.compiler.sources import iter_source
+from zenoo_etl.compiler.values import Ref, Row
 from zenoo_etl.errors import DriftError, ZenooError
 from zenoo_etl.ledger.protocol import Counts, MigrationRecord
 from zenoo_etl.runner.actions import Chunk, StepRun, lines_model
@@ -49,7 +50,7 @@ from zenoo_etl.runner.preflight import preflight as check_pending
 from zenoo_etl.runner.progress import ProgressReporter
 from zenoo_etl.runner.reconcile import reconcile
 from zenoo_etl.runner.rejects import RejectSink, write_rejects
-from zenoo_etl.runner.resolve import RowError
+from zenoo_etl.runner.resolve import RowError, iter_refs
 from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, StepResult
 from zenoo_etl.runner.rollback import undo_migration
 from zenoo_etl.runner.session import Session, TargetWrapper, open_session
@@ -197,6 +198,43 @@ class Runner:
         for part in grouped_chunks(rows, size, parent, window):
             yield Chunk(rows=part)
 
+    async def dangling_reference(self, chunk: Chunk) -> RowError | None:
+        """The first reference of ``chunk`` whose record no longer exists in Odoo, as a
+        :class:`RowError` naming the reference (step, key) and the record (model, id)."""
+        models = {s.id: s.model for m in self.project.migrations for s in m.steps}
+        wanted: list[tuple[Row, str, Ref, str, int]] = []
+        for row in chunk.rows:
+            for field_name, value in row.values.items():
+                for ref in iter_refs(value):
+                    if not isinstance(ref, Ref) or ref.step not in models:
+                        continue
+                    odoo_id = self.session.resolver.ref_id(ref.step, ref.key)
+                    if odoo_id is not None:
+                        wanted.append((row, field_name, ref, models[ref.step], odoo_id))
+        if not wanted:
+            return None
+        alive: dict[str, set[int]] = {}
+        try:
+            for model in {w[3] for w in wanted}:
+                ids = sorted({w[4] for w in wanted if w[3] == model})
+                found = await self.session.odoo.search(
+                    model, [["id", "in", ids]], {"active_test": False}
+                )
+                alive[model] = set(found)
+        except ClientError:
+            return None  # cannot tell: Odoo's own message stands
+        for row, field_name, ref, model, odoo_id in wanted:
+            if odoo_id not in alive[model]:
+                return RowError(
+                    f"reference {{ref = '{ref.step}', key = '{ref.key}'}} points to {model} "
+                    f"id {odoo_id}, which no longer exists in Odoo: it was deleted after step "
+                    f"'{ref.step}' created it. Recreate it (roll back and apply the migration "
+                    f"of step '{ref.step}' again) or change the reference",
+                    row=row,
+                    field=field_name,
+                )
+        return None
+
     async def run_step(self, migration: Migration, step: Step, fresh: bool) -> StepResult:
         session = self.session
         started = time.monotonic()
@@ -229,6 +267,12 @@ class Runner:
             try:
                 return await run.run(chunk)
             except (RowError, LoadFailed, OdooError) as exc:
+                if isinstance(exc, (LoadFailed, OdooError)) and (
+                    rejects is None or len(chunk.rows) == 1
+                ):
+                    # Odoo refused: if a reference points at a record deleted since,
+                    # say which reference and which record (not just Odoo's words)
+                    exc = await self.dangling_reference(chunk) or exc
                 if rejects is None or not chunk.rows:
                     raise StepFailure(step, chunk, exc) from exc
                 # on_error = "reject": bisect down to the rows that fail alone

@@ -62,7 +62,7 @@ async def _unknown_to_ledger(
     keys = list(found)
     known = set(await session.scope.done_ids(step.id, keys))
     state = await session.scope.step_state(migration.version, step.id, keys)
-    known |= {k for k, row in state.items() if row.state in ("intent", "done")}
+    known |= {k for k, row in state.items() if row.state in ("intent", "done", "undoing")}
     return {k: v for k, v in found.items() if k not in known}
 
 

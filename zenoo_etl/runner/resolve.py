@@ -87,6 +87,10 @@ class Resolver:
         # fetched instead of asking Odoo for the same names again.
         self._lock = asyncio.Lock()
 
+    def ref_id(self, step: str, key: str) -> int | None:
+        """The id a ``Ref(step, key)`` resolved to in this run, if it was looked up."""
+        return self._refs.get((step, key))
+
     def forget_step(self, step: str) -> None:
         """Drop cached refs of a step (its records were rolled back)."""
         self._refs = {k: v for k, v in self._refs.items() if k[0] != step}
