@@ -53,3 +53,17 @@ class Wire:
         assert "error" in body, f"expected an error, got {body.get('result')!r}"
         data: dict[str, Any] = body["error"]["data"]
         return data
+
+
+async def new_api_key(wire: Wire, name: str, password: str = "admin") -> str:
+    """An API key for admin, made the way Odoo 18/19 make one without the web UI:
+    description.create -> make_key (identity check) -> run_check with the password."""
+    description = await wire.call(
+        "res.users.apikeys.description", "create", {"name": name, "duration": "0"}
+    )
+    check = await wire.call("res.users.apikeys.description", "make_key", [description])
+    shown = await wire.call(
+        "res.users.identitycheck", "run_check", [check["res_id"]], context={"password": password}
+    )
+    key: str = shown["context"]["default_key"]
+    return key

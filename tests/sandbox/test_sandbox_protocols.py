@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from sandbox_wire import Wire
+from sandbox_wire import Wire, new_api_key
 
 from zenoo_etl.sandbox import SandboxServer
 
@@ -128,7 +129,8 @@ async def test_json2_crud_returns_bare_values(
         ("no.model/search", {"domain": []}, None, 404, "werkzeug.exceptions.NotFound",
          "the model 'no.model' does not exist"),
         ("res.partner/nope", {}, None, 404, "werkzeug.exceptions.NotFound", None),
-        ("res.partner/_private", {}, None, 404, "werkzeug.exceptions.NotFound", None),
+        ("res.partner/_private", {}, None, 403, "odoo.exceptions.AccessError",
+         "Private methods (such as 'res.partner._private') cannot be called remotely."),
         ("res.partner/create", {"ids": [1], "vals_list": {}}, None, 422,
          "werkzeug.exceptions.UnprocessableEntity", "cannot call res.partner.create with ids"),
         ("res.partner/search", {"bogus": 1}, None, 422, "werkzeug.exceptions.UnprocessableEntity",
@@ -166,19 +168,39 @@ async def test_json2_errors_follow_the_contract(
 async def test_json2_bad_body_and_wrong_database(
     sandbox19: SandboxServer, session: aiohttp.ClientSession
 ) -> None:
-    status, got = await json2(session, sandbox19, "res.partner/search", raw=b"{nope")
-    assert status == 400 and got["message"].startswith("could not parse the body as json")
+    json_type = {"Content-Type": "application/json"}
     status, got = await json2(
-        session, sandbox19, "res.partner/search", {}, headers={"X-Odoo-Database": "other"}
+        session, sandbox19, "res.partner/search", raw=b"{nope", headers=json_type
     )
-    assert status == 404
+    assert status == 400 and got["message"].startswith("could not parse the body as json")
+    # a database that does not exist: Odoo's HTML 404 page, before the key is looked at
+    status, got = await json2(
+        session,
+        sandbox19,
+        "res.partner/search",
+        {},
+        key="wrong",
+        headers={"X-Odoo-Database": "other"},
+    )
+    assert status == 404 and got.startswith("<!DOCTYPE html>") and "No database is selected" in got
+    # not JSON: an HTML 415
+    status, got = await json2(
+        session,
+        sandbox19,
+        "res.partner/search_count",
+        raw=b'{"domain": []}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert status == 415 and "415 Unsupported Media Type" in got
 
 
 async def test_api_keys_are_generated_through_the_apikeys_model(
     sandbox19: SandboxServer, session: aiohttp.ClientSession
 ) -> None:
     wire = Wire(sandbox19, session)
-    key = await wire.call("res.users.apikeys", "generate", "ci pipeline")
+    refused = await wire.fail("res.users.apikeys", "generate", "ci pipeline")
+    assert refused["name"] == "builtins.AttributeError"  # no public generate in Odoo
+    key = await new_api_key(wire, "ci pipeline")
     assert isinstance(key, str) and len(key) == 40 and key != sandbox19.api_key
     status, count = await json2(
         session, sandbox19, "res.partner/search_count", {"domain": []}, key=key
@@ -193,7 +215,7 @@ async def test_api_keys_are_generated_through_the_apikeys_model(
     rows = await wire.call(
         "res.users.apikeys", "search_read", [], fields=["name", "user_id", "scope"]
     )
-    assert {"name": "ci pipeline", "user_id": [2, "Administrator"], "scope": "rpc"} in [
+    assert {"name": "ci pipeline", "user_id": [2, "Administrator"], "scope": False} in [
         {k: r[k] for k in ("name", "user_id", "scope")} for r in rows
     ]
     assert all("key" not in r for r in rows)
@@ -251,3 +273,20 @@ async def test_xmlrpc_speaks_the_same_services_with_odoo_fault_codes(
             await call("object", "execute_kw", *args)
         faults[label] = info.value.faultCode
     assert faults == {"denied": 3, "access": 4, "user": 2, "app": 1}
+
+
+async def test_json2_401_carries_www_authenticate_bearer_with_its_space(
+    sandbox19: SandboxServer,
+) -> None:
+    """Raw bytes: HTTP clients strip the trailing space real Odoo 19 sends."""
+    reader, writer = await asyncio.open_connection(sandbox19.host, sandbox19.port)
+    body = b'{"domain": []}'
+    writer.write(
+        b"POST /json/2/res.partner/search HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    await writer.drain()
+    head = (await reader.read(65536)).split(b"\r\n\r\n", 1)[0]
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 401")
+    assert b"\r\nWWW-Authenticate: Bearer \r\n" in head + b"\r\n"

@@ -92,9 +92,20 @@ async def _distinctive_credentials(sandbox: SandboxProcess) -> tuple[str, str]:
     password = f"Pw-{secrets.token_hex(12)}"
     async with ZenooClient(url=sandbox.url) as client:
         uid = await client.login("etl", "admin", "admin")
-        api_key = str(
-            await client.execute_kw("res.users.apikeys", "generate", ["secrets-test"], {})
+        # Odoo's route to a key without the web UI: description -> make_key -> run_check
+        description = await client.execute_kw(
+            "res.users.apikeys.description", "create", [{"name": "secrets-test"}], {}
         )
+        check = await client.execute_kw(
+            "res.users.apikeys.description", "make_key", [[description]], {}
+        )
+        shown = await client.execute_kw(
+            "res.users.identitycheck",
+            "run_check",
+            [[check["res_id"]]],
+            {"context": {"password": "admin"}},
+        )
+        api_key = str(shown["context"]["default_key"])
         await client.write("res.users", [uid], {"password": password})
     return password, api_key
 

@@ -62,6 +62,11 @@ class _Compiler:
         self.active_test = active_test
         self.params: list[Any] = []
 
+    @property
+    def _leaf_word(self) -> str:
+        """Odoo 19 calls a domain leaf a condition."""
+        return "condition" if self.env.registry.version >= "19" else "leaf"
+
     def where(self, mdef: ModelDef, domain: Any) -> str:
         if not isinstance(domain, list | tuple):
             raise value_error(f"Invalid domain: {domain!r}")
@@ -127,7 +132,9 @@ class _Compiler:
         slots = self.env.registry.slots[mdef.name]
         slot = slots.get(path[0])
         if slot is None:
-            raise value_error(f"Invalid field {mdef.name}.{path[0]} in leaf {tuple(leaf)!r}")
+            raise value_error(
+                f"Invalid field {mdef.name}.{path[0]} in {self._leaf_word} {tuple(leaf)!r}"
+            )
         if operator == "<>":
             operator = "!="
         if operator == "=?":
@@ -148,7 +155,9 @@ class _Compiler:
     def _path(self, slot: Slot, rest: str, operator: str, right: Any, leaf: Any) -> str:
         fdef = slot.field
         if fdef.relation is None:
-            raise value_error(f"Invalid field {slot.owner.name}.{leaf[0]} in leaf {tuple(leaf)!r}")
+            raise value_error(
+                f"Invalid field {slot.owner.name}.{leaf[0]} in {self._leaf_word} {tuple(leaf)!r}"
+            )
         sub = self._sub(fdef.relation, [[rest, operator, right]])
         return self._relational_in(slot, sub, negate=False)
 

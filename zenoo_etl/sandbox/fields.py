@@ -135,6 +135,8 @@ class ModelDef:
     rec_names_search: tuple[str, ...] = ()
     #: like ``prepare_vals``, for create only (what Odoo computes on new records)
     prepare_create: ValsHook | None = None
+    #: runs before records are deleted (raise to refuse, like ``@api.ondelete``)
+    before_unlink: Callable[[Env, list[int]], None] | None = None
     #: runs after rows were inserted / updated, with the touched ids
     after_create: Callable[[Env, list[int], list[dict[str, Any]]], None] | None = None
     after_write: Callable[[Env, list[int], dict[str, Any]], None] | None = None

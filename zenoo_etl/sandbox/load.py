@@ -324,7 +324,9 @@ class _Loader:
                 )
                 return
         if text.startswith(prefix) and "\n" not in text:
-            text = repr(text[len(prefix) :])
+            text = text[len(prefix) :]
+            if self.env.registry.version < "19":
+                text = repr(text)  # 18.0 quotes the constraint message, 19.0 does not
         msg: dict[str, Any] = {"rows": {"from": index, "to": index}, "record": index}
         msg.update({"type": "error", "message": text})
         self.messages.append(msg)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from zenoo_etl.sandbox import client_methods
-from zenoo_etl.sandbox.exceptions import AccessError, PythonError, value_error
+from zenoo_etl.sandbox.exceptions import AccessError, PythonError, UserError, value_error
 from zenoo_etl.sandbox.load import load
 from zenoo_etl.sandbox.orm import Env
 from zenoo_etl.sandbox.storage import hash_key
@@ -196,9 +197,13 @@ def context_get(env: Env, model: str) -> dict[str, Any]:
 
 
 def generate_api_key(
-    env: Env, model: str, name: str, scope: str = "rpc", expiration_date: Any = None
+    env: Env, model: str, name: str, scope: Any = None, expiration_date: Any = None
 ) -> str:
-    """Create an API key for the calling user and return it (shown only once)."""
+    """``res.users.apikeys._generate``: a key for the calling user (shown only once).
+
+    Private in Odoo; the server uses it for its startup key, clients reach it
+    through :func:`make_key` and :func:`run_check`.
+    """
     key = secrets.token_hex(20)
     key_id = env.create(
         "res.users.apikeys",
@@ -208,6 +213,56 @@ def generate_api_key(
         "INSERT INTO _sandbox_apikey_secret (id, key_hash) VALUES (?, ?)", (key_id, hash_key(key))
     )
     return key
+
+
+def make_key(env: Env, model: str, ids: Any) -> dict[str, Any]:
+    """``res.users.apikeys.description.make_key`` (``@check_identity``): the
+    identity-check wizard the password must be confirmed in."""
+    ids = env._ids(ids)
+    env.check_exist(model, ids)
+    wizard = env.create(
+        "res.users.identitycheck", [{"request": f"{model}({ids[0]},).make_key", "res_id": ids[0]}]
+    )[0]
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": "res.users.identitycheck",
+        "res_id": wizard,
+        "name": "Access Control",
+        "target": "new",
+        "views": [[False, "form"]],
+        "context": {"dialog_size": "medium"},
+    }
+
+
+def run_check(env: Env, model: str, ids: Any) -> dict[str, Any]:
+    """``res.users.identitycheck.run_check`` with ``context.password``: the key."""
+    ids = env._ids(ids)
+    env.check_exist(model, ids)
+    row = env.cr.execute(
+        "SELECT u.password, w.res_id FROM res_users u, res_users_identitycheck w "
+        "WHERE u.id = ? AND w.id = ?",
+        (env.uid, ids[0]),
+    ).fetchone()
+    password = env.context.get("password")
+    if row is None or not isinstance(password, str) or hash_key(password) != row[0]:
+        raise UserError(
+            "Incorrect Password, try again or click on Forgot Password to reset your password."
+        )
+    [description] = env.read("res.users.apikeys.description", [row[1]], ["name", "duration"])
+    expiration = None
+    if description["duration"] not in (False, "0", "-1"):
+        days = int(description["duration"])
+        moment = datetime.strptime(env.now, "%Y-%m-%d %H:%M:%S") + timedelta(days=days)
+        expiration = moment.strftime("%Y-%m-%d %H:%M:%S")
+    key = generate_api_key(env, "res.users.apikeys", description["name"], None, expiration)
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": "res.users.apikeys.show",
+        "name": "API Key Ready",
+        "views": [[False, "form"]],
+        "target": "new",
+        "context": {"default_key": key},
+    }
 
 
 def get_param(env: Env, model: str, key: str, default: Any = False) -> Any:
@@ -260,7 +315,8 @@ SPECIFIC: dict[str, dict[str, tuple[Method, bool]]] = {
     "ir.config_parameter": {"get_param": (get_param, True)},
     "ir.model.data": {"check_object_reference": (check_object_reference, True)},
     "res.users": {"context_get": (context_get, True)},
-    "res.users.apikeys": {"generate": (generate_api_key, True)},
+    "res.users.apikeys.description": {"make_key": (make_key, False)},
+    "res.users.identitycheck": {"run_check": (run_check, False)},
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from zenoo_etl.sandbox.exceptions import UserError
 from zenoo_etl.sandbox.fields import Check, Field, ModelDef, Unique, ValsHook, XmlidDefault
 from zenoo_etl.sandbox.snapshot import generic_models
 from zenoo_etl.sandbox.storage import hash_key, placeholders
@@ -270,6 +271,27 @@ def _company_prepare(env: Env, vals_list: list[dict[str, Any]]) -> None:
             )[0]
 
 
+def _users_unlink_guard(env: Env, ids: list[int]) -> None:
+    """``res.users._unlink_except_master_data``: the superuser, admin and the templates stay."""
+    if 1 in ids:
+        raise UserError(
+            "You can not remove the admin user as it is used internally for resources created "
+            "by Odoo (updates, module installation, ...)"
+        )
+    if env.xmlid_to_res_id("base.user_admin") in ids:
+        raise UserError(
+            "You cannot delete the admin user because it is utilized in various places (such "
+            "as security configurations,...). Instead, archive it."
+        )
+    templates = {env.xmlid_to_res_id("base.template_portal_user_id")}
+    templates.add(env.xmlid_to_res_id("base.default_user"))
+    if templates & set(ids):
+        raise UserError(
+            "Deleting the template users is not allowed. Deleting this profile will compromise "
+            "critical functionalities."
+        )
+
+
 def _users_prepare(env: Env, vals_list: list[dict[str, Any]]) -> None:
     for vals in vals_list:
         if vals.get("password"):
@@ -442,6 +464,7 @@ def _overlay(base: ModelDef, hand: ModelDef) -> ModelDef:
         after_create=hand.after_create,
         after_write=hand.after_write,
         prepare_create=hand.prepare_create,
+        before_unlink=hand.before_unlink,
     )
 
 
@@ -648,6 +671,7 @@ def _hand_written() -> list[ModelDef]:
         display=_name_of("name"),
         display_fields=("name",),
         prepare_vals=_users_prepare,
+        before_unlink=_users_unlink_guard,
     )
     apikeys = ModelDef(
         "res.users.apikeys",
@@ -830,6 +854,40 @@ def _hand_written() -> list[ModelDef]:
         display=lambda row: " ".join(str(row[k]) for k in ("code_store", "name") if row.get(k)),
         display_fields=("code_store", "name"),
     )
+    key_description = ModelDef(
+        "res.users.apikeys.description",
+        "API Key Description",
+        {
+            "name": _char("Description", required=True),
+            "duration": Field(
+                "selection",
+                "Duration",
+                selection=(
+                    ("1", "1 Day"),
+                    ("7", "1 Week"),
+                    ("30", "1 Month"),
+                    ("90", "3 Months"),
+                    ("180", "6 Months"),
+                    ("365", "1 Year"),
+                    ("0", "Persistent Key"),
+                    ("-1", "Custom Date"),
+                ),
+                default="0",
+            ),
+            "expiration_date": Field("datetime", "Expiration Date"),
+        },
+        display=_name_of("name"),
+        display_fields=("name",),
+    )
+    identity_check = ModelDef(
+        "res.users.identitycheck",
+        "Password Check Wizard",
+        {
+            "request": _char("Request"),
+            "res_id": Field("integer", "Record"),
+            "password": _char("Password"),
+        },
+    )
     move = ModelDef(
         "account.move",
         "Journal Entry",
@@ -839,6 +897,8 @@ def _hand_written() -> list[ModelDef]:
         display_fields=("state", "move_type", "name"),
     )
     return [
+        key_description,
+        identity_check,
         account,
         move,
         partner,

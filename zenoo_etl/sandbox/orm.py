@@ -557,6 +557,8 @@ class Env:
         mdef = self.model(model)
         ids = self._ids(ids)
         self.check_exist(model, ids)
+        if mdef.before_unlink is not None:
+            mdef.before_unlink(self, ids)
         for start in range(0, len(ids), CHUNK):
             self._unlink(mdef, ids[start : start + CHUNK])
         return True

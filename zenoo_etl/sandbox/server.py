@@ -80,6 +80,22 @@ def _json2_error(exc: SandboxRpcError) -> web.Response:
     return _json_response(body, status=exc.http_status)
 
 
+_NOT_AUTHENTICATED = "User not authenticated, use an API Key with a Bearer Authorization header."
+_NO_DATABASE_PAGE = (
+    "<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+    "<p>No database is selected and the requested URL was not found in the server-wide "
+    "controllers.</p>\n<p>Please verify the hostname, <a href=/web/login>login</a> and try "
+    "again.</p>\n\n<!-- Alternatively, use the X-Odoo-Database header. -->\n"
+)
+_JSON2_MEDIA_TYPE_PAGE = (
+    "<!doctype html>\n<html lang=en>\n<title>415 Unsupported Media Type</title>\n"
+    "<h1>Unsupported Media Type</h1>\n<p>Request inferred type is compatible with "
+    "[&#39;http&#39;] but &#39;/json/2/&lt;__model__&gt;/&lt;__method__&gt;&#39; is "
+    "type=&#39;json2&#39;.<br><br>Please verify the Content-Type request header and try "
+    "again.</p>\n"
+)
+
+
 class _BadJson(Exception):
     pass
 
@@ -161,6 +177,8 @@ class SandboxServer:
         app.router.add_get("/web/login", self._login_page)
         if self.major >= 19:
             app.router.add_get("/web/version", self._web_version)
+            app.router.add_get("/json/version", self._web_version)
+            app.router.add_route("*", "/json/2", self._json2_not_found)
             app.router.add_post("/json/2/{model}/{method}", self._json2)
             app.router.add_route("*", "/json/2/{tail:.*}", self._json2_not_found)
         if self.fault_control:
@@ -502,17 +520,32 @@ class SandboxServer:
     # ------------------------------------------------------------------ JSON-2
 
     async def _json2(self, request: web.Request) -> web.Response:
+        """``POST /json/2/<model>/<method>``, checks in Odoo 19's order: the database
+        (an HTML 404), the content type (an HTML 415), the API key (401 with
+        ``WWW-Authenticate: Bearer``), the body, the model and the method."""
         model = request.match_info["model"]
         method = request.match_info["method"]
         db = self._database()
+        wanted_db = request.headers.get("X-Odoo-Database")
+        if wanted_db is not None and wanted_db != self.database:
+            return web.Response(
+                status=404, text=_NO_DATABASE_PAGE, content_type="text/html", charset="utf-8"
+            )
+        if request.can_read_body and request.content_type != "application/json":
+            return web.Response(
+                status=415,
+                text=_JSON2_MEDIA_TYPE_PAGE,
+                content_type="text/html",
+                charset="utf-8",
+                headers={"Accept": "application/json"},
+            )
         try:
             scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-            uid = db.api_key_uid(key.strip()) if scheme.lower() == "bearer" and key else None
+            if scheme.lower() != "bearer" or not key.strip():
+                raise HttpError(401, "Unauthorized", _NOT_AUTHENTICATED)
+            uid = db.api_key_uid(key.strip())
             if uid is None:
                 raise HttpError(401, "Unauthorized", "Invalid apikey")
-            wanted_db = request.headers.get("X-Odoo-Database")
-            if wanted_db is not None and wanted_db != self.database:
-                raise HttpError(404, "NotFound", f"database {wanted_db!r} not found")
             try:
                 body = await _read_json(request) if request.can_read_body else {}
             except _BadJson as exc:
@@ -520,19 +553,21 @@ class SandboxServer:
                     400, "BadRequest", f"could not parse the body as json: {exc}"
                 ) from exc
             if not isinstance(body, dict):
-                raise HttpError(
-                    400, "BadRequest", "could not parse the body as json: not an object"
-                )
+                body = {}  # Odoo takes the arguments from the path only
             if model not in db.registry.models:
                 raise HttpError(404, "NotFound", f"the model {model!r} does not exist")
             try:
                 _, is_model = db.resolve(model, method)
+            except AccessError:
+                raise
             except SandboxRpcError as exc:
                 raise HttpError(
-                    404, "NotFound", f"the method {model}.{method} does not exist"
+                    404, "NotFound", f"The method '{model}.{method}' does not exist"
                 ) from exc
             kwargs = dict(body)
             ids = kwargs.pop("ids", None) or []
+            if isinstance(ids, int) and not isinstance(ids, bool):
+                ids = [ids]  # Model.browse(1)
             if not isinstance(ids, list):
                 raise HttpError(422, "UnprocessableEntity", f"ids must be a list, got {ids!r}")
             if is_model and ids:
@@ -546,7 +581,10 @@ class SandboxServer:
                     raise HttpError(422, "UnprocessableEntity", exc.bind_text) from exc
                 raise
         except SandboxRpcError as exc:
-            return _json2_error(exc)
+            response = _json2_error(exc)
+            if exc.http_status == 401:
+                response.headers["WWW-Authenticate"] = "Bearer "
+            return response
         if method == "create" and isinstance(result, int):
             result = [result]
         return _json_response(result)
