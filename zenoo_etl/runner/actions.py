@@ -26,7 +26,7 @@ from typing_extensions import assert_never  # typing has it from 3.11 only
 
 from zenoo_etl.client.errors import ConnectError, MissingRecordError, OdooError, OutcomeUnknownError
 from zenoo_etl.compiler.steps import LINES_SUFFIX, Step
-from zenoo_etl.compiler.values import Ref, Row, XmlidRef
+from zenoo_etl.compiler.values import Row
 from zenoo_etl.ledger.protocol import DoneEntry, LedgerScope, StepRow
 from zenoo_etl.runner.coerce import (
     CoercionError,
@@ -39,14 +39,12 @@ from zenoo_etl.runner.coerce import (
 )
 from zenoo_etl.runner.drift import pack_created, pack_previous
 from zenoo_etl.runner.identity import (
-    XMLID_MODULE,
     LoadFailed,
     UnknownOutcome,
     create_by_fields,
     create_by_load,
     create_plain,
     search_matches,
-    xmlid_name,
 )
 from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.runner.progress import StepCounts
@@ -91,9 +89,6 @@ class StepRun:
     counts: StepCounts = field(default_factory=StepCounts)
     unmatched: int = 0  # source rows whose match found no record (update/delete/call)
     gone: int = 0  # rows the ledger said created whose record was gone on resume
-    # create steps with identity xmlid: each of their records has its __zenoo__ external id
-    xmlid_steps: frozenset[str] = frozenset()
-    no_xmlid: set[str] = field(default_factory=set)  # relations whose external ids failed
     # [steps.lines]: fields_get of the lines' model (the one2many's relation)
     line_fields_get: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -140,53 +135,6 @@ class StepRun:
             except CoercionError as exc:
                 raise RowError(f"field '{name}': {exc}", row=row, field=name) from None
         return cells
-
-    def _external_id(self, value: Any) -> str | None:
-        """The external id of a referenced record, when the reference itself says it."""
-        if isinstance(value, XmlidRef):
-            return value.xmlid
-        if isinstance(value, Ref) and value.step in self.xmlid_steps:
-            return f"{XMLID_MODULE}.{xmlid_name(value.step, value.key, self.project_id)}"
-        return None
-
-    def _xmlid_cell(self, value: Any) -> str | None:
-        """A ``field/id`` cell for a row value, or None when a part has no external id."""
-        if value is None or value is False or value == "":
-            return ""
-        if isinstance(value, list):
-            names = [self._external_id(item) for item in value]
-            if any(name is None for name in names):
-                return None
-            return ",".join(dict.fromkeys(n for n in names if n is not None))
-        return self._external_id(value)
-
-    def load_chunk(
-        self, rows: list[Row], resolved: list[dict[str, Any]], by_xmlid: bool = True
-    ) -> tuple[list[str], list[list[str]], set[str]]:
-        """``load()`` columns and cells of a chunk, and the fields sent as ``field/id``.
-
-        Odoo's ``load()`` checks every ``field/.id`` cell with one ``exists()``
-        query, but looks each distinct ``field/id`` external id up once per
-        call: a relation whose values are all ``xmlid`` references, or ``ref``s
-        to a create step with identity xmlid (whose records carry their
-        ``__zenoo__`` external id), goes as ``field/id``.
-        """
-        columns = [column for _n, column, _c in self.load_columns]
-        cells = [self.load_cells(r, v) for r, v in zip(rows, resolved, strict=True)]
-        named: set[str] = set()
-        if not by_xmlid:
-            return columns, cells, named
-        for pos, (name, _column, _conv) in enumerate(self.load_columns):
-            if self.types[name] not in ("many2one", "many2many") or name in self.no_xmlid:
-                continue
-            external = [self._xmlid_cell(row.values.get(name, False)) for row in rows]
-            if any(cell is None for cell in external):
-                continue
-            columns[pos] = f"{name}/id"
-            for row_cells, cell in zip(cells, external, strict=True):
-                row_cells[pos] = cell or ""
-            named.add(name)
-        return columns, cells, named
 
     async def states(self, keys: Sequence[str]) -> dict[str, StepRow]:
         if self.fresh or not keys:
@@ -437,8 +385,12 @@ class StepRun:
         step, model = self.step, self.step.model
         match step.identity:
             case "xmlid":
-
-                async def send(columns: list[str], cells: list[list[str]]) -> list[int]:
+                # Relations go as field/.id cells, not as field/id external ids: measured on a
+                # real Odoo 18 (issue 17), looking external ids up costs load() more Python
+                # time than the exists() query per cell it saves.
+                cells = [self.load_cells(r, v) for r, v in zip(rows, resolved, strict=True)]
+                columns = [column for _n, column, _c in self.load_columns]
+                try:
                     return await create_by_load(
                         self.odoo,
                         model,
@@ -451,20 +403,6 @@ class StepRun:
                         unknown,
                         project=self.project_id,
                     )
-
-                columns, cells, named = self.load_chunk(rows, resolved)
-                try:
-                    try:
-                        return await send(columns, cells)
-                    except LoadFailed as failed:
-                        if failed.field not in named:
-                            raise
-                        # An external id we relied on is missing (deleted by hand, or named
-                        # before project ids): nothing of the call was kept, so send the
-                        # resolved ids, for this chunk and the rest of the step.
-                        self.no_xmlid.add(failed.field)
-                    columns, cells, _ = self.load_chunk(rows, resolved, by_xmlid=False)
-                    return await send(columns, cells)
                 except LoadFailed as failed:
                     if failed.record is not None and 0 <= failed.record < len(rows):
                         failed.row = rows[failed.record]

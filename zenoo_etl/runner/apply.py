@@ -155,11 +155,6 @@ class Runner:
                 fresh=fresh,
                 project_id=self.project.config.project.id,
                 overwrite=self.overwrite.get(step.id, {}),
-                xmlid_steps=frozenset(
-                    other.id
-                    for _m, other in self.project.steps_by_id.values()
-                    if other.action == "create" and other.identity == "xmlid"
-                ),
                 line_fields_get=line_fields,
             )
         except RowError as exc:
