@@ -135,22 +135,20 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def count_rows(
-    project: Project, migration: Migration, step: Step, stats: RowStats | None = None
-) -> int:
-    """Render every row of ``step`` (raising on bad data) and return how many are kept
-    (``stats.filtered`` counts the rows left out).
+class KeyFilter:
+    """Flags keys that may repeat, in fixed memory (a Bloom filter of 8 MiB).
 
-    Also proves the keys unique without holding them: a fixed-size Bloom
-    filter flags possible repeats, and only if there are any a second pass
-    collects the exact rows of the flagged keys.
+    Feed every key of a step to :meth:`add`; afterwards :attr:`suspects` holds
+    the keys seen (probably) more than once, for :func:`report_duplicate_keys`
+    to confirm on a second pass over the keys only.
     """
-    bloom = bytearray(_BLOOM_BITS // 8)
-    suspects: set[str] = set()
-    count = 0
-    for row in iter_rows(project, migration, step, stats):
-        count += 1
-        key = row.key
+
+    def __init__(self) -> None:
+        self.bloom = bytearray(_BLOOM_BITS // 8)
+        self.suspects: set[str] = set()
+
+    def add(self, key: str) -> None:
+        bloom = self.bloom
         # Double hashing with the interpreter's string hash: stable within this
         # process, which is all one pass needs; several times cheaper than blake2b.
         h1 = hash(key)
@@ -165,13 +163,30 @@ def count_rows(
                 seen = False
                 bloom[byte] = current | mask
         if seen:
-            suspects.add(key)
-    if suspects:
-        _report_duplicate_keys(project, migration, step, suspects)
+            self.suspects.add(key)
+
+
+def count_rows(
+    project: Project, migration: Migration, step: Step, stats: RowStats | None = None
+) -> int:
+    """Render every row of ``step`` (raising on bad data) and return how many are kept
+    (``stats.filtered`` counts the rows left out).
+
+    Also proves the keys unique without holding them: a fixed-size Bloom
+    filter flags possible repeats, and only if there are any a second pass
+    collects the exact rows of the flagged keys.
+    """
+    keys = KeyFilter()
+    count = 0
+    for row in iter_rows(project, migration, step, stats):
+        count += 1
+        keys.add(row.key)
+    if keys.suspects:
+        report_duplicate_keys(project, migration, step, keys.suspects)
     return count
 
 
-def _report_duplicate_keys(
+def report_duplicate_keys(
     project: Project, migration: Migration, step: Step, suspects: set[str]
 ) -> None:
     first: dict[str, tuple[int, int | None]] = {}
@@ -438,6 +453,7 @@ def check_saved_plan(plan: Plan, project: Project, todo: list[Migration]) -> Non
 __all__ = [
     "PLAN_FORMAT",
     "DriftEntry",
+    "KeyFilter",
     "Plan",
     "PlanMigration",
     "PlanStep",
@@ -449,6 +465,7 @@ __all__ = [
     "describe_changed",
     "ledger_position_of",
     "plan_differences",
+    "report_duplicate_keys",
     "result_settings",
     "var_overrides",
     "what_changed",

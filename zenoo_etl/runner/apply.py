@@ -567,10 +567,15 @@ async def apply(
     ) as session:
         todo, records = await pending_migrations(session, plan, to_version, allow_drift)
         runner = Runner(session, result)
-        if preflight:
+        if preflight and todo:
+            began = time.monotonic()
             await check_pending(session, todo)
+            result.checks["preflight_seconds"] = time.monotonic() - began
         runner.allow_rejects = allow_rejects
-        foreign = await find_foreign(session, todo)
+        began = time.monotonic()
+        foreign = await find_foreign(session, todo, unique_keys=preflight)
+        if todo:
+            result.checks["existing_records_seconds"] = time.monotonic() - began
         if foreign and not force:
             raise ForeignRecordsError(foreign_message(project, foreign))
         if foreign:

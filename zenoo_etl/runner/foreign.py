@@ -18,12 +18,12 @@ them as updates so that rollback restores their values.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from zenoo_etl.compiler import Migration, Project, Step
-from zenoo_etl.compiler.project import iter_keys, iter_rows
+from zenoo_etl.compiler.plan import KeyFilter, report_duplicate_keys
+from zenoo_etl.compiler.project import iter_rows
 from zenoo_etl.compiler.values import Ref, Row, SearchRef, XmlidRef
 from zenoo_etl.errors import DriftError
 from zenoo_etl.ledger.protocol import DoneEntry
@@ -66,63 +66,76 @@ async def _unknown_to_ledger(
     return {k: v for k, v in found.items() if k not in known}
 
 
-async def _by_xmlid(session: Session, migration: Migration, step: Step) -> dict[str, int]:
-    project = session.project
-    found: dict[str, int] = {}
-    pid = project.config.project.id
-    keys: Iterator[str] = (key for _index, _line, key in iter_keys(project, migration, step))
-    for batch in chunked(keys, _BATCH):
-        names = {xmlid_name(step.id, key, pid): key for key in batch}
-        hits = await lookup_xmlids(session.odoo, step.model, list(names))
-        found.update({key: hits[name] for name, key in names.items() if name in hits})
-    return found
+async def _xmlids_exist(session: Session, step: Step, rows: list[Row]) -> dict[str, int]:
+    pid = session.project.config.project.id
+    names = {xmlid_name(step.id, row.key, pid): row.key for row in rows}
+    hits = await lookup_xmlids(session.odoo, step.model, list(names))
+    return {key: hits[name] for name, key in names.items() if name in hits}
 
 
-async def _by_match(session: Session, migration: Migration, step: Step) -> dict[str, int]:
+async def _matches_exist(session: Session, step: Step, rows: list[Row]) -> dict[str, int]:
     """Rows whose ``match`` values (plain ones: a reference may not resolve yet) exist."""
-    project = session.project
     types = field_types(await session.fields(step.model))
     if any(name not in types for name in step.match):
         return {}  # the run reports the unknown field with its row
     converters = {name: rpc_converter(types[name]) for name in step.match}
+    kept: list[Row] = []
+    values: list[dict[str, Any]] = []
+    for row in rows:
+        wanted = {name: row.values.get(name, False) for name in step.match}
+        if not all(_plain(v) for v in wanted.values()):
+            continue
+        try:
+            values.append({n: converters[n](v) for n, v in wanted.items()})
+        except CoercionError:
+            continue  # the run reports it with its row
+        kept.append(row)
+    if not kept:
+        return {}
     context = session.context(step.context)
+    hits = await search_matches(session.odoo, step.model, step.match, types, values, [], context)
+    pairs = zip(kept, hits, strict=True)
+    return {row.key: min(int(r["id"]) for r in found) for row, found in pairs if found}
+
+
+async def _scan_step(
+    session: Session, migration: Migration, step: Step, unique_keys: bool
+) -> dict[str, int]:
+    """One pass over the step's rows: keys proven unique, existing records looked up."""
+    project = session.project
+    lookup = None
+    if step.action == "create" and step.identity == "xmlid":
+        lookup = _xmlids_exist
+    elif step.action == "create" and step.identity == "fields" and step.match:
+        lookup = _matches_exist
+    if step.source is None or (lookup is None and not unique_keys):
+        return {}
+    keys = KeyFilter() if unique_keys else None
     found: dict[str, int] = {}
     for batch in chunked(iter_rows(project, migration, step), _BATCH):
-        rows: list[Row] = []
-        values: list[dict[str, Any]] = []
-        for row in batch:
-            wanted = {name: row.values.get(name, False) for name in step.match}
-            if not all(_plain(v) for v in wanted.values()):
-                continue
-            try:
-                values.append({n: converters[n](v) for n, v in wanted.items()})
-            except CoercionError:
-                continue  # the run reports it with its row
-            rows.append(row)
-        if not rows:
-            continue
-        hits = await search_matches(
-            session.odoo, step.model, step.match, types, values, [], context
-        )
-        for row, records in zip(rows, hits, strict=True):
-            if records:
-                found[row.key] = min(int(r["id"]) for r in records)
+        if keys is not None:
+            for row in batch:
+                keys.add(row.key)
+        if lookup is not None:
+            found.update(await lookup(session, step, batch))
+    if keys is not None and keys.suspects:
+        report_duplicate_keys(project, migration, step, keys.suspects)
     return found
 
 
-async def find_foreign(session: Session, migrations: list[Migration]) -> list[Foreign]:
-    """Per create step of ``migrations``: existing records the ledger does not know."""
+async def find_foreign(
+    session: Session, migrations: list[Migration], *, unique_keys: bool = True
+) -> list[Foreign]:
+    """Per create step of ``migrations``: existing records the ledger does not know.
+
+    The same pass over each step's rows proves its keys unique (a duplicate key
+    raises ``MigrationFileError`` naming both rows) unless ``unique_keys`` is
+    off (``apply --no-preflight``: then only create steps are read).
+    """
     result: list[Foreign] = []
     for migration in migrations:
         for step in migration.steps:
-            if step.action != "create" or step.source is None:
-                continue
-            if step.identity == "xmlid":
-                found = await _by_xmlid(session, migration, step)
-            elif step.identity == "fields" and step.match:
-                found = await _by_match(session, migration, step)
-            else:
-                continue
+            found = await _scan_step(session, migration, step, unique_keys)
             found = await _unknown_to_ledger(session, migration, step, found)
             if found:
                 result.append(Foreign(migration, step, found))

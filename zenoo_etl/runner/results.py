@@ -97,6 +97,9 @@ class RunResult:
     ok: bool = True
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    # apply: seconds spent before the first write on the preflight (validate's
+    # checks) and on looking up records the ledger does not know (None: not run)
+    checks: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +107,7 @@ class RunResult:
             "command": self.command,
             "target": self.target,
             "seconds": round(self.seconds, 3),
+            **({"checks": {k: round(v, 3) for k, v in self.checks.items()}} if self.checks else {}),
             "migrations": [m.to_dict() for m in self.migrations],
             "warnings": list(self.warnings),
             **({"error": {"message": self.error, "exit_code": 1}} if self.error else {}),
