@@ -1,19 +1,26 @@
 """mkdocs hook: generate the CLI reference from the click commands themselves.
 
-``docs/reference/cli.md`` holds the marker ``<!-- cli-reference -->``; at
-build time it is replaced by one section for the options every command
+``docs/reference/cli.md`` holds, between the markers ``<!-- cli-reference -->``
+and ``<!-- /cli-reference -->``, one section for the options every command
 shares, then one section per ``zenoo-etl`` command, walked from
-:data:`zenoo_etl.cli.main`, so the reference can never drift from the code.
+:data:`zenoo_etl.cli.main`. The text is committed, so the page reads whole
+outside mkdocs (on GitHub, in an editor); the build regenerates it, and
+``tests/docs/test_build.py`` fails when the committed copy is stale.
+Regenerate with ``python docs/hooks.py``.
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 MARKER = "<!-- cli-reference -->"
+END_MARKER = "<!-- /cli-reference -->"
+CLI_PAGE = Path(__file__).resolve().parent / "reference" / "cli.md"
 
 
 def _cell(text: str) -> str:
@@ -153,8 +160,24 @@ def render_cli_reference() -> str:
     return "\n".join(sections)
 
 
+def with_reference(markdown: str) -> str:
+    """``markdown`` with the text between the markers replaced by a fresh reference."""
+    head, found, rest = markdown.partition(MARKER)
+    if not found:
+        return markdown
+    _, ended, tail = rest.partition(END_MARKER)
+    body = render_cli_reference().strip()
+    return f"{head}{MARKER}\n\n{body}\n\n{END_MARKER}{tail if ended else chr(10)}"
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    """mkdocs event: expand the marker on the CLI reference page."""
-    if MARKER in markdown:
-        return markdown.replace(MARKER, render_cli_reference())
-    return markdown
+    """mkdocs event: regenerate the reference on the CLI page (the site needs no markers)."""
+    if MARKER not in markdown:
+        return markdown
+    return with_reference(markdown).replace(MARKER, "").replace(END_MARKER, "")
+
+
+if __name__ == "__main__":  # python docs/hooks.py: rewrite the committed reference
+    sys.path.insert(0, str(CLI_PAGE.parents[2]))
+    CLI_PAGE.write_text(with_reference(CLI_PAGE.read_text("utf-8")), "utf-8")
+    print(f"wrote {CLI_PAGE}")

@@ -93,6 +93,7 @@ def test_status_reports_applied_failed_pending_and_drift(project: Path) -> None:
         "deleted": 0,
         "called": 0,
         "filtered": 0,
+        "archived": 0,
     }
     assert rows[1]["applied_at"] is not None and rows[1]["file"].startswith("migrations/0001_")
     assert rows[2]["applied_at"] is None and rows[2]["error"] == "step second-step row 0: boom"

@@ -24,6 +24,7 @@ from zenoo_etl.client import (
     ValidationError,
     ZenooClient,
 )
+from zenoo_etl.client.errors import UnknownDatabaseError
 from zenoo_etl.client.testing import Recording, ReplayTransport, load_recordings
 
 WIRE = Path(__file__).with_name("wire") / "18.0"
@@ -193,14 +194,22 @@ async def test_bad_password_login_raises_authentication_error(name: str, passwor
     assert password not in str(info.value)
 
 
-async def test_unknown_database_login_is_a_server_error_naming_it() -> None:
+async def test_unknown_database_login_says_the_database_does_not_exist() -> None:
+    """Real 18 lets PostgreSQL's error through, then refuses to list its databases."""
+    denied = Recording.from_file(
+        Path(__file__).parent / "wire_issue14" / "odoo18_db_list_denied.json"
+    )
     transport = ReplayTransport.only(
-        RECORDINGS["a01_common_version"], RECORDINGS["a06_common_authenticate_unknown_db"]
+        RECORDINGS["a01_common_version"], RECORDINGS["a06_common_authenticate_unknown_db"], denied
     )
     async with ZenooClient(
         url="http://127.0.0.1:8069", protocol="jsonrpc", transport=transport
     ) as client:
-        with pytest.raises(ServerError) as info:
+        with pytest.raises(UnknownDatabaseError) as info:
             await client.login("no_such_db", "admin", "admin")
-    assert info.value.odoo_name == "psycopg2.OperationalError"
-    assert "no_such_db" in str(info.value)
+    assert info.value.database == "no_such_db" and info.value.databases is None
+    assert info.value.message == (
+        "database 'no_such_db' does not exist on the server at http://127.0.0.1:8069 (it does "
+        "not list its databases; ask its administrator for the exact name)"
+    )
+    assert isinstance(info.value.__cause__, ServerError)

@@ -265,7 +265,7 @@ def test_migration_example_applies_and_rolls_back(
     versions = [m["version"] for m in applied["migrations"] if m["status"] == "applied"]
     assert versions == [1, 2, 4, 5], applied
     counts = applied["migrations"][-1]["counts"]
-    changed = sum(counts[k] for k in ("created", "updated", "deleted", "called"))
+    changed = sum(counts[k] for k in ("created", "updated", "deleted", "archived", "called"))
     assert changed > 0, f"{example.id} changed nothing: {counts}"
     undone = json.loads(_invoke(["rollback", "--yes", "--json"]))
     assert [m["version"] for m in undone["migrations"]] == [5], undone

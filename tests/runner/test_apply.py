@@ -104,7 +104,7 @@ async def test_every_action_then_rollback_restores_the_target_exactly(
     assert any("'phones': 1 source row(s) matched no res.partner" in w for w in result.warnings)
     assert more["germans"].updated == 2
     assert more["drop-old"].deleted == 1
-    assert more["archive-old"].deleted == 1
+    assert more["archive-old"].archived == 1 and more["archive-old"].deleted == 0
     assert more["stamp"].called == 1
 
     async with looking_at(project_files.sandbox_db) as client:

@@ -45,11 +45,58 @@ from zenoo_etl.runner.results import RunFailed, RunResult
 from zenoo_etl.runner.stop import StopRequested, stop_on_signals
 
 
+class _Story:
+    """What both progress styles need to tell a run truthfully.
+
+    The runner reports an apply that fails and rolls back as: started, steps,
+    started again (the undo), undo steps, then ``migration_finished`` twice with
+    the same status. Told as it is, that reads "started" twice and the status
+    twice; this keeps the second start as "rolling back" and drops the repeat.
+    """
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.open: dict[int, int] = {}  # version -> nesting (2 while a failed apply undoes)
+        self.last_finished: tuple[int, str] | None = None
+
+    def started(self, version: int, name: str, steps: int) -> str:
+        depth = self.open.get(version, 0)
+        self.open[version] = depth + 1
+        self.last_finished = None
+        label = f"{version:04d}_{name}"
+        if depth:
+            return f"migration {label}: rolling back what it did"
+        if self.verb == "rollback":
+            return f"migration {label}: rolling back"
+        return f"migration {label}: started ({steps} step(s))"
+
+    def finished(self, version: int, name: str, status: str) -> str | None:
+        self.open[version] = max(self.open.get(version, 1) - 1, 0)
+        if self.last_finished == (version, status):
+            return None
+        self.last_finished = (version, status)
+        return f"migration {version:04d}_{name}: {status}"
+
+
+def _counts_words(counts: StepCounts) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.as_dict().items() if v)
+
+
+def _unfinished(reason: str, counts: StepCounts, seconds: float) -> str:
+    done = _counts_words(counts)
+    if reason == "stopped":
+        return f"stopped after {seconds:.1f}s ({done or 'nothing done yet'}); apply again to resume"
+    return (
+        f"failed after {seconds:.1f}s ({done + ' before the failure' if done else 'nothing done'})"
+    )
+
+
 class PlainProgress:
     """One line per event on stdout (not a terminal, ``--no-progress`` or ``NO_COLOR``)."""
 
-    def __init__(self, every: float = 2.0) -> None:
+    def __init__(self, every: float = 2.0, verb: str = "apply") -> None:
         self._every = every
+        self._story = _Story(verb)
         self._done: dict[str, int] = {}
         self._total: dict[str, int | None] = {}
         self._last: dict[str, float] = {}
@@ -58,10 +105,12 @@ class PlainProgress:
         click.echo(text)
 
     def migration_started(self, version: int, name: str, steps: int) -> None:
-        self._echo(f"migration {version:04d}_{name}: started ({steps} step(s))")
+        self._echo(self._story.started(version, name, steps))
 
     def migration_finished(self, version: int, name: str, status: str) -> None:
-        self._echo(f"migration {version:04d}_{name}: {status}")
+        line = self._story.finished(version, name, status)
+        if line is not None:
+            self._echo(line)
 
     def step_started(self, step: str, model: str, action: str, total: int | None) -> None:
         self._done[step], self._total[step], self._last[step] = 0, total, time.monotonic()
@@ -78,8 +127,11 @@ class PlainProgress:
             self._echo(f"  step {step}: {self._done[step]}{of}")
 
     def step_finished(self, step: str, counts: StepCounts, seconds: float) -> None:
-        done = ", ".join(f"{k} {v}" for k, v in counts.as_dict().items() if v)
+        done = _counts_words(counts)
         self._echo(f"  step {step}: done in {seconds:.1f}s ({done or 'nothing to do'})")
+
+    def step_failed(self, step: str, counts: StepCounts, seconds: float, reason: str) -> None:
+        self._echo(f"  step {step}: {_unfinished(reason, counts, seconds)}")
 
     def warning(self, message: str) -> None:
         click.echo(f"Warning: {message}", err=True)
@@ -88,8 +140,9 @@ class PlainProgress:
 class RichProgress:
     """A rich progress bar per step: done/total, records/s, ETA."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, verb: str = "apply") -> None:
         self._console = console
+        self._story = _Story(verb)
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -101,22 +154,35 @@ class RichProgress:
         )
         self._tasks: dict[str, TaskID] = {}
         self._started: dict[str, float] = {}
+        self._live = False
 
     def __enter__(self) -> RichProgress:
-        self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
+        if self._live:
+            self._progress.stop()
+
+    def _start(self) -> None:
+        # Only once the run begins: while the live display runs, rich owns stdout and
+        # would eat the "[y/N]" of the confirmation prompt as markup.
+        if not self._live:
+            self._live = True
+            self._progress.start()
 
     def migration_started(self, version: int, name: str, steps: int) -> None:
-        self._console.print(f"[bold]{version:04d}_{name}[/bold]")
+        self._start()
+        line = self._story.started(version, name, steps).removeprefix("migration ")
+        self._console.print(line, style="bold", markup=False, highlight=False)
 
     def migration_finished(self, version: int, name: str, status: str) -> None:
-        colour = "green" if status == "applied" else "yellow"
+        if self._story.finished(version, name, status) is None:
+            return
+        colour = "green" if status in ("applied", "rolled_back") else "yellow"
         self._console.print(f"  [{colour}]{status}[/{colour}]")
 
     def step_started(self, step: str, model: str, action: str, total: int | None) -> None:
+        self._start()
         self._started[step] = time.monotonic()
         self._tasks[step] = self._progress.add_task(f"{step} ({action})", total=total, rate="-")
 
@@ -134,6 +200,13 @@ class RichProgress:
             done = self._progress.tasks[task].completed
             self._progress.update(task, total=done, completed=done)
 
+    def step_failed(self, step: str, counts: StepCounts, seconds: float, reason: str) -> None:
+        # The bar stays where the step stopped (never jumps to full); a line says why.
+        task = self._tasks.get(step)
+        if task is not None:
+            self._progress.stop_task(task)
+        self._console.print(f"  {step}: {_unfinished(reason, counts, seconds)}", markup=False)
+
     def warning(self, message: str) -> None:
         self._console.print(f"[yellow]Warning:[/yellow] {message}")
 
@@ -141,10 +214,12 @@ class RichProgress:
 def _summary(console: Console, result: RunResult) -> None:
     table = Table(title=f"{result.command} on {result.target} ({result.seconds:.1f}s)")
     steps = [s for m in result.migrations for s in m.steps]
-    # shown only when a step has some: rows left out, lines created with documents, rejects
+    # shown only when a step has some: archived, rows left out, lines created with
+    # documents, rejects
+    archived = ["archived"] if any(s.counts.archived for s in steps) else []
     extra = [c for c in ("filtered", "lines", "rejected") if any(s.to_dict()[c] for s in steps)]
-    columns = ["migration", "step", "status", "created", "updated", "deleted", "skipped"]
-    for column in [*columns, *extra]:
+    counted = ["created", "updated", "deleted", *archived, "skipped", *extra]
+    for column in ("migration", "step", "status", *counted):
         table.add_column(column)
     table.add_column("time", justify="right")
     table.add_column("rec/s", justify="right")
@@ -152,18 +227,15 @@ def _summary(console: Console, result: RunResult) -> None:
         label = f"{migration.version:04d}_{migration.name}"
         status = migration.status
         if not migration.steps:
-            table.add_row(label, "-", status, *[""] * (6 + len(extra)))
+            table.add_row(label, "-", status, *[""] * (len(counted) + 2))
         for step in migration.steps:
             data = step.to_dict()
+            data["updated"] += data["unchanged"]
             table.add_row(
                 label,
                 step.step,
                 status,
-                str(data["created"]),
-                str(data["updated"] + data["unchanged"]),
-                str(data["deleted"]),
-                str(data["skipped"]),
-                *(str(data[c]) for c in extra),
+                *(str(data[c]) for c in counted),
                 f"{step.seconds:.2f}s",
                 f"{data['records_per_second']:,.0f}",
             )
@@ -171,31 +243,9 @@ def _summary(console: Console, result: RunResult) -> None:
     if not result.migrations:
         console.print(f"Nothing to {result.command}: the target is up to date.")
     else:
+        # Records rollback skipped (gone, changed since apply) were told once already:
+        # as a warning when found, or in the error that ends the run.
         console.print(table)
-        _rollback_notes(console, result)
-
-
-def _rollback_notes(console: Console, result: RunResult) -> None:
-    """Below the table: records rollback skipped as gone or left as changed since apply."""
-    for migration in result.migrations:
-        label = f"{migration.version:04d}_{migration.name}"
-        for step in migration.steps:
-            gone, changed = step.drift.missing, step.drift.changed
-            if gone:
-                ids = ", ".join(str(i) for i in sorted(gone)[:10]) + (
-                    " ..." if len(gone) > 10 else ""
-                )
-                console.print(
-                    f"{label} step '{step.step}': {len(gone)} record(s) already deleted by "
-                    f"someone else, skipped (ids {ids})",
-                    markup=False,
-                )
-            if changed:
-                console.print(
-                    f"{label} step '{step.step}': {len(changed)} record(s) changed since apply, "
-                    "left as they are (rerun with --force to overwrite them)",
-                    markup=False,
-                )
 
 
 def _confirm_policy(yes: bool) -> tuple[bool, Any]:
@@ -240,10 +290,10 @@ async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> Ru
         if env.json_output or env.quiet:
             result: RunResult = await call(yes, confirm, NullProgress())
         elif fancy:
-            with RichProgress(console) as rich_progress:
+            with RichProgress(console, verb) as rich_progress:
                 result = await call(yes, confirm, rich_progress)
         else:
-            progress = PlainProgress()
+            progress = PlainProgress(verb=verb)
             result = await call(yes, confirm, progress)
     except RunFailed as failed:
         if env.json_output:
@@ -294,7 +344,7 @@ async def _run_reporting(env: CommandEnv, verb: str, yes: bool, call: Any) -> Ru
 @click.option(
     "--allow-rejects",
     is_flag=True,
-    help="Exit 0 and go on with later migrations when steps with on_error = \"reject\" "
+    help='Exit 0 and go on with later migrations when steps with on_error = "reject" '
     "set rows aside (they are in .zenoo/rejects/).",
 )
 @common_options

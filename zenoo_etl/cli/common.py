@@ -113,6 +113,27 @@ class _JsonLogFormatter(logging.Formatter):
         return json.dumps(payload)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is *now*: while a rich progress display runs it
+    is rich's proxy, which prints the line above the bars instead of splicing it in."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def _not_shown_already(record: logging.LogRecord) -> bool:
+    """Drop warnings the progress output already printed as ``Warning: ...``."""
+    return not getattr(record, "zenoo_shown", False)
+
+
 def _configure_logging(env: CommandEnv) -> None:
     level = logging.WARNING
     if env.quiet:
@@ -121,11 +142,12 @@ def _configure_logging(env: CommandEnv) -> None:
         level = logging.DEBUG
     elif env.verbose == 1:
         level = logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     if env.log_format == "json":
         handler.setFormatter(_JsonLogFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(_not_shown_already)
     root = logging.getLogger("zenoo_etl")
     root.handlers[:] = [handler]
     root.setLevel(level)

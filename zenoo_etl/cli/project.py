@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -27,7 +28,18 @@ def init_command(env: CommandEnv, directory: Path | None, name: str | None) -> N
     elif not env.quiet:
         for path in written:
             click.echo(f"created {path}")
-        click.echo("Next: `zenoo-etl plan` to see what the example migration would do.")
+        click.echo(f"Next: {_next_command(folder)} to see what the example migration would do.")
+
+
+def _next_command(folder: Path) -> str:
+    """``zenoo-etl plan``, after ``cd FOLDER`` when the project is not the current folder."""
+    try:
+        here = folder.resolve() == Path.cwd().resolve()
+    except OSError:
+        here = False
+    if here:
+        return "`zenoo-etl plan`"
+    return f"`cd {shlex.quote(str(folder))} && zenoo-etl plan`"
 
 
 @click.command("new")

@@ -22,7 +22,8 @@ from rich.table import Table
 from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, output_console, run
 from zenoo_etl.cli.completion import complete_versions
 from zenoo_etl.compiler import Project, load_config, load_project
-from zenoo_etl.errors import LockHeldError
+from zenoo_etl.compiler.discover import discover
+from zenoo_etl.errors import LockHeldError, MigrationFileError
 from zenoo_etl.ledger import (
     DEFAULT_STALE_AFTER_SECONDS,
     Counts,
@@ -44,6 +45,7 @@ _STATUS_STYLE = {
     "rolling_back": "bold magenta",
     "rolled_back": "magenta",
     "drift": "bold red",
+    "invalid": "bold red",
 }
 
 
@@ -91,11 +93,29 @@ def _target_head(name: str, url: str, database: str, ledger_url: str) -> dict[st
 # -- status --------------------------------------------------------------------------
 
 
-def status_rows(project: Project, records: list[MigrationRecord]) -> list[dict[str, Any]]:
-    """One entry per migration (files, then ledger rows whose file is gone), in version order."""
+def status_rows(
+    project: Project,
+    records: list[MigrationRecord],
+    broken: list[MigrationFileError] | None = None,
+) -> list[dict[str, Any]]:
+    """One entry per migration (files, then ledger rows whose file is gone), in version order.
+
+    ``broken``: the problems of files that could not be loaded; each such file gets an
+    ``invalid`` row (with what the ledger knows of it) whose error is the problem.
+    """
     by_version = {r.version: r for r in records}
     rows: list[dict[str, Any]] = []
     root = project.root
+    loaded = {m.version for m in project.migrations}
+    problems = {e.path: str(e) for e in broken or [] if e.path}
+    for item in discover(project.migrations_dir) if problems else []:
+        shown = project.relative(item.path)
+        if item.version in loaded or shown not in problems:
+            continue
+        record = by_version.pop(item.version, None)
+        row = _status_row(item.version, item.slug, "invalid", record, shown)
+        row["error"] = problems[shown]
+        rows.append(row)
     for migration in project.migrations:
         record = by_version.pop(migration.version, None)
         status: str = "pending" if record is None else record.status
@@ -137,8 +157,10 @@ def _status_row(
     }
 
 
-async def status_report(project: Project) -> dict[str, Any]:
-    """What ``status --json`` prints."""
+async def status_report(
+    project: Project, broken: list[MigrationFileError] | None = None
+) -> dict[str, Any]:
+    """What ``status --json`` prints (``broken``: problems of files that did not load)."""
     target = project.target
     report = _target_head(
         project.target_name, target.url, target.database, project.config.ledger.url
@@ -146,7 +168,7 @@ async def status_report(project: Project) -> dict[str, Any]:
     async with _scope(project.root, project.config.ledger.url, target.url, target.database) as sc:
         records = [] if sc is None else await sc.migrations()
         lock = None if sc is None else await sc.lock_info()
-    rows = status_rows(project, records)
+    rows = status_rows(project, records, broken)
     # "applying" with nobody holding a live lock means that run died: say what to do.
     orphaned = lock is None or lock.is_stale(DEFAULT_STALE_AFTER_SECONDS)
     for row in rows:
@@ -252,8 +274,10 @@ def status(env: CommandEnv) -> None:
     (user@host:pid), counts, and who holds the lock."""
 
     async def go() -> dict[str, Any]:
-        project = load_project(env.project, env.target, env.vars)
-        return await status_report(project)
+        # A broken file does not hide the others: it gets an 'invalid' row with its problem.
+        broken: list[MigrationFileError] = []
+        project = load_project(env.project, env.target, env.vars, errors=broken)
+        return await status_report(project, broken)
 
     report = run(env, go)
     if env.json_output:

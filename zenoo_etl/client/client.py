@@ -35,6 +35,7 @@ from zenoo_etl.client.errors import (
     OdooError,
     OutcomeUnknownError,
     RequestTimeout,
+    UnknownDatabaseError,
 )
 from zenoo_etl.client.protocol import (
     base_url,
@@ -326,7 +327,13 @@ class ZenooClient:
                 "Authorization": f"bearer {api_key}",
                 "X-Odoo-Database": db,
             }
-            info = await self._execute_kw("res.users", "context_get", [], None, None)
+            try:
+                info = await self._execute_kw("res.users", "context_get", [], None, None)
+            except BadResponseError as exc:
+                # Odoo 19 answers an unknown X-Odoo-Database with its HTML 404 page.
+                if exc.http_status != 404:
+                    raise
+                raise UnknownDatabaseError(db, self.url, await self._databases()) from exc
             uid = info.get("uid") if isinstance(info, dict) else None
             if not isinstance(uid, int):
                 raise BadResponseError(
@@ -335,7 +342,13 @@ class ZenooClient:
         else:
             if not user:
                 raise ConfigError(f"A login name is needed to log in to {self.url} over JSON-RPC.")
-            uid = await self._call_service("common", "authenticate", [db, user, secret, {}])
+            try:
+                uid = await self._call_service("common", "authenticate", [db, user, secret, {}])
+            except OdooError as exc:
+                # Odoo 18 lets PostgreSQL's 'database "x" does not exist' through.
+                if f'database "{db}" does not exist' not in exc.message:
+                    raise
+                raise UnknownDatabaseError(db, self.url, await self._databases()) from exc
             if not isinstance(uid, int) or isinstance(uid, bool):
                 raise AuthenticationError(
                     f"login of user {user!r} on database {db!r} was rejected",
@@ -345,6 +358,16 @@ class ZenooClient:
                 )
         self.uid = uid
         return uid
+
+    async def _databases(self) -> list[str] | None:
+        """The server's databases (``db.list``), or None when it does not list them."""
+        try:
+            names = await self._call_service("db", "list", [])
+        except ClientError:
+            return None
+        if isinstance(names, list) and all(isinstance(n, str) for n in names):
+            return names
+        return None
 
     # ------------------------------------------------------------------ calls
 

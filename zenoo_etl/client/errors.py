@@ -126,6 +126,29 @@ class AuthenticationError(OdooError):
     hint = "Check the database name, login and password or API key."
 
 
+class UnknownDatabaseError(AuthenticationError):
+    """The server has no database of that name (JSON-2: HTTP 404; JSON-RPC: 'does not exist').
+
+    ``databases`` lists the server's databases when it lets anyone list them
+    (``db.list``; ``list_db`` on), else None.
+    """
+
+    hint = "Check the database name."
+
+    def __init__(self, database: str, url: str, databases: list[str] | None) -> None:
+        if databases:
+            how = f"the server lists: {', '.join(databases)}"
+        else:
+            how = "it does not list its databases; ask its administrator for the exact name"
+        super().__init__(
+            f"database {database!r} does not exist on the server at {url} ({how})",
+            odoo_name="",
+            method="login",
+        )
+        self.database = database
+        self.databases = databases
+
+
 class AccessError(OdooError):
     """The user may not do this (access rights, record rules, private method)."""
 
@@ -284,6 +307,7 @@ __all__ = [
     "RequestTimeout",
     "ServerError",
     "TransportError",
+    "UnknownDatabaseError",
     "ValidationError",
     "classify",
     "odoo_error_from_payload",

@@ -108,7 +108,9 @@ class ReplayTransport:
         response = rec.response
         if isinstance(response, dict) and isinstance(body, dict) and "id" in response:
             response = {**response, "id": body.get("id")}
-        return Response(rec.status, orjson.dumps(response), dict(rec.response_headers))
+        # a text answer (an HTML error page) goes back as it was, not as a JSON string
+        content = response.encode() if isinstance(response, str) else orjson.dumps(response)
+        return Response(rec.status, content, dict(rec.response_headers))
 
     async def aclose(self) -> None:
         return None

@@ -605,7 +605,8 @@ def _row_error(
             "fix the column name in the template or the source header"
         )
     else:
-        detail = f"field '{field_name}': {exc.detail}"
+        # a reference error names its path ('country_id': ...); the field is said once
+        detail = f"field '{field_name}': {exc.detail.removeprefix(repr(field_name) + ': ')}"
     return MigrationFileError(detail, path=shown, line=line, step=step.id, row=index + 1)
 
 

@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from zenoo_etl.compiler.connect import login
 from zenoo_etl.compiler.project import Project
 from zenoo_etl.compiler.validate import Schema, line_models, models_used
 from zenoo_etl.errors import ConfigError, ZenooError
@@ -148,7 +149,6 @@ async def fetch_schema(project: Project, models: Sequence[str]) -> dict[str, Any
     except ImportError as exc:  # pragma: no cover - guarded while layers are being built
         raise ConfigError(f"validate --refresh needs the RPC client ({exc}).") from exc
     target = project.target
-    password, api_key = target.credentials()
     runner = project.config.runner
     out: dict[str, Any] = {}
     async with ZenooClient(
@@ -159,7 +159,7 @@ async def fetch_schema(project: Project, models: Sequence[str]) -> dict[str, Any
         verify_tls=target.verify_tls,
         ca_bundle=target.ca_bundle_path,
     ) as client:
-        await client.login(target.database, target.username, password, api_key=api_key)
+        await login(client, project)
         version = client.server_version
         series = f"{version[0]}.{version[1]}" if version else target.version
         for model in models:

@@ -312,10 +312,10 @@ def parse_migration(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, col, msg = toml_error_position(str(exc))
-        where = f"{shown}:{line}:{col}" if line else shown
+        at = f" at column {col}" if line and col else ""
         rendered = " (line numbers of the rendered file)" if templated else ""
         raise MigrationFileError(
-            f"{where}: invalid TOML{rendered}: {msg}; fix the syntax."
+            f"invalid TOML{at}{rendered}: {msg}; fix the syntax.", path=shown, line=line or None
         ) from exc
     except RecursionError:
         raise MigrationFileError(
@@ -493,9 +493,7 @@ def _parse_step(
     if source is None and raw.when is not None:
         raise fail("'when' filters source rows; it needs a source or records", "when")
     if source is None and raw.on_error is not None:
-        raise fail(
-            'on_error = "reject" sets rows aside; it needs a source or records', "on_error"
-        )
+        raise fail('on_error = "reject" sets rows aside; it needs a source or records', "on_error")
 
     try:
         domain = (

@@ -47,13 +47,15 @@ class Problem:
 
     def __str__(self) -> str:
         where = [f"{self.file}:{self.line}" if self.line is not None else self.file]
+        if not self.file:
+            where = []
         if self.step is not None:
             where.append(f"step '{self.step}'")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.field is not None:
             where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}"
+        return f"{', '.join(where)}: {self.message}" if where else self.message
 
     @classmethod
     def from_error(cls, exc: MigrationFileError) -> Problem:

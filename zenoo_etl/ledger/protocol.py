@@ -93,6 +93,7 @@ class Counts:
     deleted: int = 0
     called: int = 0
     filtered: int = 0  # source rows left out by `when` or a `missing = "skip-row"` cell
+    archived: int = 0  # delete steps with archive = true
 
     def to_dict(self) -> dict[str, int]:
         return {
@@ -101,6 +102,7 @@ class Counts:
             "deleted": self.deleted,
             "called": self.called,
             "filtered": self.filtered,
+            "archived": self.archived,
         }
 
     @classmethod
@@ -112,6 +114,7 @@ class Counts:
             deleted=int(data.get("deleted", 0)),
             called=int(data.get("called", 0)),
             filtered=int(data.get("filtered", 0)),
+            archived=int(data.get("archived", 0)),
         )
 
     def __add__(self, other: Counts) -> Counts:
@@ -121,6 +124,7 @@ class Counts:
             self.deleted + other.deleted,
             self.called + other.called,
             self.filtered + other.filtered,
+            self.archived + other.archived,
         )
 
 

@@ -17,6 +17,7 @@ and always ahead of the work they describe:
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -97,7 +98,9 @@ class StepRun:
         names = list(self.step.row_fields)
         for name in [*names, *self.step.match]:
             if name not in self.types:
-                raise RowError(f"model '{self.step.model}' has no field '{name}'", field=name)
+                close = difflib.get_close_matches(name, list(self.types), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise RowError(f"model '{self.step.model}' has no field '{name}'{hint}", field=name)
         self.line_converters: dict[str, Converter] = {}
         self.line_model = ""
         if self.step.lines is not None:
@@ -603,7 +606,10 @@ class StepRun:
             await self.odoo.write(self.step.model, ids, {"active": False}, self.context)
         else:
             await self._unlink(ids)
-        self.counts.deleted += len(ids)
+        if archive:
+            self.counts.archived += len(ids)
+        else:
+            self.counts.deleted += len(ids)
 
     async def _unlink(self, ids: list[int]) -> None:
         model = self.step.model

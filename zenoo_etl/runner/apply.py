@@ -57,6 +57,11 @@ from zenoo_etl.runner.session import Session, TargetWrapper, open_session
 from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
 
 
+def _shown_action(step: Step) -> str:
+    """The action as output names it: an archiving ``delete`` is an ``archive``."""
+    return "archive" if step.action == "delete" and step.archive else step.action
+
+
 class StepFailure(Exception):
     """A chunk of a step failed; carries what is needed to explain it."""
 
@@ -90,24 +95,35 @@ def _row_words(
         return f"{len(numbers)} rows ({shown}{more}){line}"
     if chunk.ids:
         return f"records {chunk.ids[0]}..{chunk.ids[-1]} ({len(chunk.ids)} found by domain)"
-    return "the step"
+    return ""  # the step as a whole (its fields, its model): no row to name
 
 
 def describe_failure(project: Project, migration: Migration, failure: StepFailure) -> str:
     step, cause = failure.step, failure.cause
+    file = project.relative(migration.path)
     words = _row_words(project, migration, step, failure.chunk, cause)
     field = getattr(cause, "field", None)
-    field_words = f", field '{field}'" if field else ""
+    parts = [words] if words else []
+    if field:
+        line = step.field_line(field)
+        parts.append(f"field '{field}'" + (f" ({file}:{line})" if line and not words else ""))
+    elif not words:
+        parts.append(f"{file}:{step.line}")
     reason = failure_reason(step, cause)
     return (
-        f"Migration {project.relative(migration.path)} failed at step '{step.id}' "
-        f"({step.action} {step.model}), {words}{field_words}: {reason.rstrip('.')}."
+        f"Migration {file} failed at step '{step.id}' ({step.action} {step.model}), "
+        f"{', '.join(parts)}: {reason.rstrip('.')}."
     )
 
 
 def failure_reason(step: Step, cause: BaseException) -> str:
     """What went wrong, in the words shown after the row (Odoo's message when it refused)."""
-    if isinstance(cause, OdooError):
+    if isinstance(cause, OdooError) and _unknown_model(cause, step.model):
+        reason = (
+            f"model '{step.model}' does not exist on the target (Odoo said: {cause.message}); "
+            "check the model name and that the module defining it is installed"
+        )
+    elif isinstance(cause, OdooError):
         reason = f"Odoo said: {cause.message}"
         if cause.odoo_name:
             reason += f" ({cause.odoo_name})"
@@ -125,6 +141,11 @@ def failure_reason(step: Step, cause: BaseException) -> str:
     return reason
 
 
+def _unknown_model(error: OdooError, model: str) -> bool:
+    """Odoo's answer to any call on a model it does not have (``Object x doesn't exist``)."""
+    return f"Object {model} doesn't exist" in error.message
+
+
 class Runner:
     """One apply run over an open :class:`Session`."""
 
@@ -136,6 +157,7 @@ class Runner:
         self.overwrite: dict[str, dict[str, int]] = {}
         # apply --allow-rejects: a migration with rejected rows does not stop the run
         self.allow_rejects = False
+        self.started = time.monotonic()
 
     async def step_run(self, migration: Migration, step: Step, fresh: bool) -> StepRun:
         session = self.session
@@ -157,7 +179,7 @@ class Runner:
                 overwrite=self.overwrite.get(step.id, {}),
                 line_fields_get=line_fields,
             )
-        except RowError as exc:
+        except (RowError, OdooError) as exc:  # an unknown field, an unknown model
             raise StepFailure(step, Chunk(), exc) from exc
         return run
 
@@ -230,13 +252,18 @@ class Runner:
                 )
         return None
 
-    async def run_step(self, migration: Migration, step: Step, fresh: bool) -> StepResult:
+    async def run_step(
+        self, migration: Migration, step: Step, fresh: bool, into: list[StepResult]
+    ) -> StepResult:
+        """Run one step; its result goes into ``into`` at once, so a step that fails or is
+        stopped still shows what it did before."""
         session = self.session
         started = time.monotonic()
         runner_cfg = self.project.config.runner
         size = step.chunk_size or runner_cfg.chunk_size
         run = await self.step_run(migration, step, fresh)
-        result = StepResult(step.id, step.model, step.action, run.counts)
+        result = StepResult(step.id, step.model, _shown_action(step), run.counts)
+        into.append(result)
         ids: list[int] | None = None
         total: int | None = None
         if step.selector == "domain":
@@ -254,7 +281,7 @@ class Runner:
             total = 1
         else:
             total = self.count_rows(migration, step)
-        session.progress.step_started(step.id, step.model, step.action, total)
+        session.progress.step_started(step.id, step.model, _shown_action(step), total)
 
         rejects = RejectSink() if step.on_error == "reject" else None
 
@@ -305,9 +332,16 @@ class Runner:
                 stop=stop_requested,
                 groups=groups if parent is not None else None,
             )
-        finally:
+        except BaseException:
             run.counts.filtered = stats.filtered
             result.seconds = time.monotonic() - started
+            session.progress.step_failed(step.id, run.counts, result.seconds, "failed")
+            raise
+        run.counts.filtered = stats.filtered
+        result.seconds = time.monotonic() - started
+        if stop_requested() and (total is None or result.records < total):
+            session.progress.step_failed(step.id, run.counts, result.seconds, "stopped")
+        else:
             session.progress.step_finished(step.id, run.counts, result.seconds)
         if rejects is not None:
             path = write_rejects(self.project, migration, step, rejects)
@@ -357,13 +391,16 @@ class Runner:
             for step in migration.steps:
                 if stop_requested():
                     raise StopRequested(f"stopped on request before step '{step.id}'")
-                result.steps.append(await self.run_step(migration, step, fresh))
+                await self.run_step(migration, step, fresh, result.steps)
         except StopRequested as stopped:
+            result.seconds = time.monotonic() - started
             await self.interrupted(migration, result, str(stopped))
         except StepFailure as failure:
+            result.seconds = time.monotonic() - started
             message = describe_failure(self.project, migration, failure)
             await self.fail(migration, result, message)
         except ZenooError as exc:  # reconciliation refused, transport down before a chunk ...
+            result.seconds = time.monotonic() - started
             await self.fail(migration, result, f"Migration {file} failed: {exc}")
         totals = result.totals()
         counts = Counts(  # lines created with their documents are created records too
@@ -372,6 +409,7 @@ class Runner:
             totals.deleted,
             totals.called,
             totals.filtered,
+            totals.archived,
         )
         if totals.rejected:
             await self.with_rejects(migration, result, counts, totals.rejected)
@@ -423,6 +461,7 @@ class Runner:
         result.status = "failed"
         result.error = message
         self.session.progress.migration_finished(migration.version, migration.name, "failed")
+        self.result.seconds = time.monotonic() - self.started
         self.result.ok = False
         self.result.error = message
         self.result.warnings = list(self.session.warnings)
@@ -460,6 +499,9 @@ class Runner:
                 "resume, or 'zenoo-etl rollback' to undo it."
             )
         session.progress.migration_finished(migration.version, migration.name, result.status)
+        self.result.seconds = time.monotonic() - self.started
+        if not message.rstrip().endswith((".", "!", "?")):
+            message = message.rstrip() + "."  # the tail is a new sentence
         self.result.ok = False
         self.result.error = message + tail
         self.result.warnings = list(session.warnings)

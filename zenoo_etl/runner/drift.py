@@ -54,6 +54,9 @@ class Changed:
     field: str
     written: Any
     current: Any
+    # Records an update/delete found by ``match`` are kept in the ledger under their id;
+    # their match values ({"default_code": "P003"}) say which row they came from.
+    match: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,12 +65,22 @@ class Changed:
             "field": self.field,
             "written": self.written,
             "current": self.current,
+            **({"match": self.match} if self.match else {}),
         }
+
+    def label(self) -> str:
+        """``key 'P003' (id 3)``; ``default_code 'P003' (id 3)`` for a record found by match."""
+        if self.match:
+            named = ", ".join(f"{name} {value!r}" for name, value in self.match.items())
+            return f"{named} (id {self.odoo_id})"
+        if self.key == str(self.odoo_id):
+            return f"record id {self.odoo_id}"  # found by a domain: the id is all there is
+        return f"key {self.key!r} (id {self.odoo_id})"
 
     def describe(self) -> str:
         return (
-            f"key '{self.key}' (id {self.odoo_id}) field '{self.field}': apply wrote "
-            f"{self.written!r}, now {self.current!r}"
+            f"{self.label()} field '{self.field}': apply wrote {self.written!r}, "
+            f"now {self.current!r}"
         )
 
 

@@ -20,6 +20,7 @@ class StepCounts:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    archived: int = 0  # a delete step with archive = true (active set to false)
     called: int = 0
     skipped: int = 0  # already done by an earlier (interrupted) run
     adopted: int = 0  # found by reconciliation after a lost answer
@@ -33,6 +34,7 @@ class StepCounts:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "deleted": self.deleted,
+            "archived": self.archived,
             "called": self.called,
             "skipped": self.skipped,
             "adopted": self.adopted,
@@ -46,6 +48,7 @@ class StepCounts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.deleted += other.deleted
+        self.archived += other.archived
         self.called += other.called
         self.skipped += other.skipped
         self.adopted += other.adopted
@@ -67,6 +70,13 @@ class ProgressReporter(Protocol):
 
     def step_finished(self, step: str, counts: StepCounts, seconds: float) -> None: ...
 
+    def step_failed(self, step: str, counts: StepCounts, seconds: float, reason: str) -> None:
+        """Instead of ``step_finished`` for a step that did not complete: ``reason`` is
+        ``failed`` (an error; ``migration_finished`` follows with the outcome) or
+        ``stopped`` (Ctrl-C / SIGTERM; the run resumes from there). ``counts`` is what
+        the step did before."""
+        ...
+
     def warning(self, message: str) -> None: ...
 
 
@@ -86,6 +96,9 @@ class NullProgress:
         return None
 
     def step_finished(self, step: str, counts: StepCounts, seconds: float) -> None:
+        return None
+
+    def step_failed(self, step: str, counts: StepCounts, seconds: float, reason: str) -> None:
         return None
 
     def warning(self, message: str) -> None:
@@ -112,6 +125,9 @@ class RecordingProgress:
 
     def step_finished(self, step: str, counts: StepCounts, seconds: float) -> None:
         self.events.append(("step_finished", (step, counts.as_dict())))
+
+    def step_failed(self, step: str, counts: StepCounts, seconds: float, reason: str) -> None:
+        self.events.append(("step_failed", (step, reason, counts.as_dict())))
 
     def warning(self, message: str) -> None:
         self.events.append(("warning", message))

@@ -179,7 +179,9 @@ async def undo_group(
                     now_id = session.current_id(model, record.odoo_id)
                     restore.append((record, now_id, previous, written))
             checked = sorted({n for _r, _i, _p, w in restore if w and not force for n in w})
-            found = await _present(session, model, [i for _r, i, _p, _w in restore], checked)
+            match = [n for n in (step.match if step is not None else []) if n in types]
+            read = sorted({*checked, *match}) if checked else checked
+            found = await _present(session, model, [i for _r, i, _p, _w in restore], read)
             by_values: dict[str, tuple[dict[str, Any], list[int]]] = {}
             for record, now_id, previous, written in restore:
                 if now_id not in found:
@@ -191,8 +193,9 @@ async def undo_group(
                     differs = first_difference(types, written, found[now_id], also=previous)
                     if differs is not None:
                         name, current = differs
+                        named = {n: found[now_id].get(n) for n in match} or None
                         drift.changed.append(
-                            Changed(record.key, now_id, name, written.get(name), current)
+                            Changed(record.key, now_id, name, written.get(name), current, named)
                         )
                         keep.add(record.key)
                         continue
@@ -449,14 +452,7 @@ async def undo_migration(
                 f"{file} step '{step_result.step}': {len(gone)} {step_result.model} record(s) "
                 f"were already deleted by someone else and were skipped (ids {shown})"
             )
-        edited = step_result.drift.changed
-        if edited:
-            shown = ", ".join(f"{c.key} (id {c.odoo_id})" for c in edited[:10])
-            session.warn(
-                f"{file} step '{step_result.step}': {len(edited)} {step_result.model} "
-                f"record(s) were changed by someone else since apply and were left as they "
-                f"are: {shown}{' ...' if len(edited) > 10 else ''}"
-            )
+        # records changed since apply: the ChangedSinceApply error below tells them
     result.steps = list(per_step.values())
     result.seconds = time.monotonic() - started
     changed = [(s.step, c) for s in result.steps for c in s.drift.changed]

@@ -25,8 +25,7 @@ from typing import Any
 
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import Project
-from zenoo_etl.compiler.config import CONFIG_FILE
-from zenoo_etl.errors import ConfigError
+from zenoo_etl.compiler.connect import check_series, login
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.ledger.protocol import LedgerScope
 from zenoo_etl.runner.odoo import ClientTarget, OdooTarget
@@ -80,7 +79,8 @@ class Session:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
-        log.warning(message)
+        # zenoo_shown: the progress reporter prints it; a text log handler may skip it
+        log.warning(message, extra={"zenoo_shown": True})
         self.progress.warning(message)
 
 
@@ -186,28 +186,8 @@ async def _connect(stack: AsyncExitStack, project: Project) -> ZenooClient:
             ca_bundle=target.ca_bundle_path,
         )
     )
-    password, api_key = target.credentials()
-    await client.login(target.database, target.username, password, api_key=api_key)
-    check_series(project, client.server_version)
+    await login(client, project)
     return client
-
-
-def check_series(project: Project, server_version: tuple[int, int] | None) -> None:
-    """Refuse a server of another Odoo series than the target's ``version`` declares.
-
-    The migrations were rendered for the declared series (``target.version`` in
-    templates), so running them on another one would write the wrong fields.
-    """
-    target = project.target
-    if target.version is None or server_version is None:
-        return
-    running = f"{server_version[0]}.{server_version[1]}"
-    if running != target.version:
-        raise ConfigError(
-            f"{CONFIG_FILE}: target '{project.target_name}' declares version = "
-            f'"{target.version}", but the server at {target.url} runs Odoo {running}; '
-            "fix the version (the migrations are rendered for it) or pick another target."
-        )
 
 
 __all__ = ["HEARTBEAT_SECONDS", "Session", "TargetWrapper", "check_series", "open_session"]
