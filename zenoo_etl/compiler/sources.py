@@ -259,7 +259,7 @@ def _excel_value(value: Any) -> Any:
 
 def _iter_xlsx(source: XlsxSource, path: Path, shown: str) -> Iterator[RawRow]:
     try:
-        import openpyxl
+        from zenoo_etl.compiler.xlsx import iter_sheet_rows, open_workbook
     except ImportError:  # pragma: no cover - depends on the installation
         raise MigrationFileError(
             "reading Excel files needs openpyxl: pip install 'zenoo-etl[xlsx]'", path=shown
@@ -269,7 +269,7 @@ def _iter_xlsx(source: XlsxSource, path: Path, shown: str) -> Iterator[RawRow]:
     if not path.is_file():
         raise FileNotFoundError(str(path))
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book, strings = open_workbook(path)
     except (BadZipFile, KeyError, ValueError, TypeError) as exc:
         raise MigrationFileError(
             f"not an Excel .xlsx workbook ({type(exc).__name__}: {exc}); save it as .xlsx",
@@ -288,10 +288,11 @@ def _iter_xlsx(source: XlsxSource, path: Path, shown: str) -> Iterator[RawRow]:
             )
         header: list[str] | None = None
         index = 0
-        rows = sheet.iter_rows(min_row=source.header_row, values_only=True)
-        for number, values in enumerate(rows, start=source.header_row):
+        for number, values in iter_sheet_rows(sheet, source.header_row):
             if header is None:
-                header = _excel_header(values, shown, number)
+                if number != source.header_row:
+                    break  # the header row has no cell at all: reported below
+                header = _excel_header(tuple(values), shown, number)
                 continue
             if all(v is None or v == "" for v in values):
                 continue
@@ -318,6 +319,8 @@ def _iter_xlsx(source: XlsxSource, path: Path, shown: str) -> Iterator[RawRow]:
             )
     finally:
         book.close()
+        if strings is not None:
+            strings.close()
 
 
 def _excel_header(values: tuple[Any, ...], shown: str, number: int) -> list[str]:
