@@ -27,6 +27,7 @@ from zenoo_etl.compiler.j2file import render_file
 from zenoo_etl.compiler.lookups import Lookups
 from zenoo_etl.compiler.render import Renderer, RenderError, RowView, SkipRow
 from zenoo_etl.compiler.sources import (
+    OdooSource,
     Source,
     SqlSource,
     iter_source,
@@ -139,6 +140,10 @@ def load_project(
             errors.append(exc)
             continue
         migrations.append(migration)
+    for problem in _unknown_source_targets(root, migrations, config):
+        if errors is None:
+            raise problem
+        errors.append(problem)
     steps_by_id = _check_cross_references(root, migrations, errors, failed)
     return Project(
         root=root,
@@ -207,6 +212,28 @@ def _load_migration(
     return migration.model_copy(
         update={"checksum": checksum, "parts": parts, "definition": definition_digest(migration)}
     )
+
+
+def _unknown_source_targets(
+    root: Path, migrations: list[Migration], config: ProjectConfig
+) -> list[MigrationFileError]:
+    """Odoo sources naming a target zenoo.toml does not have."""
+    found: list[MigrationFileError] = []
+    for migration in migrations:
+        for step in migration.steps:
+            for source in (step.source, step.lines.source if step.lines else None):
+                if isinstance(source, OdooSource) and source.odoo not in config.targets:
+                    found.append(
+                        MigrationFileError(
+                            f"source odoo = {source.odoo!r} names no target of zenoo.toml "
+                            f"(targets: {', '.join(config.targets)}); add [targets."
+                            f"{source.odoo}] with its url, database and credentials",
+                            path=_shown(root, migration.path),
+                            line=step.line,
+                            step=step.id,
+                        )
+                    )
+    return found
 
 
 def _shown(root: Path, path: Path) -> str:

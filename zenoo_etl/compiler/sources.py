@@ -110,6 +110,23 @@ class SqlSource(_Strict):
         return self.sqlite
 
 
+class OdooSource(_Strict):
+    """``{ odoo = "old", model = "res.partner", domain = [...], fields = [...] }``:
+    the records of another target of zenoo.toml (see :mod:`zenoo_etl.compiler.odoo_source`)."""
+
+    kind: Literal["odoo"] = "odoo"
+    odoo: str = Field(min_length=1)
+    model: str = Field(min_length=1, pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+    domain: list[Any] = Field(default_factory=list)
+    fields: list[str] = Field(min_length=1)
+    context: dict[str, Any] = Field(default_factory=dict)
+    page_size: int = Field(default=1000, ge=1, le=50_000)
+
+    @property
+    def path(self) -> None:
+        return None
+
+
 class RecordsSource(_Strict):
     """Inline ``records = [...]``."""
 
@@ -121,13 +138,14 @@ class RecordsSource(_Strict):
         return None
 
 
-Source = CsvSource | JsonSource | JsonlSource | XlsxSource | SqlSource | RecordsSource
+Source = CsvSource | JsonSource | JsonlSource | XlsxSource | SqlSource | OdooSource | RecordsSource
 SOURCE_KINDS: dict[str, type[Source]] = {
     "csv": CsvSource,
     "json": JsonSource,
     "jsonl": JsonlSource,
     "xlsx": XlsxSource,
     "sql": SqlSource,
+    "odoo": OdooSource,
     "records": RecordsSource,
 }
 
@@ -136,6 +154,8 @@ def source_label(source: Source) -> str | None:
     """How messages and plans name a source: its path, or ``sql:<url_env>``."""
     if isinstance(source, SqlSource):
         return f"sql:{source.sqlite or source.url_env}"
+    if isinstance(source, OdooSource):
+        return f"odoo:{source.odoo}/{source.model}"
     return source.path
 
 
@@ -143,6 +163,8 @@ def checksum_rule(source: Source) -> str:
     """The documented rule deciding when a change to this source is drift (shown by plan)."""
     if isinstance(source, RecordsSource):
         return "inline records: part of the migration file's bytes"
+    if isinstance(source, OdooSource):
+        return "model, domain and fields only (the source records are not checksummed)"
     if isinstance(source, SqlSource):
         rule = "query text"
         if source.sqlite:
@@ -180,6 +202,11 @@ def iter_source(source: Source, root: Path, migration_file: Path) -> Iterator[Ra
         from zenoo_etl.compiler.sql import iter_query  # SQLAlchemy only when a step needs it
 
         yield from iter_query(source, root)
+        return
+    if isinstance(source, OdooSource):
+        from zenoo_etl.compiler.odoo_source import iter_odoo
+
+        yield from iter_odoo(source, root)
         return
     path = resolve_inside(root, source.path)
     shown = source.path
@@ -417,6 +444,7 @@ __all__ = [
     "CsvSource",
     "JsonSource",
     "JsonlSource",
+    "OdooSource",
     "RawRow",
     "RecordsSource",
     "Source",

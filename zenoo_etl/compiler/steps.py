@@ -660,7 +660,7 @@ def _parse_source(
     kinds = [k for k in SOURCE_KINDS if k in spec]
     if len(kinds) != 1:
         raise fail(
-            "source must name exactly one of csv, json, jsonl, xlsx, sql or records, e.g. "
+            "source must name exactly one of csv, json, jsonl, xlsx, sql, odoo or records, e.g. "
             'source = { csv = "data/customers.csv" }',
             "source",
         )
