@@ -9,6 +9,7 @@ client), but all of them carry an ``exit_code`` so the CLI maps them once::
     │   ├── ConfigError             zenoo.toml and environment
     │   └── MigrationFileError      a migration file or its source data (file, line)
     ├── LockHeldError               exit 3  another apply/rollback holds the target
+    │   └── LockLostError           this run lost its lock: it stopped writing
     ├── DriftError                  exit 4  an applied migration's checksum changed
     ├── MigrationFailed             exit 1  a step failed; rolled back or stopped
     ├── ValidationError             exit 1  values refused: by a check before sending
@@ -98,6 +99,11 @@ class LockHeldError(ZenooError):
     """Another run holds the lock of this target (exit 3)."""
 
     exit_code = EXIT_LOCKED
+
+
+class LockLostError(LockHeldError):
+    """This run held the lock and lost it (taken over or force-unlocked); it stopped
+    writing at once (exit 3)."""
 
 
 class DriftError(ZenooError):

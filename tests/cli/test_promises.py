@@ -369,9 +369,9 @@ def _remote_project(root: Path, url: str) -> Path:
     _companies_project(root)
     config = root / "zenoo.toml"
     config.write_text(
-        config.read_text().replace(
-            'url = "sandbox:.zenoo/sandbox.db"', f'url = "{url}"\npassword_env = "I16_PW"'
-        ).replace('password = "admin"\n', "")
+        config.read_text()
+        .replace('url = "sandbox:.zenoo/sandbox.db"', f'url = "{url}"\npassword_env = "I16_PW"')
+        .replace('password = "admin"\n', "")
     )
     return root
 
@@ -409,9 +409,10 @@ def test_2_a_recreated_database_is_refused_with_what_to_do(tmp_path: Path) -> No
     assert code == 4
     assert "the server now reports uuid" in err and "recreated" in err
     assert "start a new one for this target" in err
-    assert not (root / ".zenoo" / "sandbox.db").exists() or _companies(
-        root / ".zenoo" / "sandbox.db"
-    ) == {}
+    assert (
+        not (root / ".zenoo" / "sandbox.db").exists()
+        or _companies(root / ".zenoo" / "sandbox.db") == {}
+    )
 
 
 def test_2_a_ledger_from_before_database_uuids_upgrades_in_place(tmp_path: Path) -> None:

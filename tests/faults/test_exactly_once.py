@@ -20,6 +20,8 @@ import pytest
 
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import load_project
+from zenoo_etl.errors import LockLostError
+from zenoo_etl.ledger import LockHolder
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import apply, rollback
 from zenoo_etl.runner.odoo import OdooTarget
@@ -382,3 +384,58 @@ async def test_7_a_dangling_reference_names_the_reference_and_the_record(
     assert "{ref = 'tags', key = 'Export'}" in message
     assert f"res.partner.category id {export}, which no longer exists" in message
     assert "row 1 (data/contacts.csv:2)" in message
+
+
+class TakeOverAt:
+    """Before the n-th Odoo write, another run force-unlocks and takes the lock."""
+
+    WRITES = frozenset({"create", "write", "unlink", "load", "call"})
+
+    def __init__(self, inner: OdooTarget, root: Path, url: str, n: int) -> None:
+        self._inner = inner
+        self._root = root
+        self._url = url
+        self._n = n
+        self.writes = 0
+        self.after_takeover = 0
+        self.calls = inner.calls
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._inner, name)
+        if name not in self.WRITES:
+            return real
+
+        async def hooked(*args: Any, **kwargs: Any) -> Any:
+            self.writes += 1
+            if self.writes == self._n:
+                async with open_ledger("sqlite:///.zenoo/ledger.db", self._root) as other:
+                    scope = other.scope(self._url, "etl")
+                    await scope.force_unlock()
+                    await scope.acquire_lock("apply", holder=LockHolder(host="other", pid=1))
+            elif self.writes > self._n:
+                self.after_takeover += 1
+            return await real(*args, **kwargs)
+
+        return hooked
+
+
+async def test_5_a_run_that_lost_its_lock_stops_writing_and_exits_3(
+    server: Any, tmp_path: Path
+) -> None:
+    """Scenario 5: taken over mid-run, the holder stops at its next ledger write."""
+    root = tmp_path / "p"
+    write(root, server.url)
+    hooks: list[TakeOverAt] = []
+
+    def wrap(inner: OdooTarget) -> OdooTarget:
+        hooks.append(TakeOverAt(inner, root, server.url, 3))
+        return hooks[0]  # type: ignore[return-value]
+
+    with pytest.raises(LockLostError) as lost:
+        await apply(load_project(root), wrap_target=wrap)
+    assert lost.value.exit_code == 3
+    # the write in flight when the lock was taken is the last one: nothing after it
+    assert hooks[0].writes == 3 and hooks[0].after_takeover == 0
+    async with open_ledger("sqlite:///.zenoo/ledger.db", root) as ledger:
+        info = await ledger.scope(server.url, "etl").lock_info()
+    assert info is not None and info.host == "other"  # the new holder's lock is untouched

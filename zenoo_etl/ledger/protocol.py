@@ -216,6 +216,41 @@ class StepRow(NamedTuple):
     operation: Operation
 
 
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii", errors="replace") as file:
+            return file.read().strip()
+    except OSError:
+        return ""
+
+
+def _pid_namespace() -> str:
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str:
+    """The kernel's start time of ``pid`` (clock ticks since boot), "" when unknown."""
+    stat = _read(f"/proc/{pid}/stat")
+    # the command name (field 2) may hold spaces: split after its closing parenthesis
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else ""
+
+
+def process_identity(pid: int) -> str:
+    """``boot id / pid namespace / start time`` of ``pid`` as seen from this process.
+
+    Host name and pid alone do not identify a process: two containers may
+    share a host name but not a pid namespace, and pids are reused. A lock
+    holder is only judged gone when it ran in this very kernel boot and pid
+    namespace and its pid is free or now belongs to a younger process.
+    """
+    boot = _read("/proc/sys/kernel/random/boot_id")
+    return f"{boot}/{_pid_namespace()}/{_start_time(pid)}"
+
+
 @dataclass(frozen=True)
 class LockHolder:
     """Who asks for a lock. Defaults to this process on this host."""
@@ -223,6 +258,8 @@ class LockHolder:
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
     command: str = ""
+    identity: str | None = None
+    """:func:`process_identity` of ``pid``; None: computed when the lock is taken."""
 
 
 @dataclass(frozen=True)
@@ -235,7 +272,10 @@ class LockInfo:
     started_at: datetime
     heartbeat_at: datetime
     token: str
-    """Random per acquisition: release/heartbeat only act on the lock they took."""
+    """Random per acquisition (the run id): release, heartbeat and every ledger write
+    of the holder act only while the lock row still carries it (a fencing token)."""
+    identity: str = ""
+    """:func:`process_identity` of the holder; "" for locks taken before schema 6."""
 
     def age_of_heartbeat(self, now: datetime | None = None) -> timedelta:
         return (now or utcnow()) - self.heartbeat_at
@@ -253,16 +293,26 @@ class LockInfo:
         return self.holder_is_gone()
 
     def holder_is_gone(self) -> bool:
-        """True when the holder ran on this host and its process has ended."""
+        """True when the holder provably ended: it ran in this kernel boot and pid
+        namespace (not merely on a host of the same name) and its pid is free or
+        was reused by another process. Anything else is judged by the heartbeat."""
         if self.host != socket.gethostname() or self.pid == os.getpid():
             return False
+        boot, _, rest = self.identity.partition("/")
+        namespace, _, started = rest.partition("/")
+        mine = process_identity(os.getpid())
+        my_boot, _, my_rest = mine.partition("/")
+        if not boot or boot != my_boot or namespace != my_rest.partition("/")[0]:
+            return False  # another machine or container with this host name: cannot tell
         try:
             os.kill(self.pid, 0)
         except ProcessLookupError:
             return True
         except PermissionError:
-            return False  # alive, owned by another user
-        return False
+            pass  # alive, owned by another user
+        # alive: the holder, unless the pid now belongs to a process started later
+        now_started = _start_time(self.pid)
+        return bool(started and now_started and now_started != started)
 
     def describe(self) -> str:
         """Human words for messages: who, where, since when."""
@@ -501,5 +551,6 @@ __all__ = [
     "Operation",
     "RecordState",
     "StepRow",
+    "process_identity",
     "utcnow",
 ]

@@ -160,6 +160,10 @@ UPGRADES: dict[int, list[str] | dict[Dialect, list[str]]] = {
         "ALTER TABLE zenoo_scopes ADD COLUMN db_uuid TEXT",
         "ALTER TABLE zenoo_scopes ADD COLUMN alias_of BIGINT",
     ],
+    # The lock holder's process identity (boot id / pid namespace / start time):
+    # a holder is judged gone only when it ran in this kernel and pid namespace,
+    # not merely on a host of the same name. NULL for locks taken before.
+    6: ["ALTER TABLE zenoo_locks ADD COLUMN holder TEXT"],
 }
 """schema version -> statements from the previous version (per dialect, or shared)."""
 

@@ -285,13 +285,14 @@ class SqlScope(LockMixin):
             )
         self._id = int(other[0])
         self._held = None
+        self._fence = None
         return True
 
     async def _write_scope(self, conn: Conn) -> int:
         """The scope id for a write, with the revision bumped in the same transaction."""
         sid = await self._scope_id(conn, create=True)
         assert sid is not None
-        await conn.execute("UPDATE zenoo_scopes SET revision = revision + 1 WHERE id = ?", (sid,))
+        await self.bump_revision(conn, sid)  # fenced: a run that lost its lock writes nothing
         return sid
 
     # -- migrations ------------------------------------------------------------

@@ -32,7 +32,7 @@ from zenoo_etl.compiler.plan import (
 from zenoo_etl.compiler.project import RowStats
 from zenoo_etl.compiler.sources import iter_source
 from zenoo_etl.compiler.values import Ref, Row
-from zenoo_etl.errors import DriftError, ZenooError
+from zenoo_etl.errors import DriftError, LockLostError, ZenooError
 from zenoo_etl.ledger.protocol import Counts, MigrationRecord
 from zenoo_etl.runner.actions import Chunk, StepRun, lines_model
 from zenoo_etl.runner.foreign import ForeignRecordsError, find_foreign, foreign_message
@@ -396,9 +396,13 @@ class Runner:
             result.seconds = time.monotonic() - started
             await self.interrupted(migration, result, str(stopped))
         except StepFailure as failure:
+            if isinstance(failure.cause, LockLostError):
+                raise failure.cause from None  # exit 3: not one more write
             result.seconds = time.monotonic() - started
             message = describe_failure(self.project, migration, failure)
             await self.fail(migration, result, message)
+        except LockLostError:
+            raise
         except ZenooError as exc:  # reconciliation refused, transport down before a chunk ...
             result.seconds = time.monotonic() - started
             await self.fail(migration, result, f"Migration {file} failed: {exc}")

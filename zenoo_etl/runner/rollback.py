@@ -33,7 +33,7 @@ from typing import Any
 
 from zenoo_etl.client.errors import MissingRecordError
 from zenoo_etl.compiler import Migration, Project
-from zenoo_etl.errors import UsageError, ZenooError
+from zenoo_etl.errors import LockLostError, UsageError, ZenooError
 from zenoo_etl.ledger.protocol import LedgerRecord, MigrationRecord
 from zenoo_etl.runner.coerce import field_types
 from zenoo_etl.runner.drift import (
@@ -602,6 +602,8 @@ async def rollback(
                     raise RunFailed(f"{changed}{tail}", result) from None
         except RunFailed:
             raise
+        except LockLostError:
+            raise  # exit 3: this run stopped writing the moment it learnt it lost the lock
         except StopRequested as stopped:
             result.ok = False
             result.error = (

@@ -26,6 +26,7 @@ from typing import Any
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import Project
 from zenoo_etl.compiler.connect import check_series, login
+from zenoo_etl.errors import LockLostError
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.ledger.protocol import LedgerScope
 from zenoo_etl.runner.odoo import ClientTarget, OdooTarget
@@ -89,7 +90,12 @@ async def _heartbeat(scope: LedgerScope, every: float) -> None:
         await asyncio.sleep(every)
         try:
             await scope.heartbeat()
-        except Exception as exc:  # keep working; the lock check at release will tell
+        except LockLostError as exc:
+            # every ledger write is fenced by the lock's token: the run's next write
+            # fails with this same error (exit 3) before it announces another Odoo call
+            log.error("%s", exc)
+            return
+        except Exception as exc:  # a ledger blip: keep working, the next beat retries
             log.warning("lock heartbeat failed: %s", exc)
 
 
