@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,49 @@ def test_a_sandbox_version_it_cannot_serve_is_a_config_error(tmp_path: Path) -> 
     code, _out, err = _invoke("validate", "--project", str(root))
     assert code == 2
     assert "zenoo.toml:" in err and "the sandbox serves version 18.0 or 19.0, not '17.0'" in err
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _example_for(dest: Path, version: str) -> Path:
+    """The bundled example project, unchanged but for its sandbox target's version."""
+    dest.mkdir()
+    config = (ROOT / "zenoo.toml").read_text("utf-8")
+    local = 'password = "admin"'
+    assert local in config
+    config = config.replace(local, f'{local}\nversion = "{version}"', 1)
+    (dest / "zenoo.toml").write_text(config, "utf-8")
+    shutil.copytree(ROOT / "migrations", dest / "migrations")
+    shutil.copytree(ROOT / "data", dest / "data")
+    return dest
+
+
+@pytest.mark.parametrize("version", ["18.0", "19.0"])
+def test_the_example_project_runs_unchanged_on_both_versions(tmp_path: Path, version: str) -> None:
+    """validate, apply and roll back the bundled example on a sandbox of each version."""
+    root = _example_for(tmp_path / "example", version)
+    code, out, err = _invoke("validate", "--project", str(root), "--json")
+    assert code == 0, out + err
+    code, out, err = _invoke("apply", "--project", str(root), "--yes", "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["ok"] and all(m["status"] == "applied" for m in payload["migrations"])
+    families = payload["migrations"][0]["steps"][0]
+    assert families["created"] == 4  # 19.0's own "Services" root is not adopted
+    code, out, err = _invoke("rollback", "--project", str(root), "--to", "0", "--yes", "--json")
+    assert code == 0, err
+
+
+def test_validate_on_a_19_sandbox_reports_a_field_19_removed(tmp_path: Path) -> None:
+    root = _example_for(tmp_path / "example", "19.0")
+    products = root / "migrations" / "0004_products.toml"
+    products.write_text(
+        products.read_text("utf-8") + 'uom_po_id = { xmlid = "uom.product_uom_unit" }\n'
+    )
+    code, out, _err = _invoke("validate", "--project", str(root))
+    assert code == 2
+    assert (
+        "step 'products', field 'uom_po_id': model 'product.template' has no field "
+        "'uom_po_id' (did you mean 'uom_id'?)"
+    ) in out

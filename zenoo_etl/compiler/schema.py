@@ -74,8 +74,8 @@ def cache_path(project: Project) -> Path:
     return project.root / ".zenoo" / "schema" / f"{project.target_name}.json"
 
 
-def sandbox_schema() -> dict[str, Any]:
-    """The embedded server's declared models, or a clear error when unavailable."""
+def sandbox_schema(version: str = "18.0") -> dict[str, Any]:
+    """The embedded server's models in ``version``, or a clear error when unavailable."""
     try:
         from zenoo_etl import sandbox
     except ImportError as exc:  # pragma: no cover - the package always exists
@@ -86,7 +86,7 @@ def sandbox_schema() -> dict[str, Any]:
             "validate: this build of zenoo-etl has no sandbox schema "
             "(zenoo_etl.sandbox.schema is missing); validate against a real target instead."
         )
-    result = fn()
+    result = fn(version)
     if not isinstance(result, dict):
         raise ConfigError("validate: zenoo_etl.sandbox.schema() did not return a dict.")
     return result
@@ -119,7 +119,7 @@ async def load_schema(project: Project, *, refresh: bool = False) -> Schema:
     """The schema for every model the project uses (sandbox, cache, or the server)."""
     wanted = models_used(project)
     if project.target.is_sandbox:
-        full = sandbox_schema()
+        full = sandbox_schema(project.target.series or "18.0")
         picked = {model: full.get(model) for model in wanted}
         for model in line_models(project, picked):  # the lines' models, named by the headers'
             picked[model] = full.get(model)
