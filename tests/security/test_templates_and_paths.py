@@ -20,8 +20,7 @@ from click.testing import CliRunner
 from zenoo_etl.cli import main
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import load_project
-from zenoo_etl.errors import MigrationFileError
-from zenoo_etl.runner import apply
+from zenoo_etl.runner import RunFailed, apply
 from zenoo_etl.runner.preflight import PreflightError
 from zenoo_etl.sandbox import serve_sandbox
 
@@ -116,9 +115,8 @@ async def test_template_payloads_in_migration_files_never_reach_odoo(
     with pytest.raises(PreflightError, match=r"unsafe|refused"):
         await apply(load_project(root))
     assert await _names(root) == {}
-    # ... and without it, rendering the row (for the existing-records scan) fails: nothing
-    # reaches Odoo either
-    with pytest.raises(MigrationFileError, match=r"unsafe|refused"):
+    # ... and without it, rendering the row fails the run: nothing reaches Odoo either
+    with pytest.raises(RunFailed, match=r"unsafe|refused"):
         await apply(load_project(root), preflight=False)
     assert await _names(root) == {}
 

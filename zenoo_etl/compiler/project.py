@@ -592,6 +592,32 @@ def iter_keys(
         yield row.index, row.line, row.key
 
 
+def iter_key_rows(project: Project, migration: Migration, step: Step) -> Iterator[Row]:
+    """Rows of ``step`` with only the key rendered (``values`` empty): a cheap pass.
+
+    ``when`` still filters; a ``missing = "skip-row"`` cell, which only a field
+    template finds, does not (such a row is yielded here). A step with
+    ``[steps.lines]`` is read fully, as :func:`iter_rows` does.
+    """
+    if step.source is None or step.lines:
+        yield from iter_rows(project, migration, step)
+        return
+    rows = _source_rows(
+        project,
+        migration,
+        step,
+        step.source,
+        {},
+        step._key_renderer,
+        step.key,
+        step._when_renderer,
+        None,
+        RowStats(),
+    )
+    for row, _header in rows:
+        yield row
+
+
 _FALSE_TEXT = frozenset({"", "0", "false", "no", "n", "off"})
 
 
@@ -643,6 +669,7 @@ __all__ = [
     "changed_parts",
     "checksums",
     "definition_digest",
+    "iter_key_rows",
     "iter_keys",
     "iter_rows",
     "load_project",

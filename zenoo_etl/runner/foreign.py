@@ -23,7 +23,7 @@ from typing import Any
 
 from zenoo_etl.compiler import Migration, Project, Step
 from zenoo_etl.compiler.plan import KeyFilter, report_duplicate_keys
-from zenoo_etl.compiler.project import iter_rows
+from zenoo_etl.compiler.project import iter_key_rows, iter_rows
 from zenoo_etl.compiler.values import Ref, Row, SearchRef, XmlidRef
 from zenoo_etl.errors import DriftError
 from zenoo_etl.ledger.protocol import DoneEntry
@@ -112,7 +112,9 @@ async def _scan_step(
         return {}
     keys = KeyFilter() if unique_keys else None
     found: dict[str, int] = {}
-    for batch in chunked(iter_rows(project, migration, step), _BATCH):
+    # only the match values need the fields rendered; keys alone are much cheaper
+    rows = iter_rows if lookup is _matches_exist else iter_key_rows
+    for batch in chunked(rows(project, migration, step), _BATCH):
         if keys is not None:
             for row in batch:
                 keys.add(row.key)
