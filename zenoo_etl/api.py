@@ -137,6 +137,51 @@ async def adopt(
     return [(project.relative(f.migration.path), f.step.id, len(f.found)) for f in foreign]
 
 
+async def copy_ledger(
+    project_dir: Path | str,
+    to_url: str,
+    *,
+    target: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``zenoo-etl ledger copy --to URL``: the target's history into another ledger.
+
+    Both ledgers' locks of the target are held while copying, so no run writes
+    to either meanwhile.
+    """
+    from zenoo_etl.ledger.copy import copy_scope
+    from zenoo_etl.ledger.keys import mask_url
+
+    project = _project(project_dir, target, vars)
+    source_url = project.config.ledger.url
+    if to_url.strip() == source_url.strip():
+        raise UsageError(f"--to names the project's own ledger ({mask_url(to_url)}).")
+    url, database = project.target.url, project.target.database
+    async with (
+        open_ledger(source_url, project.root) as source,
+        open_ledger(to_url, project.root) as dest,
+    ):
+        if source.url == dest.url:
+            raise UsageError(f"--to names the project's own ledger ({dest.url}).")
+        src, dst = source.scope(url, database), dest.scope(url, database)
+        await src.acquire_lock("ledger copy")
+        try:
+            await dst.acquire_lock("ledger copy")
+            try:
+                copied = await copy_scope(src, dst)
+            finally:
+                await dst.release()
+        finally:
+            await src.release()
+    return {
+        "target": project.target_name,
+        "to": dest.url,
+        "migrations": copied.migrations,
+        "events": copied.events,
+        "records": copied.records,
+    }
+
+
 async def rollback(
     project_dir: Path | str = ".",
     *,
@@ -167,6 +212,7 @@ __all__ = [
     "adopt",
     "apply",
     "compile_plan",
+    "copy_ledger",
     "load_project",
     "open_ledger",
     "read_plan",

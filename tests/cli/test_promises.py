@@ -461,3 +461,36 @@ def test_6_apply_finds_what_validate_knows_before_the_first_write(tmp_path: Path
     code, out, err = invoke("apply", "--project", str(root), "--yes", "--no-preflight")
     assert code == 1, out + err
     assert "rolled back" in err
+
+
+@pytest.mark.postgres
+def test_3_a_ledger_moves_to_postgresql_with_its_history(
+    tmp_path: Path, pg_ledger_url: str
+) -> None:
+    root = _companies_project(tmp_path / "crm")
+    db = root / ".zenoo" / "sandbox.db"
+    assert invoke("apply", "--project", str(root), "--yes")[0] == 0
+    code, out, err = invoke("ledger", "copy", "--project", str(root), "--to", pg_ledger_url)
+    assert code == 0, err
+    assert "Copied 1 migration(s), 2 event(s) and 3 record(s) of target 'local'" in out
+    config = root / "zenoo.toml"
+    config.write_text(config.read_text() + f'\n[ledger]\nurl = "{pg_ledger_url}"\n')
+    code, out, err = invoke("apply", "--project", str(root), "--yes", "--json")
+    assert code == 0, err
+    assert json.loads(out)["migrations"] == []  # the history came along: nothing pending
+    code, out, err = invoke("history", "--project", str(root), "--json")
+    assert code == 0, err
+    assert [e["event"] for e in json.loads(out)["events"]] == ["applied", "begin"]
+    # copying again into a ledger that has the history is refused, nothing merged
+    code, _out, err = invoke(
+        "ledger", "copy", "--project", str(root), "--to", "sqlite:///.zenoo/other.db"
+    )
+    assert code == 0, err
+    code, _out, err = invoke(
+        "ledger", "copy", "--project", str(root), "--to", "sqlite:///.zenoo/other.db"
+    )
+    assert code == 1 and "already has a history" in err
+    # the records came along too: rollback from the PostgreSQL ledger deletes them
+    code, out, err = invoke("rollback", "--project", str(root), "--yes")
+    assert code == 0, out + err
+    assert _companies(db) == {}

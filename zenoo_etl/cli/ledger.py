@@ -16,7 +16,7 @@ from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
 
 @click.group("ledger")
 def ledger() -> None:
-    """Manage the ledger: adopt existing records."""
+    """Manage the ledger: adopt existing records, copy a history to another ledger."""
 
 
 @ledger.command("adopt")
@@ -45,6 +45,32 @@ def adopt(env: CommandEnv, to_version: int | None) -> None:
     for file, step, count in adopted:
         click.echo(f"{file} step '{step}': adopted {count} existing record(s)")
     click.echo("Run 'zenoo-etl apply' to finish these migrations (adopted rows are skipped).")
+
+
+@ledger.command("copy")
+@click.option(
+    "--to",
+    "to_url",
+    required=True,
+    metavar="URL",
+    help="The ledger to copy into: sqlite:///path or postgresql://user@host/db.",
+)
+@common_options
+def copy(env: CommandEnv, to_url: str) -> None:
+    """Copy the target's whole history (migrations, events, records) into another ledger,
+    e.g. from the SQLite file to PostgreSQL; then point [ledger] url at it."""
+    copied = run(
+        env, lambda: api.copy_ledger(env.project, to_url, target=env.target, vars=env.vars)
+    )
+    if env.json_output:
+        emit_json({"ok": True, **copied})
+        return
+    if not env.quiet:
+        click.echo(
+            f"Copied {copied['migrations']} migration(s), {copied['events']} event(s) and "
+            f"{copied['records']} record(s) of target '{copied['target']}' to "
+            f"{copied['to']}. Point [ledger] url (or ZENOO_LEDGER_URL) at it to use it."
+        )
 
 
 COMMANDS: list[click.Command] = [ledger]

@@ -198,6 +198,10 @@ class SqlScope(LockMixin):
     def _key_params(self, part: Sequence[str]) -> Sequence[object]:
         return [list(part)] if self._pg else part
 
+    def describe(self) -> str:
+        """``target URL database NAME``, for messages."""
+        return self._where()
+
     def _where(self) -> str:
         return f"target {self._target_url} database {self._database}"
 

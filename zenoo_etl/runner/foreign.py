@@ -160,7 +160,8 @@ def foreign_message(project: Project, foreign: list[Foreign]) -> str:
         )
     return (
         "Records already exist on the target that the ledger does not know, so nothing "
-        f"was written: {'; '.join(parts)}. The ledger may be new, lost or moved, the "
+        f"was written: {'; '.join(parts)}. The ledger may be new, lost or moved (move one "
+        "with 'zenoo-etl ledger copy --to URL', never by starting empty), the "
         "database may have been reached under another name, or another project uses the "
         "same step names without a project id. Run 'zenoo-etl ledger adopt' to record "
         "them as this project's own without writing anything, or 'zenoo-etl apply "
