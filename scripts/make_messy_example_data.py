@@ -1,5 +1,6 @@
 """Write the example project's "as received" data: an Excel workbook, a mapping table and a
-small SQLite legacy database (used by migrations/0008_crm_and_legacy.toml).
+small SQLite legacy database (migrations/0008_crm_and_legacy.toml); distributors with their
+contacts in two CSVs and showroom products with pictures (migrations/0009_distributors.toml).
 
 The files are committed; this script documents how they were made and rebuilds them:
 
@@ -120,6 +121,71 @@ def write_legacy_db(path: Path, rng: random.Random) -> None:
     db.close()
 
 
+def write_documents(out: Path, rng: random.Random) -> None:
+    """Headers and lines in two CSVs (a header's lines are spread through the file)."""
+    distributors = [
+        (f"D{i:02d}", f"{rng.choice(COMPANY_WORDS)} Distribution {i}") for i in range(1, 9)
+    ]
+    lines = ["code,name,country"] + [
+        f"{code},{name},{rng.choice(list(COUNTRIES))}" for code, name in distributors
+    ]
+    (out / "distributors.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    contacts = ["distributor,email,name,function"]
+    for i in range(1, 21):
+        code = distributors[rng.randrange(len(distributors))][0]
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        email = f"{first.lower()}.{last.lower().replace(' ', '')}{i}@{code.lower()}.example"
+        contacts.append(
+            f"{code},{email},{first} {last},{rng.choice(['Sales', 'Buyer', 'CEO', ''])}"
+        )
+    (out / "distributor_contacts.csv").write_text("\n".join(contacts) + "\n", encoding="utf-8")
+
+
+def _png(rgb: tuple[int, int, int]) -> bytes:
+    """A tiny 8x8 PNG of one colour (no imaging library needed)."""
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + bytes(rgb) * 8 for _ in range(8))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def write_showroom(out: Path) -> None:
+    """Showroom products; four of six have a picture in data/images/<sku>.png."""
+    colours = {
+        "SHW-01": (200, 40, 40),
+        "SHW-02": (40, 160, 60),
+        "SHW-03": (40, 80, 200),
+        "SHW-05": (230, 190, 30),
+    }
+    names = [
+        "Red lounge chair",
+        "Green desk",
+        "Blue shelf",
+        "Oak bench",
+        "Yellow lamp",
+        "Walnut stool",
+    ]
+    rows = ["sku,name,price"] + [
+        f"SHW-{i:02d},{name},{(i * 37) % 300 + 49}.00" for i, name in enumerate(names, start=1)
+    ]
+    (out / "showroom.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (out / "images").mkdir(exist_ok=True)
+    for sku, rgb in colours.items():
+        (out / "images" / f"{sku}.png").write_bytes(_png(rgb))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "data")
@@ -130,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     write_workbook(out / "crm" / "customers.xlsx", random.Random(SEED))
     write_country_map(out / "crm" / "country_map.csv")
     write_legacy_db(out / "legacy" / "erp.sqlite", random.Random(SEED + 1))
+    write_documents(out, random.Random(SEED + 2))
+    write_showroom(out)
     return 0
 
 

@@ -134,6 +134,7 @@ EXPECTED_STEPS: dict[int, list[tuple[str, int | None]]] = {
         ("channel-es", 1),
     ],
     8: [("crm-companies", 10), ("crm-contacts", 25), ("legacy-articles", 26)],
+    9: [("distributors", 8), ("showroom", 6)],
 }
 
 
@@ -156,7 +157,10 @@ def test_the_root_project_compiles_to_the_expected_plan() -> None:
         steps = [(s.id, s.records if s.selector == "rows" else None) for s in migration.steps]
         assert steps == EXPECTED_STEPS[migration.version], migration.name
         assert migration.reversible
-    assert sum(m.records or 0 for m in plan.migrations) == 3863
+    assert sum(m.records or 0 for m in plan.migrations) == 3877
+    documents = plan.migrations[8]
+    assert (documents.steps[0].records, documents.steps[0].lines) == (8, 20)
+    assert documents.lines == 20
     crm = plan.migrations[7]
     assert [s.filtered for s in crm.steps] == [30, 15, 0]  # other kind + inactive rows
     assert crm.steps[2].source == "sql:data/legacy/erp.sqlite"
@@ -190,6 +194,19 @@ async def _counts(db: Path) -> dict[str, int]:
             ),
             "articles": await client.search_count(
                 "product.template", [["default_code", "=like", "ART-%"]], context=every
+            ),
+            "distributors": await client.search_count(
+                "res.partner", [["ref", "=like", "DIST-%"]], context=every
+            ),
+            "distributor_contacts": await client.search_count(
+                "res.partner",
+                [["email", "=like", "%.example"], ["parent_id.ref", "=like", "DIST-%"]],
+                context=every,
+            ),
+            "pictures": await client.search_count(
+                "product.template",
+                [["default_code", "=like", "SHW-%"], ["image_1920", "!=", False]],
+                context=every,
             ),
             "subsidiaries": await client.search_count(
                 "res.partner", [["ref", "=like", "ACME-%"]], context=every
@@ -231,13 +248,16 @@ async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: 
 
     first = await runner_apply(load_project(project_dir))
     assert first.ok
-    assert [m.status for m in first.migrations] == ["applied"] * 8
+    assert [m.status for m in first.migrations] == ["applied"] * 9
     after = await _counts(db)
     assert after["contacts"] == 3300  # 300 companies + 3,000 contacts
     assert after["subsidiaries"] == 4
     assert after["crm"] == 35  # 0008: 10 companies + 25 contacts from the workbook
     assert after["articles"] == 26  # 0008: the legacy database's articles not obsolete
-    assert after["products"] == 426
+    assert after["products"] == 432  # + 0009's six showroom products
+    assert after["distributors"] == 8  # 0009: each with its contacts as lines
+    assert after["distributor_contacts"] == 20
+    assert after["pictures"] == 4  # two showroom products have no picture file
     assert after["archived"] == 12
 
     sample = await _sample(db)
@@ -260,13 +280,13 @@ async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: 
 
     undone = await runner_rollback(load_project(project_dir), to_version=0)
     assert undone.ok
-    assert [m.version for m in undone.migrations] == [8, 7, 6, 5, 4, 3, 2, 1]
+    assert [m.version for m in undone.migrations] == [9, 8, 7, 6, 5, 4, 3, 2, 1]
     gone = await _counts(db)
     assert gone["contacts"] == gone["subsidiaries"] == gone["products"] == 0
-    assert gone["crm"] == gone["articles"] == 0
+    assert gone["crm"] == gone["articles"] == gone["distributors"] == gone["pictures"] == 0
     assert gone["tags"] == after["tags"] - 6
     assert gone["categories"] == after["categories"] - 20
-    assert gone["partners"] == after["partners"] - 3304 - 35
+    assert gone["partners"] == after["partners"] - 3304 - 35 - 28
 
 
 def test_validate_accepts_the_example_project(tmp_path: Path) -> None:

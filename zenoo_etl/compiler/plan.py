@@ -255,7 +255,7 @@ def _plan_step(project: Project, migration: Migration, step: Step, count: bool) 
         references=list(step.references),
         filtered=filtered,
         lines=lines,
-        source_checksum=checksum_rule(step.source) if step.source is not None else None,
+        source_checksum=_checksum_rule(step),
     )
 
 
@@ -273,6 +273,15 @@ def var_overrides(project: Project) -> dict[str, Any]:
         for name, value in project.vars.items()
         if project.config.vars.get(name, missing) != value
     }
+
+
+def _checksum_rule(step: Step) -> str | None:
+    if step.source is None:
+        return None
+    rule = checksum_rule(step.source)
+    if step.lines is not None:
+        rule += f"; lines: {checksum_rule(step.lines.source)}"
+    return rule
 
 
 def compile_plan(

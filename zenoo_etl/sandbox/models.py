@@ -768,6 +768,8 @@ def _hand_written() -> list[ModelDef]:
             ),
             "company_id": _m2o("res.company", "Company"),
             "weight": Field("float", "Weight"),
+            # fields_get on a real 18.0: {'type': 'binary', 'string': 'Image', 'store': True}
+            "image_1920": Field("binary", "Image"),
             "volume": Field("float", "Volume"),
             "product_variant_ids": Field(
                 "one2many",
