@@ -53,7 +53,10 @@ def test_every_page_is_in_the_navigation() -> None:
 def test_every_option_the_pages_mention_exists() -> None:
     """A flag named anywhere in the user docs is a real option of some zenoo-etl command."""
     known = {"--help", "--version", "--strict"}  # --strict: `mkdocs build --strict`
-    for command in main.commands.values():
+    commands = list(main.commands.values())
+    while commands:  # groups (zenoo-etl schema pull ...) too
+        command = commands.pop()
+        commands.extend(getattr(command, "commands", {}).values())
         for param in command.params:
             known.update(getattr(param, "opts", []))
             known.update(getattr(param, "secondary_opts", []))

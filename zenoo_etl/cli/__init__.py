@@ -14,7 +14,16 @@ import click
 from zenoo_etl import __version__
 
 # Modules holding commands; each exposes ``COMMANDS: list[click.Command]``.
-_COMMAND_MODULES = ("sandbox", "project", "plan", "apply", "state", "ledger", "completion")
+_COMMAND_MODULES = (
+    "sandbox",
+    "schema",
+    "project",
+    "plan",
+    "apply",
+    "state",
+    "ledger",
+    "completion",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

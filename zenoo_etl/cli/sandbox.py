@@ -10,6 +10,7 @@ import click
 
 from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
 from zenoo_etl.sandbox import VERSIONS, serve_sandbox
+from zenoo_etl.sandbox.snapshot import pulled_version
 
 
 async def _serve(
@@ -20,8 +21,13 @@ async def _serve(
     database: str,
     version: str,
     fault_control: bool,
+    schema_file: Path | None,
 ) -> None:
-    async with serve_sandbox(db_path, host, port, database, fault_control, version) as sb:
+    if schema_file is not None:
+        version = pulled_version(schema_file)
+    async with serve_sandbox(
+        db_path, host, port, database, fault_control, version, schema_file
+    ) as sb:
         info = {
             "url": sb.url,
             "database": sb.database,
@@ -30,6 +36,7 @@ async def _serve(
             "api_key": sb.api_key,
             "version": version,
             "db_file": str(db_path) if db_path else None,
+            "schema_file": str(schema_file) if schema_file else None,
             "fault_control": f"{sb.url}/__sandbox__/faults" if fault_control else None,
         }
         if env.json_output:
@@ -82,6 +89,14 @@ async def _serve(
     is_flag=True,
     help="Accept fault settings on POST /__sandbox__/faults (loopback clients only).",
 )
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A schema pulled from a real server (zenoo-etl schema pull): serve its models "
+    "(custom fields included) as that server does; its Odoo version wins over --version.",
+)
 @common_options
 def sandbox(
     env: CommandEnv,
@@ -91,15 +106,21 @@ def sandbox(
     database: str,
     odoo_version: str,
     fault_control: bool,
+    schema_file: Path | None,
 ) -> None:
     """Serve the embedded Odoo-compatible server until Ctrl-C.
 
-    It speaks /jsonrpc (and JSON-2 with --version 19.0) like a fresh Odoo with
-    user admin/admin; the admin API key is printed at start.
+    A twin of a fresh Odoo 18.0 or 19.0 with contacts, sales, purchase,
+    accounting, inventory, CRM, project and HR: every model of those apps and
+    the reference data under the real external ids. It speaks /jsonrpc (and
+    JSON-2 with --version 19.0) with user admin/admin; the admin API key is
+    printed at start.
     """
     run(
         env,
-        lambda: _serve(env, db_path, host, port, database, odoo_version, fault_control),
+        lambda: _serve(
+            env, db_path, host, port, database, odoo_version, fault_control, schema_file
+        ),
     )
 
 

@@ -74,8 +74,12 @@ def cache_path(project: Project) -> Path:
     return project.root / ".zenoo" / "schema" / f"{project.target_name}.json"
 
 
-def sandbox_schema(version: str = "18.0") -> dict[str, Any]:
-    """The embedded server's models in ``version``, or a clear error when unavailable."""
+def sandbox_schema(version: str = "18.0", schema_file: Path | None = None) -> dict[str, Any]:
+    """The embedded server's models in ``version``, or a clear error when unavailable.
+
+    ``schema_file``: the project's pulled schema (``schema/odoo.json``, ``zenoo-etl
+    schema pull``), whose models are served as the user's server describes them.
+    """
     try:
         from zenoo_etl import sandbox
     except ImportError as exc:  # pragma: no cover - the package always exists
@@ -86,7 +90,7 @@ def sandbox_schema(version: str = "18.0") -> dict[str, Any]:
             "validate: this build of zenoo-etl has no sandbox schema "
             "(zenoo_etl.sandbox.schema is missing); validate against a real target instead."
         )
-    result = fn(version)
+    result = fn(version) if schema_file is None else fn(version, schema_file)
     if not isinstance(result, dict):
         raise ConfigError("validate: zenoo_etl.sandbox.schema() did not return a dict.")
     return result
@@ -119,7 +123,11 @@ async def load_schema(project: Project, *, refresh: bool = False) -> Schema:
     """The schema for every model the project uses (sandbox, cache, or the server)."""
     wanted = models_used(project)
     if project.target.is_sandbox:
-        full = sandbox_schema(project.target.series or "18.0")
+        from zenoo_etl.sandbox.snapshot import project_schema_file, pulled_version
+
+        schema_file = project_schema_file(project.root)
+        version = pulled_version(schema_file) if schema_file else project.target.series
+        full = sandbox_schema(version or "18.0", schema_file)
         picked = {model: full.get(model) for model in wanted}
         for model in line_models(project, picked):  # the lines' models, named by the headers'
             picked[model] = full.get(model)

@@ -172,12 +172,16 @@ async def _connect(stack: AsyncExitStack, project: Project) -> ZenooClient:
     if target.is_sandbox:
         # Imported lazily: only sandbox targets pay for (and need) the embedded server.
         from zenoo_etl.sandbox import serve_sandbox
+        from zenoo_etl.sandbox.snapshot import project_schema_file, pulled_version
 
+        # a project with a pulled schema (schema/odoo.json) rehearses on a twin of its server
+        schema_file = project_schema_file(project.root)
         sandbox = await stack.enter_async_context(
             serve_sandbox(
                 db_path=target.sandbox_db_path,
                 database=target.database,
-                version=target.series or "18.0",
+                version=pulled_version(schema_file) if schema_file else target.series or "18.0",
+                schema_file=schema_file,
             )
         )
         url = sandbox.url

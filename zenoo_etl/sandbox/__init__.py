@@ -18,6 +18,7 @@ Usage::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from zenoo_etl.sandbox.faults import FaultInjector, FaultSettings
@@ -26,7 +27,9 @@ from zenoo_etl.sandbox.server import VERSIONS, SandboxServer, serve_sandbox
 from zenoo_etl.sandbox.service import registry_for
 
 
-def schema(version: str = "18.0") -> dict[str, dict[str, dict[str, Any]]]:
+def schema(
+    version: str = "18.0", schema_file: Path | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
     """``{model: fields_get()}`` for every sandbox model, without starting a server.
 
     Required fields the server fills by itself carry ``"has_default": True``, as
@@ -35,7 +38,7 @@ def schema(version: str = "18.0") -> dict[str, dict[str, dict[str, Any]]]:
     parent record (``product.product.product_tmpl_id``, ``res.company.partner_id``
     ...). Every required field also carries the recording's ``required_how``.
     """
-    registry = registry_for(version)
+    registry = registry_for(version, schema_file.resolve() if schema_file else None)
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for name, mdef in registry.models.items():
         fields = registry.fields_get(name)

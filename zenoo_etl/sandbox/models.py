@@ -12,6 +12,7 @@ import random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zenoo_etl.sandbox.exceptions import UserError
@@ -350,9 +351,9 @@ _PARTNER_TYPES = (
 )
 
 
-def declare_models(version: str = "18.0") -> list[ModelDef]:
+def declare_models(version: str = "18.0", schema_file: Path | None = None) -> list[ModelDef]:
     """Every model of the sandbox: the snapshot's generic ones with the hooks below."""
-    models = generic_models(version)
+    models = generic_models(version, schema_file)
     for hand in _hand_written():
         base = models.get(hand.name)
         models[hand.name] = hand if base is None else _overlay(base, hand)

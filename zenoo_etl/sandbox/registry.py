@@ -8,6 +8,7 @@ table and SQL alias hold it. ``fields_get`` and :func:`schema` answer from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from zenoo_etl.sandbox.fields import MAGIC_FIELDS, Field, ModelDef, field_description
@@ -37,9 +38,13 @@ class Slot:
 class Registry:
     """All models, by name, with resolved field slots."""
 
-    def __init__(self, models: list[ModelDef], version: str = "18.0") -> None:
+    def __init__(
+        self, models: list[ModelDef], version: str = "18.0", schema_file: Path | None = None
+    ) -> None:
         #: the Odoo version whose wording and behaviour the ORM follows
         self.version = version
+        #: a pulled schema laid over the bundled snapshot (``zenoo-etl schema pull``)
+        self.schema_file = schema_file
         self.models: dict[str, ModelDef] = {m.name: m for m in models}
         #: SQL tables of models: a many2many whose link table is one of them is not served
         self.model_tables = {m.table for m in models}

@@ -39,7 +39,11 @@ def _xmlids(record: dict[str, Any]) -> list[str]:
 def seed(env: Env, version: str) -> None:
     """Insert the version's reference records and their xmlids (inside a transaction)."""
     registry = env.registry
-    records = {m: rows for m, rows in reference_records(version).items() if m in registry.models}
+    records = {
+        m: rows
+        for m, rows in reference_records(version, env.registry.schema_file).items()
+        if m in registry.models
+    }
     by_xmlid: dict[str, int] = {}
     present: set[tuple[str, int]] = set()
     for model, rows in records.items():
@@ -131,7 +135,7 @@ def _seed_ir_model(env: Env, version: str) -> None:
     (every field of the served models), as clients such as odooly list them."""
     if "ir.model" not in env.registry.models or "ir.model.fields" not in env.registry.models:
         return
-    snap = load_snapshot(version)
+    snap = load_snapshot(version, env.registry.schema_file)
     infos = snap["models"]
     names = sorted(infos)
     model_ids = dict(zip(names, env.sequences.next("ir.model", len(names)), strict=True))

@@ -128,7 +128,9 @@ class SandboxServer:
         database: str = "etl",
         fault_control: bool = False,
         version: str = "18.0",
+        schema_file: Path | str | None = None,
     ) -> None:
+        self.schema_file = Path(schema_file) if schema_file is not None else None
         if version not in VERSIONS:
             raise UsageError(
                 f"Sandbox version {version!r} is not supported; use one of {', '.join(VERSIONS)}."
@@ -159,7 +161,7 @@ class SandboxServer:
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        self.db = Database(self.db_path, self.database, self.version)
+        self.db = Database(self.db_path, self.database, self.version, self.schema_file)
         self.api_key = self.db.create_api_key("zenoo-etl sandbox admin key")
         app = web.Application(client_max_size=512 * 1024 * 1024, middlewares=[self._middleware])
         app.router.add_post("/jsonrpc", self._jsonrpc)
@@ -659,9 +661,14 @@ async def serve_sandbox(
     database: str = "etl",
     fault_control: bool = False,
     version: str = "18.0",
+    schema_file: Path | str | None = None,
 ) -> AsyncIterator[SandboxServer]:
-    """Run a sandbox for the duration of the block; yields the started server."""
-    server = SandboxServer(db_path, host, port, database, fault_control, version)
+    """Run a sandbox for the duration of the block; yields the started server.
+
+    ``schema_file``: a schema pulled from a real server (``zenoo-etl schema pull``),
+    served over the bundled snapshot of ``version``.
+    """
+    server = SandboxServer(db_path, host, port, database, fault_control, version, schema_file)
     await server.start()
     try:
         yield server

@@ -55,10 +55,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-@lru_cache(maxsize=4)
-def registry_for(version: str) -> Registry:
-    """The registry of one Odoo version (built once per process, shared, read-only)."""
-    return Registry(declare_models(version), version)
+@lru_cache(maxsize=8)
+def registry_for(version: str, schema_file: Path | None = None) -> Registry:
+    """The registry of one Odoo version, with a pulled schema over it when given
+    (built once per process, shared, read-only)."""
+    return Registry(declare_models(version, schema_file), version, schema_file)
 
 
 def _initialise(conn: sqlite3.Connection, registry: Registry, version: str) -> None:
@@ -71,23 +72,25 @@ def _initialise(conn: sqlite3.Connection, registry: Registry, version: str) -> N
         seed(env, version)
         set_meta(conn, "seeded", "1")
         set_meta(conn, "odoo_version", version)
+        set_meta(conn, "snapshot", snapshot_digest(version, registry.schema_file))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
 
 
-@lru_cache(maxsize=4)
-def _template_key(version: str) -> str:
+@lru_cache(maxsize=8)
+def _template_key(version: str, schema_file: Path | None = None) -> str:
     """Changes with the snapshot and with the code that lays out and seeds the file."""
-    digest = hashlib.sha256(f"{version}:{SCHEMA_VERSION}:{snapshot_digest(version)}".encode())
+    snap = snapshot_digest(version, schema_file)
+    digest = hashlib.sha256(f"{version}:{SCHEMA_VERSION}:{snap}".encode())
     here = Path(__file__).parent
-    for module in ("fields", "models", "registry", "seed", "snapshot", "storage"):
+    for module in ("fields", "models", "registry", "seed", "service", "snapshot", "storage"):
         digest.update((here / f"{module}.py").read_bytes())
     return digest.hexdigest()[:16]
 
 
-def template_path(version: str) -> Path:
+def template_path(version: str, schema_file: Path | None = None) -> Path:
     """A seeded database of this version, built once per machine and copied per database.
 
     Building one takes a few seconds (285 tables, ~3,000 reference records);
@@ -98,14 +101,14 @@ def template_path(version: str) -> Path:
         os.environ.get("ZENOO_SANDBOX_CACHE")
         or Path(tempfile.gettempdir()) / f"zenoo-sandbox-{getpass.getuser()}"
     )
-    target = cache / f"odoo-{version}-{_template_key(version)}.db"
+    target = cache / f"odoo-{version}-{_template_key(version, schema_file)}.db"
     if target.is_file():
         return target
     cache.mkdir(parents=True, exist_ok=True)
     partial = cache / f"{target.name}.{os.getpid()}.partial"
     conn = connect(partial)
     try:
-        _initialise(conn, registry_for(version), version)
+        _initialise(conn, registry_for(version, schema_file), version)
         conn.execute("PRAGMA journal_mode = DELETE")
     finally:
         conn.close()
@@ -143,7 +146,13 @@ def _call_error(
 class Database:
     """One sandbox database (a SQLite file of one Odoo version), seeded when created."""
 
-    def __init__(self, path: Path | None, name: str = "etl", version: str = "18.0") -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        name: str = "etl",
+        version: str = "18.0",
+        schema_file: Path | None = None,
+    ) -> None:
         self.name = name
         self.version = version
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
@@ -153,10 +162,11 @@ class Database:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.registry = registry_for(version)
+        schema_file = schema_file.resolve() if schema_file is not None else None
+        self.registry = registry_for(version, schema_file)
         try:
             if not path.exists() or path.stat().st_size == 0:
-                shutil.copyfile(template_path(version), path)
+                shutil.copyfile(template_path(version, schema_file), path)
             self.conn: sqlite3.Connection = connect(path)
             if self._meta("seeded") is None:
                 _initialise(self.conn, self.registry, version)
@@ -203,6 +213,16 @@ class Database:
 
     def _check_layout(self, path: Path) -> None:
         layout, version = self._meta("schema_version"), self._meta("odoo_version")
+        snapshot = self._meta("snapshot")
+        wanted = snapshot_digest(self.version, self.registry.schema_file)
+        same_layout = layout == SCHEMA_VERSION and version == self.version
+        if same_layout and snapshot is not None and snapshot != wanted:
+            self.conn.close()
+            raise UsageError(
+                f"The sandbox database {path} was created from another schema than the one "
+                "served now (a schema file was pulled, changed or removed since). Delete the "
+                "file (or the project's .zenoo folder) to start a twin of the current schema."
+            )
         if layout != SCHEMA_VERSION or version != self.version:
             found = f"Odoo {version}" if version else "an older sandbox layout"
             self.conn.close()

@@ -19,7 +19,6 @@ import hashlib
 import json
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,9 +46,10 @@ def snapshot_path(version: str) -> Path:
     return DATA / f"odoo-{version}.json.gz"
 
 
-@lru_cache(maxsize=4)
-def load_snapshot(version: str) -> dict[str, Any]:
-    """The bundled snapshot of one Odoo version (parsed once per process)."""
+@lru_cache(maxsize=8)
+def load_snapshot(version: str, schema_file: Path | None = None) -> dict[str, Any]:
+    """The bundled snapshot of one Odoo version (parsed once per process), with the
+    models of a pulled schema file (``zenoo-etl schema pull``) laid over it."""
     path = snapshot_path(version)
     if not path.is_file():
         raise UsageError(
@@ -57,12 +57,83 @@ def load_snapshot(version: str) -> dict[str, Any]:
             f"use one of {', '.join(VERSIONS)}."
         )
     data: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes()))
+    if schema_file is not None:
+        data = merge_pulled(data, read_pulled(schema_file))
     return data
 
 
-@lru_cache(maxsize=4)
-def snapshot_digest(version: str) -> str:
-    return hashlib.sha256(snapshot_path(version).read_bytes()).hexdigest()[:16]
+def read_pulled(schema_file: Path) -> dict[str, Any]:
+    """A pulled schema file, or a clear error naming it."""
+    try:
+        pulled: Any = json.loads(schema_file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(
+            f"The schema file {schema_file} cannot be read: {exc}. Record it again with "
+            "'zenoo-etl schema pull --target NAME'."
+        ) from exc
+    if not isinstance(pulled, dict) or not isinstance(pulled.get("schema"), dict):
+        raise UsageError(
+            f"The schema file {schema_file} is not a pulled schema (no 'schema' object). "
+            "Record it again with 'zenoo-etl schema pull --target NAME'."
+        )
+    return pulled
+
+
+#: where ``zenoo-etl schema pull`` writes a project's schema, relative to its root
+PROJECT_SCHEMA = Path("schema") / "odoo.json"
+
+
+def project_schema_file(root: Path) -> Path | None:
+    """The project's pulled schema, when it has one."""
+    path = root / PROJECT_SCHEMA
+    return path.resolve() if path.is_file() else None
+
+
+def pulled_version(schema_file: Path) -> str:
+    """The Odoo series a pulled schema was recorded on (``18.0`` ...)."""
+    serie = str(read_pulled(schema_file).get("common_version", {}).get("server_serie", ""))
+    if serie not in VERSIONS:
+        raise UsageError(
+            f"The schema file {schema_file} was pulled from Odoo {serie or '(unknown)'}; the "
+            f"sandbox serves {', '.join(VERSIONS)}."
+        )
+    return serie
+
+
+def merge_pulled(base: dict[str, Any], pulled: dict[str, Any]) -> dict[str, Any]:
+    """The bundled snapshot with the pulled models: their fields as the user's server
+    describes them (custom ``x_`` fields, its modules' selection values); class facts
+    RPC cannot see (``_inherits``, which fields are delegated) stay the bundled ones."""
+    out = {**base, "models": dict(base["models"]), "schema": dict(base["schema"])}
+    out["reference"] = {**base["reference"], **pulled.get("reference", {})}
+    for name, info in pulled.get("models", {}).items():
+        if name not in out["models"]:
+            out["models"][name] = info
+    for name, entry in pulled["schema"].items():
+        known = base["schema"].get(name)
+        if known is None:
+            out["schema"][name] = entry
+            continue
+        merged = dict(known)
+        merged["fields"] = entry["fields"]
+        merged["field_order"] = entry.get("field_order") or list(entry["fields"])
+        for key in ("defaults", "required_how", "orm", "field_meta", "defaults_refs"):
+            mine = dict(known.get(key) or {})
+            for field, value in (entry.get(key) or {}).items():
+                if field not in known["fields"]:
+                    mine[field] = value  # a field the bundled snapshot does not know
+            merged[key] = mine
+        merged["constraints"] = entry.get("constraints") or known.get("constraints") or []
+        out["schema"][name] = merged
+    return out
+
+
+@lru_cache(maxsize=8)
+def snapshot_digest(version: str, schema_file: Path | None = None) -> str:
+    digest = hashlib.sha256(snapshot_path(version).read_bytes())
+    if schema_file is not None:
+        digest.update(schema_file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _today(env: Env) -> str:
@@ -169,9 +240,9 @@ def _prefetched(recorded: dict[str, Any], orm: dict[str, Any]) -> frozenset[str]
     return frozenset(out)
 
 
-def generic_models(version: str) -> dict[str, ModelDef]:
+def generic_models(version: str, schema_file: Path | None = None) -> dict[str, ModelDef]:
     """One declaration per concrete model of the snapshot, keyed by model name."""
-    snap = load_snapshot(version)
+    snap = load_snapshot(version, schema_file)
     infos = snap["models"]
     sequences = {
         r.get("code")
@@ -228,19 +299,17 @@ def generic_models(version: str) -> dict[str, ModelDef]:
     return out
 
 
-def reference_records(version: str) -> dict[str, list[dict[str, Any]]]:
+def reference_records(
+    version: str, schema_file: Path | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """The snapshot's reference records by model (values as recorded)."""
-    snap = load_snapshot(version)
+    snap = load_snapshot(version, schema_file)
     return {model: data["records"] for model, data in snap["reference"].items()}
 
 
 def common_version(version: str) -> dict[str, Any]:
     info: dict[str, Any] = dict(load_snapshot(version)["common_version"])
     return info
-
-
-def recorded_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 __all__ = [

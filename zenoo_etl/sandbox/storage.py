@@ -10,6 +10,7 @@ a rolled-back call still consumes its ids, so ids are never reused.
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from pathlib import Path
 
@@ -53,6 +54,9 @@ def _columns_sql(mdef: ModelDef) -> list[str]:
     return cols
 
 
+_LIKE_ESCAPED = re.compile(r"(like\s+'[^']*\\[^']*')", re.IGNORECASE)
+
+
 def usable_checks(conn: sqlite3.Connection, mdef: ModelDef) -> list[tuple[str, str, str]]:
     """The recorded CHECK constraints SQLite can evaluate on this model's columns.
 
@@ -60,7 +64,8 @@ def usable_checks(conn: sqlite3.Connection, mdef: ModelDef) -> list[tuple[str, s
     not store, is left out (the probe table tells).
     """
     usable = []
-    for name, expr, message in mdef.sql_checks:
+    for name, recorded, message in mdef.sql_checks:
+        expr = _LIKE_ESCAPED.sub(r"\1 ESCAPE '\\'", recorded)  # PostgreSQL's default escape
         probe = f'CREATE TEMP TABLE "_probe" ({", ".join(_columns_sql(mdef))}, CHECK {expr})'
         try:
             conn.execute(probe)
