@@ -501,3 +501,69 @@ def test_the_confirmation_prompt_shows_y_n_on_a_terminal(tmp_path: Path) -> None
         os.close(leader)
     text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", seen).decode()
     assert "Proceed? [y/N]:" in text, text
+
+
+# -- plan ----------------------------------------------------------------------------
+
+PLAN_CHANGES = """\
+[[steps]]
+id = "prices"
+model = "product.template"
+action = "update"
+match = ["default_code"]
+source = { csv = "data/products.csv" }
+key = "{{ row.code }}"
+
+[steps.values]
+default_code = "{{ row.code }}"
+list_price = "{{ (row.price | float) * (2 if row.code < 'P013' else 1) }}"
+
+[[steps]]
+id = "cheap"
+model = "product.template"
+action = "update"
+domain = [["list_price", "<", 5]]
+values = { sale_ok = false }
+"""
+
+
+def test_plan_says_a_domain_step_is_counted_at_apply_and_diff_counts_it(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {"migrations/0001_products.toml": PRODUCTS, "data/products.csv": _csv(30)},
+    )
+    assert _invoke("apply", "--project", str(root), "--yes", "--quiet")[0] == 0
+    (root / "migrations" / "0002_changes.toml").write_text(PLAN_CHANGES)
+
+    code, out, _err = _invoke("plan", "--project", str(root), "-v")
+    assert code == 0
+    row = next(ln for ln in out.splitlines() if "cheap: update" in ln)
+    assert "at apply" in row
+    assert "30 + domain" in out
+    assert out.splitlines()[-1] == (
+        "1 pending migration(s), 30 record(s) in 2 chunk(s); 1 domain step(s) select their "
+        "records at apply ('plan --diff' counts them now)."
+    )
+
+    code, out, _err = _invoke("plan", "--project", str(root), "--diff")
+    assert code == 0
+    lines = out.splitlines()
+    at = lines.index("0002 prices: update 12, unchanged 18")
+    assert lines[at + 1 : at + 3] == [
+        "  P001 (id 1): list_price 1.0 → 2.0",
+        "  P002 (id 2): list_price 2.0 → 4.0",
+    ]
+    assert lines[at + 11] == "  ... and 2 more record(s) ('plan --diff --json' lists them all)"
+    at = lines.index("0002 cheap: found 4 by the domain, update 4, unchanged 0")
+    assert lines[at + 1] == "  id 1: sale_ok True → False"
+    assert lines[-1] == "1 pending migration(s), 34 record(s) in 2 chunk(s)."
+
+    code, out, _err = _invoke("plan", "--project", str(root), "--diff", "--json")
+    steps = {s["id"]: s for s in json.loads(out)["migrations"][1]["steps"]}
+    assert len(steps["prices"]["changes"]) == 12  # all of them, not the first ten
+    assert steps["prices"]["changes"][11] == {
+        "key": "P012",
+        "id": 12,
+        "fields": {"list_price": {"from": 12.0, "to": 24.0}},
+    }
+    assert steps["cheap"]["diff"] == {"found": 4, "update": 4, "unchanged": 0, "unresolved": 0}

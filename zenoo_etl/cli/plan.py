@@ -27,11 +27,18 @@ from zenoo_etl.compiler import (
     ledger_position_of,
     load_project,
 )
-from zenoo_etl.compiler.plan import describe_changed
+from zenoo_etl.compiler.plan import PlanMigration, PlanStep, describe_changed
 from zenoo_etl.compiler.schema import load_schema
 from zenoo_etl.compiler.validate import Problem, validate_project
 from zenoo_etl.errors import EXIT_USAGE, DriftError, MigrationFileError, UsageError
-from zenoo_etl.runner.coerce import CoercionError, equal_values, field_types, rpc_converter
+from zenoo_etl.runner.coerce import (
+    CoercionError,
+    equal_values,
+    field_types,
+    normalise_read,
+    normalise_written,
+    rpc_converter,
+)
 from zenoo_etl.runner.identity import search_matches
 from zenoo_etl.runner.pipeline import chunked
 from zenoo_etl.runner.resolve import RowError
@@ -73,13 +80,19 @@ async def applied_state(
     return {r.version: r.checksum for r in done}, position, parts
 
 
+DIFF_SHOWN = 10  # record changes listed per step in text output; --json has them all
+
+
 async def diff_upserts(project: Project, plan: Plan) -> Plan:
-    """``plan`` with each pending upsert's rows split into create/update/unchanged.
+    """``plan`` with what each pending upsert and update would do to the target now.
 
     Reads the target (starting the embedded sandbox for ``sandbox:`` targets)
     under the apply lock, through the runner's resolver and converters, so the
-    split is what ``apply`` would do. Rows whose references cannot be resolved
-    yet (e.g. to a step of a pending migration) count as ``unresolved``.
+    split is what ``apply`` would do: ``diff`` counts rows to create / update /
+    leave unchanged (``unresolved``: a reference the target cannot resolve yet,
+    e.g. to a step of a pending migration; ``unmatched``: an update row that
+    finds no record; ``found``: the records a domain step selects now), and
+    ``changes`` lists, per record to update, each field's current and new value.
     """
     todo = {m.version for m in plan.migrations if m.status == "pending"}
     steps = [
@@ -87,31 +100,48 @@ async def diff_upserts(project: Project, plan: Plan) -> Plan:
         for migration in project.migrations
         if migration.version in todo
         for step in migration.steps
-        if step.action == "upsert"
+        if step.action in ("upsert", "update") and step.lines is None
     ]
     if not steps:
         return plan
-    diffs: dict[str, dict[str, int]] = {}
+    diffs: dict[str, tuple[dict[str, int], list[dict[str, Any]]]] = {}
     async with open_session(project, "plan --diff") as session:
         for migration, step in steps:
             diffs[step.id] = await _diff_step(session, project, migration, step)
+
+    def with_diff(s: Any) -> Any:
+        if s.id not in diffs:
+            return s
+        counts, changes = diffs[s.id]
+        return s.model_copy(update={"diff": counts, "changes": changes})
+
     return plan.model_copy(
         update={
             "migrations": [
-                m.model_copy(
-                    update={
-                        "steps": [s.model_copy(update={"diff": diffs.get(s.id)}) for s in m.steps]
-                    }
-                )
+                m.model_copy(update={"steps": [with_diff(s) for s in m.steps]})
                 for m in plan.migrations
             ]
         }
     )
 
 
+def _changed_fields(
+    types: dict[str, str], record: dict[str, Any], values: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """``{field: {"from": now, "to": new}}`` for each value that would change ``record``."""
+    return {
+        name: {
+            "from": normalise_read(types[name], record.get(name, False)),
+            "to": normalise_written(types[name], value),
+        }
+        for name, value in values.items()
+        if not equal_values(types[name], record.get(name, False), value)
+    }
+
+
 async def _diff_step(
     session: Session, project: Project, migration: Migration, step: Step
-) -> dict[str, int]:
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
     types = field_types(await session.fields(step.model))
     names = list(step.row_fields)
     unknown = [n for n in [*names, *step.match] if n not in types]
@@ -123,14 +153,21 @@ async def _diff_step(
     converters = {n: rpc_converter(types[n]) for n in names}
     context = session.context(step.context)
     counts = {"create": 0, "update": 0, "unchanged": 0, "unresolved": 0}
+    changes: list[dict[str, Any]] = []
     size = step.chunk_size or project.config.runner.chunk_size
+    if step.selector == "domain":
+        return await _diff_domain(session, project, migration, step, types, converters)
+    if step.action == "update":
+        counts = {"update": 0, "unchanged": 0, "unmatched": 0, "unresolved": 0}
     for rows in chunked(iter_rows(project, migration, step), size):
         await session.resolver.prepare(rows)
         values: list[dict[str, Any]] = []
+        keys: list[str] = []
         for row in rows:
             try:
                 resolved = session.resolver.resolve_row(row)
                 values.append({n: converters[n](v) for n, v in resolved.items()})
+                keys.append(row.key)
             except (RowError, CoercionError):
                 counts["unresolved"] += 1
         if not values:
@@ -138,14 +175,54 @@ async def _diff_step(
         hits = await search_matches(
             session.odoo, step.model, step.match, types, values, names, context
         )
-        for vals, found in zip(values, hits, strict=True):
+        for key, vals, found in zip(keys, values, hits, strict=True):
             if not found:
-                counts["create"] += 1
-            elif all(equal_values(types[n], found[0].get(n, False), v) for n, v in vals.items()):
-                counts["unchanged"] += 1
-            else:
+                counts["create" if step.action == "upsert" else "unmatched"] += 1
+                continue
+            targets = found[:1] if step.action == "upsert" else found
+            for record in targets:
+                changed = _changed_fields(types, record, vals)
+                if changed:
+                    counts["update"] += 1
+                    changes.append({"key": key, "id": int(record["id"]), "fields": changed})
+                else:
+                    counts["unchanged"] += 1
+    return counts, changes
+
+
+async def _diff_domain(
+    session: Session,
+    project: Project,
+    migration: Migration,
+    step: Step,
+    types: dict[str, str],
+    converters: dict[str, Any],
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """An update by domain: the records it selects now, and what it would change on each."""
+    context = session.context(step.context)
+    row = next(iter(iter_rows(project, migration, step)))
+    await session.resolver.prepare([row])
+    try:
+        resolved = session.resolver.resolve_row(row)
+    except (RowError, CoercionError):
+        return {"found": 0, "update": 0, "unchanged": 0, "unresolved": 1}, []
+    values = {n: converters[n](v) for n, v in resolved.items()}
+    ids = await session.odoo.search(step.model, list(step.domain or []), context)
+    counts = {"found": len(ids), "update": 0, "unchanged": 0, "unresolved": 0}
+    changes: list[dict[str, Any]] = []
+    size = step.chunk_size or project.config.runner.chunk_size
+    for part in chunked(ids, size):
+        records = await session.odoo.read(
+            step.model, part, list(values), {**context, "active_test": False}
+        )
+        for record in records:
+            changed = _changed_fields(types, record, values)
+            if changed:
                 counts["update"] += 1
-    return counts
+                changes.append({"key": None, "id": int(record["id"]), "fields": changed})
+            else:
+                counts["unchanged"] += 1
+    return counts, changes
 
 
 def drift_message(plan: Plan) -> str:
@@ -172,7 +249,7 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
             f"{migration.version:04d}",
             migration.description or migration.name,
             str(len(migration.steps)),
-            "-" if migration.records is None else str(migration.records),
+            _migration_records(migration),
             "-" if migration.chunks is None else str(migration.chunks),
             "yes" if migration.reversible else "NO",
             migration.status,
@@ -189,7 +266,7 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
                     "",
                     f"  {step.id}: {step.action} {step.model}{extra}",
                     "",
-                    "-" if step.records is None else str(step.records),
+                    _step_records(step),
                     "-" if step.chunks is None else str(step.chunks),
                     "yes" if step.reversible else "NO",
                     "",
@@ -198,14 +275,12 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
     for migration in plan.migrations:
         for step in migration.steps:
             if step.diff is not None:
-                d = step.diff
-                words = f"create {d['create']}, update {d['update']}, unchanged {d['unchanged']}"
-                if d.get("unresolved"):
-                    words += (
-                        f", unresolved {d['unresolved']} "
-                        "(a reference or value the target cannot resolve yet)"
-                    )
-                console.print(f"{migration.version:04d} {step.id}: {words}", soft_wrap=True)
+                console.print(
+                    f"{migration.version:04d} {step.id}: {_diff_words(step.diff)}",
+                    soft_wrap=True,
+                    markup=False,
+                )
+                _print_changes(console, step.changes or [])
     for entry in plan.drift:
         where = entry.file or f"version {entry.version} (file missing)"
         console.print(f"[bold red]drift[/]: {where} differs from what was applied")
@@ -214,19 +289,78 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
         console.print("Nothing to apply: every migration is applied.")
         return
     records = sum(m.records or 0 for m in pending)
+    records += sum((s.diff or {}).get("found", 0) for m in pending for s in m.steps)
     chunks = sum(m.chunks or 0 for m in pending)
     irreversible = [m for m in pending if not m.reversible]
     filtered = sum(m.filtered or 0 for m in pending)
     lines = sum(m.lines or 0 for m in pending)
     with_lines = f" with {lines} line(s)" if lines else ""
     left_out = f", {filtered} source row(s) filtered out (when / skip-row)" if filtered else ""
+    by_domain = [s for m in pending for s in m.steps if s.selector == "domain" and s.diff is None]
+    at_apply = (
+        f"; {len(by_domain)} domain step(s) select their records at apply "
+        "('plan --diff' counts them now)"
+        if by_domain
+        else ""
+    )
     console.print(
         f"{len(pending)} pending migration(s), {records} record(s){with_lines} in {chunks} "
-        f"chunk(s){left_out}."
+        f"chunk(s){left_out}{at_apply}."
     )
     if irreversible:
         names = ", ".join(f"{m.version:04d}_{m.name}" for m in irreversible)
         console.print(f"Irreversible (a call step without undo): {names}.")
+
+
+def _step_records(step: PlanStep) -> str:
+    """A step's record count; a domain step's is only known at apply (or with --diff)."""
+    if step.selector == "domain" and step.records is not None:
+        found = (step.diff or {}).get("found")
+        return "at apply" if found is None else str(found)
+    return "-" if step.records is None else str(step.records)
+
+
+def _migration_records(migration: PlanMigration) -> str:
+    if migration.records is None:
+        return "-"
+    found = sum((s.diff or {}).get("found", 0) for s in migration.steps)
+    later = any(s.selector == "domain" and s.diff is None for s in migration.steps)
+    return f"{migration.records + found}{' + domain' if later else ''}"
+
+
+_DIFF_WORDS = {
+    "found": "found {} by the domain",
+    "create": "create {}",
+    "update": "update {}",
+    "unchanged": "unchanged {}",
+    "unmatched": "unmatched {} (no record has the match values; skipped)",
+    "unresolved": "unresolved {} (a reference or value the target cannot resolve yet)",
+}
+
+
+def _diff_words(diff: dict[str, int]) -> str:
+    always = ("create", "update", "unchanged", "found")
+    return ", ".join(
+        words.format(diff[name])
+        for name, words in _DIFF_WORDS.items()
+        if name in diff and (diff[name] or name in always)
+    )
+
+
+def _print_changes(console: Console, changes: list[dict[str, Any]]) -> None:
+    """The first :data:`DIFF_SHOWN` records to update, each with ``field from → to``."""
+    for change in changes[:DIFF_SHOWN]:
+        who = f"{change['key']} (id {change['id']})" if change["key"] else f"id {change['id']}"
+        fields = ", ".join(
+            f"{name} {v['from']!r} → {v['to']!r}" for name, v in change["fields"].items()
+        )
+        console.print(f"  {who}: {fields}", soft_wrap=True, markup=False, highlight=False)
+    if len(changes) > DIFF_SHOWN:
+        console.print(
+            f"  ... and {len(changes) - DIFF_SHOWN} more record(s) ('plan --diff --json' "
+            "lists them all)",
+            markup=False,
+        )
 
 
 def save_plan(plan: Plan, out: Path) -> None:
@@ -249,7 +383,10 @@ def save_plan(plan: Plan, out: Path) -> None:
     "--diff",
     "with_diff",
     is_flag=True,
-    help="Read the target to split upserts into create/update/unchanged.",
+    help=(
+        "Read the target: split upserts into create/update/unchanged, count what domain "
+        "steps select, and list per record which fields change from what to what."
+    ),
 )
 @common_options
 def plan_command(env: CommandEnv, out: Path | None, allow_drift: bool, with_diff: bool) -> None:

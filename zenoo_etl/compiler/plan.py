@@ -57,9 +57,12 @@ class PlanStep(_Frozen):
     lines: int | None = None
     # The rule deciding when a change to the source is drift (see sources.checksum_rule).
     source_checksum: str | None = None
-    # Only with `plan --diff`, for upserts: rows to create / update / unchanged /
-    # unresolved (a reference the target cannot resolve yet).
+    # Only with `plan --diff`, for upserts and updates: rows to create / update /
+    # unchanged / unresolved (a reference the target cannot resolve yet) / unmatched
+    # (an update row finding no record) / found (the records a domain selects now) ...
     diff: dict[str, int] | None = None
+    # ... and per record to update: {"key", "id", "fields": {name: {"from", "to"}}}
+    changes: list[dict[str, Any]] | None = None
 
 
 class PlanMigration(_Frozen):
