@@ -567,3 +567,28 @@ def test_plan_says_a_domain_step_is_counted_at_apply_and_diff_counts_it(tmp_path
         "fields": {"list_price": {"from": 12.0, "to": 24.0}},
     }
     assert steps["cheap"]["diff"] == {"found": 4, "update": 4, "unchanged": 0, "unresolved": 0}
+
+
+def test_log_lines_follow_stderr_and_skip_warnings_already_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While rich draws bars it replaces sys.stderr with a proxy that prints above them;
+    the log handler must write to that proxy, not to the stderr it was created with."""
+    import io
+    import logging
+
+    from zenoo_etl.cli.common import _not_shown_already, _StderrHandler
+
+    handler = _StderrHandler()
+    handler.addFilter(_not_shown_already)
+    logger = logging.getLogger("zenoo_etl.test_truth")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        proxy = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", proxy)
+        logger.warning("SIGINT received")
+        logger.warning("already printed as 'Warning: ...'", extra={"zenoo_shown": True})
+    finally:
+        logger.removeHandler(handler)
+    assert proxy.getvalue() == "SIGINT received\n"
