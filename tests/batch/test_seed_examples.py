@@ -225,3 +225,29 @@ async def test_validated_example_refuses_before_anything_is_sent(
     ]
     assert await client.search_count("res.partner", []) == partners
     assert await client.search_count("product.product", []) == products
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+async def test_the_advanced_context_both_ways_with_a_refused_record(
+    demo: tuple[ModuleType, ZenooClient], parallel: bool
+) -> None:
+    """The seed's AdvancedBatchContext beyond its example: its sequential path
+    (``operation.execute``) and its parallel path (the ``_execute_*_operations``
+    hooks) on mixed operations, one refused; nothing is sent again on exit."""
+    module, client = demo
+    keep, drop = await client.create("res.partner", [{"name": "Adv keep"}, {"name": "Adv drop"}])
+    async with module.AdvancedBatchContext(client, batch_size=3, parallel=parallel) as batch:
+        batch.create("res.partner", {"name": "Adv new"})
+        batch.create("res.partner", {})  # contacts require a name
+        batch.update("res.partner", {"ref": "ADV"}, ids=[keep])
+        batch.delete("res.partner", ids=[drop])
+        results = await batch.execute_in_chunks()
+    # Sequential: one result per operation, the refused one as the seed builds it.
+    # Parallel: per chunk, creates then updates then deletes (the seed's grouping).
+    assert [r.success for r in results] == [True, False, True, True]
+    assert results[0].data._model_name == "res.partner"
+    error = results[1].error
+    assert "Contacts require a name" in (error if isinstance(error, str) else str(error))
+    assert await names(client, "res.partner", "Adv %") == ["Adv keep", "Adv new"]
+    rows = await client.read("res.partner", [keep], ["ref"])
+    assert rows[0]["ref"] == "ADV"
