@@ -30,6 +30,7 @@ Contenders, interleaved in every repetition (the first one rotates):
 * ``raw_load``: ``load()`` exactly as zenoo-etl sends it (``id`` column,
   ``/.id`` relational cells, repeated tag ids);
 * ``raw_load_sorted``: ``load()``, rows ordered by parent, tag ids de-duplicated;
+* ``raw_load_xid``: the same with every relation as ``field/id`` external ids;
 * ``raw_loop``: one ``create`` per record, one call at a time, ``--loop-rows``
   rows taken evenly from the three shapes (the "script" everyone writes first).
 
@@ -81,7 +82,7 @@ N_COMPANIES = 150
 N_TAGS = 20
 STEPS = ("contacts", "customers", "us_customers")
 ZEN = ("zen_default", "zen_xmlid", "zen_none", "zen_fields")
-RAW = ("raw_create", "raw_create_sorted", "raw_load", "raw_load_sorted", "raw_loop")
+RAW = ("raw_create", "raw_create_sorted", "raw_load", "raw_load_sorted", "raw_load_xid", "raw_loop")
 
 
 # -- data --------------------------------------------------------------------------------
@@ -399,6 +400,9 @@ class Refs:
     states: dict[str, int]
     tags: dict[str, int] = field(default_factory=dict)
     companies: dict[str, int] = field(default_factory=dict)
+    # (model, id) of tags and companies -> external id
+    xmlids: dict[tuple[str, int], str] = field(default_factory=dict)
+    state_xmlids: dict[str, str] = field(default_factory=dict)
 
 
 async def discover(target: Target) -> Refs:
@@ -420,7 +424,17 @@ async def discover(target: Target) -> Refs:
         [["country_id.code", "=", "US"], ["code", "in", US_STATES]],
         ["code"],
     )
-    return Refs(countries, {str(s["code"]): int(s["id"]) for s in states})
+    refs = Refs(countries, {str(s["code"]): int(s["id"]) for s in states})
+    names = await call(
+        target,
+        "ir.model.data",
+        "search_read",
+        [["model", "=", "res.country.state"], ["res_id", "in", list(refs.states.values())]],
+        ["module", "name", "res_id"],
+    )
+    by_id = {int(n["res_id"]): f"{n['module']}.{n['name']}" for n in names}
+    refs.state_xmlids = {code: by_id[i] for code, i in refs.states.items() if i in by_id}
+    return refs
 
 
 async def create_fixtures(target: Target, data: Data, refs: Refs) -> None:
@@ -445,6 +459,18 @@ async def create_fixtures(target: Target, data: Data, refs: Refs) -> None:
     ]
     ids = await call(target, "res.partner", "create", vals, context=CTX)
     refs.companies = {c["key"]: i for c, i in zip(data.companies, ids, strict=True)}
+    # external ids for raw_load_xid (deleted with their records)
+    named = [("res.partner.category", i) for i in tag_ids] + [("res.partner", i) for i in ids]
+    await call(
+        target,
+        "ir.model.data",
+        "create",
+        [
+            {"module": "__bench__", "name": f"{data.run}_{m[4:]}_{i}", "model": m, "res_id": i}
+            for m, i in named
+        ],
+    )
+    refs.xmlids = {(m, i): f"__bench__.{data.run}_{m[4:]}_{i}" for m, i in named}
 
 
 async def delete_fixtures(target: Target, refs: Refs) -> None:
@@ -479,9 +505,14 @@ def _values(step: str, row: dict[str, str], refs: Refs, tag: str) -> dict[str, A
 
 
 def _cells(
-    step: str, row: dict[str, str], refs: Refs, tag: str, dedup: bool
+    step: str, row: dict[str, str], refs: Refs, tag: str, dedup: bool, xid: bool = False
 ) -> tuple[list[str], list[str]]:
-    """``load()`` columns and cells of one row, as zenoo-etl sends them."""
+    """``load()`` columns and cells of one row, as zenoo-etl sends them.
+
+    ``xid``: every relation as ``field/id`` external ids instead of ``field/.id``.
+    """
+    if xid:
+        return _xid_cells(step, row, refs, tag)
     columns = ["id", "name", "email", "phone", "street", "city", "zip", "ref"]
     columns += ["country_id/.id", "category_id/.id"]
     cells = [
@@ -505,6 +536,18 @@ def _cells(
     return columns, cells
 
 
+def _xid_cells(step: str, row: dict[str, str], refs: Refs, tag: str) -> tuple[list[str], list[str]]:
+    columns, cells = _cells(step, row, refs, tag, dedup=True)
+    columns = [c.replace("/.id", "/id") for c in columns]
+    cells[8] = f"base.{row['country'].lower()}"
+    cells[9] = ",".join(refs.xmlids["res.partner.category", i] for i in _tags(row, refs, True))
+    if step == "contacts":
+        cells[10] = refs.xmlids["res.partner", refs.companies[row["company"]]]
+    if step == "us_customers":
+        cells[10] = refs.state_xmlids[row["state"]]
+    return columns, cells
+
+
 def _ordered(data: Data, sort: bool) -> list[tuple[str, list[dict[str, str]]]]:
     out = []
     for step in STEPS:
@@ -518,7 +561,8 @@ def _ordered(data: Data, sort: bool) -> list[tuple[str, list[dict[str, str]]]]:
 def raw_bodies(
     target: Target, data: Data, refs: Refs, variant: str, tag: str, chunk: int
 ) -> list[bytes]:
-    sort = variant.endswith("_sorted")
+    sort = variant.endswith(("_sorted", "_xid"))
+    xid = variant.endswith("_xid")
     bodies = []
     for step, rows in _ordered(data, sort):
         for start in range(0, len(rows), chunk):
@@ -530,7 +574,7 @@ def raw_bodies(
                 columns: list[str] = []
                 cells = []
                 for r in part:
-                    columns, row_cells = _cells(step, r, refs, tag, dedup=sort)
+                    columns, row_cells = _cells(step, r, refs, tag, dedup=sort, xid=xid)
                     cells.append(row_cells)
                 bodies.append(
                     target.body("res.partner", "load", [columns, cells], {"context": CTX})
