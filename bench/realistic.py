@@ -21,7 +21,8 @@ Contenders, interleaved in every repetition (the first one rotates):
 
 * ``zen_default`` / ``zen_xmlid`` / ``zen_none`` / ``zen_fields``: ``zenoo-etl
   apply`` (default settings unless ``--chunk-zen``/``--concurrency-zen`` are
-  given, or the contender is suffixed ``:N`` for ``chunk_size = N``;
+  given, or the contender is suffixed ``:N`` for ``chunk_size = N``; a suffix
+  ``@DIR`` runs the zenoo-etl found in DIR, to compare two versions);
   rate = rows / the three steps' own seconds), then ``zenoo-etl rollback --to
   1`` (timed: the customers only) and ``--to 0`` (cleanup);
 * ``raw_create``: ``create`` with pre-resolved ids, ``--chunk`` rows per call,
@@ -657,10 +658,12 @@ async def run_raw(target: Target, data: Data, refs: Refs, variant: str, rep: int
 
 
 def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Run:
+    label = variant
+    variant, _, code = variant.partition("@")  # zen_none@DIR: zenoo-etl from DIR (A/B)
     name, _, size = variant.partition(":")  # zen_xmlid:500 = chunk_size 500
     identity = None if name == "zen_default" else name.split("_", 1)[1]
     folder = Path(tempfile.mkdtemp(prefix=f"zenoo-realistic-{name}-"))
-    env = {PASSWORD_ENV: target.password}
+    env = {PASSWORD_ENV: target.password, **({"PYTHONPATH": code} if code else {})}
     try:
         make_project(folder, target, data, identity, int(size) if size else None, args)
         common = ["--project", str(folder), "--target", "bench", "--json", "--no-progress"]
@@ -682,7 +685,7 @@ def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Ru
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rows = sum(len(s) for s in data.segments.values())
-    return Run(variant, rep, rows, seconds or float("nan"), rollback, applied.cpu, ok, note)
+    return Run(label, rep, rows, seconds or float("nan"), rollback, applied.cpu, ok, note)
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -712,7 +715,7 @@ def report(runs: list[Run], variants: list[str]) -> dict[str, Any]:
         rates = [r.rate for r in runs if r.variant == v]
         ratio = med[v] / base if base == base else float("nan")
         speed = med[v] / loop if loop == loop else float("nan")
-        exact = v.partition(":")[0] in ("zen_default", "zen_xmlid", "raw_load")
+        exact = v.partition("@")[0].partition(":")[0] in ("zen_default", "zen_xmlid", "raw_load")
         raw_back = xmlid_back if exact else plain_back
         rb_ratio = raw_back / back[v] if back[v] == back[v] and back[v] else float("nan")
         cpu = [r.cpu / r.rows * 1e6 for r in runs if r.variant == v and r.cpu is not None]
@@ -751,7 +754,7 @@ async def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     variants = args.only.split(",")
-    unknown = {v.partition(":")[0] for v in variants} - set(ZEN) - set(RAW)
+    unknown = {v.partition("@")[0].partition(":")[0] for v in variants} - set(ZEN) - set(RAW)
     if unknown:
         parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory(prefix="zenoo-realistic-") as tmp:
