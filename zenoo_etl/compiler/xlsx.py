@@ -1,8 +1,11 @@
 """Reading an Excel workbook row by row with memory that stays flat in its size.
 
-openpyxl's read-only mode streams a worksheet, with two things that grow with
+openpyxl's read-only mode streams a worksheet, with three things that grow with
 the file (``bench/plan_memory.py`` measured ~100 MiB per million rows):
 
+* opening a read-only sheet looks for its ``<dimension>`` element and, when
+  the file has none (openpyxl's own write-only files, some exporters), parses
+  the whole sheet into a tree to find out — before a single row is read;
 * its row parser clears each ``<row>`` element after use but leaves it in
   ``<sheetData>``, so a million empty elements pile up;
 * it reads the workbook's *shared strings table* (where Excel stores each
@@ -13,9 +16,11 @@ the file (``bench/plan_memory.py`` measured ~100 MiB per million rows):
 parsed incrementally and spilled to two temporary files (the UTF-8 texts and
 their offsets) read back through ``mmap``; :func:`iter_sheet_rows` runs
 openpyxl's own row and cell parser (types, dates, formulas' cached values)
-but drops each row from the tree once parsed. Both lean on openpyxl's
-``ExcelReader.read_strings`` and ``WorkSheetParser.parse_row`` (stable since
-openpyxl 2.6/3.0) and the read-only sheet's ``_get_source``.
+but drops each row from the tree once parsed; sheets are opened without the
+dimension scan (rows are read to the end anyway). This leans on openpyxl's
+``ExcelReader.read_strings``/``read_worksheets`` and
+``WorkSheetParser.parse_row`` (stable since openpyxl 3.0) and the read-only
+sheet's ``_get_source``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import IO, Any
 
 from openpyxl.cell.text import Text
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
@@ -102,10 +108,26 @@ def _map(handle: IO[bytes]) -> mmap.mmap | bytes:
     return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
+class _UnsizedSheet(ReadOnlyWorksheet):  # type: ignore[misc]
+    """A read-only sheet opened without the dimension scan (see the module docstring)."""
+
+    def _get_size(self) -> None:
+        return None
+
+
 class _SpillingReader(ExcelReader):  # type: ignore[misc]
     """openpyxl's reader, with the shared strings table spilled to disk."""
 
     shared_strings: Any
+
+    def read_worksheets(self) -> None:
+        # openpyxl's read-only branch of read_worksheets, with _UnsizedSheet.
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                continue
+            worksheet = _UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            worksheet.sheet_state = sheet.state
+            self.wb._sheets.append(worksheet)
 
     def read_strings(self) -> None:
         part = self.package.find(SHARED_STRINGS)
