@@ -439,3 +439,42 @@ async def test_5_a_run_that_lost_its_lock_stops_writing_and_exits_3(
     async with open_ledger("sqlite:///.zenoo/ledger.db", root) as ledger:
         info = await ledger.scope(server.url, "etl").lock_info()
     assert info is not None and info.host == "other"  # the new holder's lock is untouched
+
+
+@pytest.mark.parametrize("then", ["rollback", "apply"])
+async def test_a_killed_rollback_keeps_the_ids_of_the_deletes_it_already_recreated(
+    tmp_path: Path, then: str
+) -> None:
+    """Found by the proxy matrix: the rollback of a migration that deleted records
+    is killed after those were recreated (and recorded), while undoing the rest.
+    The old -> new id mapping must survive the kill (the migration is
+    'rolling_back', not 'rolled_back'), also when apply redoes it first."""
+    from .proxy_matrix import compare, read_table, write_project
+
+    srv = Server(tmp_path / "target.db")
+    sb = await srv.start()
+    try:
+        os.environ[PASSWORD_ENV] = sb.password
+        before = await read_table(sb.url)
+        root = tmp_path / "p"
+        write_project(root, sb.url, "sqlite:///.zenoo/ledger.db", "apply", bad=False)
+        await apply(load_project(root))
+        after = await read_table(sb.url)
+        with pytest.raises(Killed):  # the deletes are recreated; killed at the next undo
+            await rollback(load_project(root), to_version=0, wrap_target=die_after("write", 1))
+        if then == "apply":
+            assert (await apply(load_project(root))).ok
+            assert compare(after, await read_table(sb.url)) == {
+                "duplicates": 0,
+                "losses": 0,
+                "wrong": 0,
+            }
+        done = await rollback(load_project(root), to_version=0)
+        assert done.ok and not done.warnings, done.warnings
+        assert compare(before, await read_table(sb.url)) == {
+            "duplicates": 0,
+            "losses": 0,
+            "wrong": 0,
+        }
+    finally:
+        await srv.stop()

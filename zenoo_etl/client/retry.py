@@ -42,6 +42,8 @@ IDEMPOTENT_METHODS: frozenset[str] = frozenset(
         "read_group",
         "default_get",
         "check_object_reference",
+        "exists",
+        "get_param",  # ir.config_parameter: the database uuid is read at login
         "context_get",
         "version",
         "login",

@@ -471,7 +471,12 @@ class LedgerWriter(Protocol):
         ...
 
     async def forget(self, version: int) -> None:
-        """Delete a migration's row and records (events stay in history)."""
+        """Delete a migration's row and records (events stay in history).
+
+        Compensated ``deleted`` records stay: they map a deleted record's id to
+        the id rollback recreated it under, which undoing an older migration
+        (that created or updated that record) must follow.
+        """
         ...
 
     async def acquire_lock(

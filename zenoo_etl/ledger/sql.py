@@ -689,8 +689,12 @@ class SqlScope(LockMixin):
     async def forget(self, version: int) -> None:
         async with self._d.session(write=True) as conn:
             sid = await self._write_scope(conn)
+            # Compensated deletes stay: their key is the deleted record's id and their
+            # odoo_id its recreation, which later rollbacks of older migrations follow.
             await conn.execute(
-                "DELETE FROM zenoo_records WHERE scope_id = ? AND version = ?", (sid, version)
+                "DELETE FROM zenoo_records WHERE scope_id = ? AND version = ? AND NOT "
+                "(operation = 'deleted' AND state = 'compensated')",
+                (sid, version),
             )
             await conn.execute(
                 "DELETE FROM zenoo_migrations WHERE scope_id = ? AND version = ?", (sid, version)

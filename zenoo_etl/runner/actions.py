@@ -90,6 +90,9 @@ class StepRun:
     counts: StepCounts = field(default_factory=StepCounts)
     unmatched: int = 0  # source rows whose match found no record (update/delete/call)
     gone: int = 0  # rows the ledger said created whose record was gone on resume
+    # after a lost answer: seconds to let a call still running server-side land
+    settle: float = 0.0
+    on_lost: Callable[[], None] | None = None  # told of every lost answer
     # [steps.lines]: fields_get of the lines' model (the one2many's relation)
     line_fields_get: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -322,8 +325,14 @@ class StepRun:
             self.counts.adopted += n
 
         lost: list[bool] = []
+
+        def unknown() -> None:
+            lost.append(True)
+            if self.on_lost is not None:
+                self.on_lost()
+
         try:
-            ids = await self._send_creates(rows, resolved, keys, adopted, lambda: lost.append(True))
+            ids = await self._send_creates(rows, resolved, keys, adopted, unknown)
         except (OdooError, ConnectError, LoadFailed, RowError):
             # Odoo refused the call (or it was never sent: a value did not convert): nothing
             # of it was kept, so these keys are not pending; a rerun or rollback must not
@@ -405,6 +414,7 @@ class StepRun:
                         adopted,
                         unknown,
                         project=self.project_id,
+                        settle=self.settle,
                     )
                 except LoadFailed as failed:
                     if failed.record is not None and 0 <= failed.record < len(rows):
@@ -413,7 +423,15 @@ class StepRun:
             case "fields":
                 values = [self.document(r, v) for r, v in zip(rows, resolved, strict=True)]
                 return await create_by_fields(
-                    self.odoo, model, step.match, self.types, values, self.context, adopted, unknown
+                    self.odoo,
+                    model,
+                    step.match,
+                    self.types,
+                    values,
+                    self.context,
+                    adopted,
+                    unknown,
+                    self.settle,
                 )
             case "none":
                 values = [self.document(r, v) for r, v in zip(rows, resolved, strict=True)]

@@ -16,6 +16,7 @@ and Odoo's message, and what to do next.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Hashable, Iterator
 from itertools import pairwise
@@ -60,6 +61,16 @@ from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
 def _shown_action(step: Step) -> str:
     """The action as output names it: an archiving ``delete`` is an ``archive``."""
     return "archive" if step.action == "delete" and step.archive else step.action
+
+
+SETTLE_MAX = 5.0
+
+
+def settle_delay(project: Project) -> float:
+    """Seconds to wait after a lost answer before looking for what it did: the
+    client's timeout (a call outliving it is being processed still), at most
+    :data:`SETTLE_MAX`."""
+    return min(project.config.runner.timeout, SETTLE_MAX)
 
 
 class StepFailure(Exception):
@@ -178,6 +189,8 @@ class Runner:
                 project_id=self.project.config.project.id,
                 overwrite=self.overwrite.get(step.id, {}),
                 line_fields_get=line_fields,
+                settle=settle_delay(self.project),
+                on_lost=session.lost_answer,
             )
         except (RowError, OdooError) as exc:  # an unknown field, an unknown model
             raise StepFailure(step, Chunk(), exc) from exc
@@ -475,6 +488,10 @@ class Runner:
         session, scope = self.session, self.session.scope
         on_error = self.project.config.runner.on_error
         result.error = message
+        if on_error == "rollback" and session.lost_answers:
+            # a call whose answer was lost may still be running on the server: let it
+            # land before undoing, so the rollback sees (and undoes) what it did
+            await asyncio.sleep(settle_delay(self.project))
         if on_error == "rollback":
             record = await scope.migration(migration.version)
             assert record is not None

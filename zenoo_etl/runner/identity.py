@@ -15,6 +15,7 @@ out what exists and re-send only the rest:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -96,6 +97,7 @@ async def create_by_load(
     on_unknown: Callable[[], None] | None = None,
     *,
     project: str | None = None,
+    settle: float = 0.0,
 ) -> list[int]:
     """Create rows via ``load()`` with xmlids; returns ids in row order.
 
@@ -114,6 +116,7 @@ async def create_by_load(
                 on_unknown()
             if attempt == _MAX_ATTEMPTS - 1:
                 raise
+            await asyncio.sleep(settle)  # a call still running server-side lands first
             found = await lookup_xmlids(odoo, model, [names[i] for i in pending])
             still: list[int] = []
             for i in pending:
@@ -191,8 +194,14 @@ async def create_by_fields(
     context: Context,
     on_adopt: Callable[[int], None] | None = None,
     on_unknown: Callable[[], None] | None = None,
+    settle: float = 0.0,
 ) -> list[int]:
-    """``create`` a list; after a lost answer, adopt rows found by ``match``."""
+    """``create`` a list; after a lost answer, adopt rows found by ``match``.
+
+    ``settle``: seconds to wait after a lost answer before looking: a call the
+    server is still processing (it outlived the client's timeout) commits
+    meanwhile and is found, instead of being created a second time.
+    """
     ids: list[int | None] = [None] * len(values)
     pending = list(range(len(values)))
     for attempt in range(_MAX_ATTEMPTS):
@@ -203,6 +212,7 @@ async def create_by_fields(
                 on_unknown()
             if attempt == _MAX_ATTEMPTS - 1:
                 raise
+            await asyncio.sleep(settle)
             found = await search_matches(
                 odoo, model, match, types, [values[i] for i in pending], [], context
             )

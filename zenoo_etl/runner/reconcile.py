@@ -20,11 +20,13 @@ rollback settle them per step:
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from zenoo_etl.client.retry import IDEMPOTENT_METHODS
 from zenoo_etl.compiler import Migration
 from zenoo_etl.errors import MigrationFailed
 from zenoo_etl.ledger.protocol import DoneEntry, LedgerRecord
+from zenoo_etl.runner.coerce import field_types
 from zenoo_etl.runner.identity import lookup_xmlids, xmlid_name
 from zenoo_etl.runner.session import Session
 
@@ -108,6 +110,38 @@ async def reconcile(
     return adopted
 
 
+_SNAPSHOT_MATCH = frozenset({"char", "selection", "many2one", "integer", "date"})
+
+
+async def find_recreations(
+    session: Session, model: str, records: list[LedgerRecord]
+) -> dict[str, int]:
+    """Records a rollback may have recreated from these deleted ``records``' snapshots
+    without hearing the new ids (killed after ``create``, or its answer lost): key ->
+    new id. Each snapshot is looked for by its plain stored values among records
+    newer than the deleted one; the newest match not claimed yet is the recreation.
+    """
+    pending = [r for r in records if isinstance(r.previous, dict)]
+    if not pending:
+        return {}
+    types = field_types(await session.fields(model))
+    claimed = set(session.recreated.get(model, {}).values())
+    found: dict[str, int] = {}
+    for record in pending:
+        domain: list[Any] = [["id", ">", record.odoo_id or 0]]
+        for name, value in sorted(record.previous.items()):
+            if types.get(name) in _SNAPSHOT_MATCH and value not in (False, None, ""):
+                domain.append([name, "=", value])
+        if len(domain) == 1:
+            continue  # nothing to recognise it by: recreated again (as before)
+        ids = await session.odoo.search(model, domain, {"active_test": False})
+        candidates = sorted(set(ids) - claimed)
+        if candidates:
+            found[record.key] = candidates[-1]
+            claimed.add(candidates[-1])
+    return found
+
+
 async def settle_undoing(session: Session, version: int) -> None:
     """Before apply redoes a migration: settle what an interrupted rollback left ``undoing``.
 
@@ -115,8 +149,10 @@ async def settle_undoing(session: Session, version: int) -> None:
 
     * created: records still there are ``done`` again (kept, not sent again);
       records gone were unlinked: ``compensated``, so the run creates them again;
-    * updated and deleted: ``done`` again; the run re-applies its writes and
-      deletes by match anyway, and the stored previous values stay the originals;
+    * updated: ``done`` again; the run re-applies its writes, the stored
+      previous values stay the originals;
+    * deleted: recreated already (found by snapshot): ``compensated`` with the
+      new id (the run deletes the recreation again); else ``done`` again;
     * called: ``compensated``: the undo may have run, so the run calls again.
     """
     scope = session.scope
@@ -134,8 +170,17 @@ async def settle_undoing(session: Session, version: int) -> None:
             await scope.mark_compensated(version, step_id, [k for k in keys if k not in kept])
         elif operation == "called":
             await scope.mark_compensated(version, step_id, keys)
+        elif operation == "deleted":
+            # recreated already? then the delete was undone: say so with the new id
+            # (the run deletes the recreation again, under its own key)
+            recreations = await find_recreations(session, model, records)
+            if recreations:
+                await scope.mark_compensated(
+                    version, step_id, list(recreations), recreated_ids=recreations
+                )
+            await scope.restore_done(version, step_id, [k for k in keys if k not in recreations])
         else:
             await scope.restore_done(version, step_id, keys)
 
 
-__all__ = ["OutcomeUnknown", "reconcile", "settle_undoing"]
+__all__ = ["OutcomeUnknown", "find_recreations", "reconcile", "settle_undoing"]

@@ -26,12 +26,13 @@ what exists (:func:`.reconcile.settle_undoing`). What each operation does:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
 from typing import Any
 
-from zenoo_etl.client.errors import MissingRecordError
+from zenoo_etl.client.errors import MissingRecordError, OutcomeUnknownError
 from zenoo_etl.compiler import Migration, Project
 from zenoo_etl.errors import LockLostError, UsageError, ZenooError
 from zenoo_etl.ledger.protocol import LedgerRecord, MigrationRecord
@@ -45,7 +46,7 @@ from zenoo_etl.runner.drift import (
 )
 from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.runner.progress import ProgressReporter, StepCounts
-from zenoo_etl.runner.reconcile import reconcile
+from zenoo_etl.runner.reconcile import find_recreations, reconcile
 from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, StepResult
 from zenoo_etl.runner.session import Session, TargetWrapper, open_session
 from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
@@ -212,7 +213,9 @@ async def undo_group(
             present = await _alive(session, model, ids)
             todo = [r for r in group if r.odoo_id not in present and r.previous]
             # an interrupted rollback may have recreated some already: find, do not duplicate
-            found_again = await _recreated_before(session, model, todo)
+            found_again = await find_recreations(
+                session, model, [r for r in todo if r.state == "undoing"]
+            )
             if found_again:
                 recreated.update(found_again)
                 for r in todo:
@@ -221,7 +224,18 @@ async def undo_group(
                 todo = [r for r in todo if r.key not in found_again]
             snapshots = [_rpc_values(r.previous) for r in todo]
             await intend(group)
-            new_ids = await odoo.create(model, snapshots, context)
+            try:
+                new_ids = await odoo.create(model, snapshots, context)
+            except OutcomeUnknownError:
+                # the answer was lost: the records may exist. Look (after letting a
+                # late commit land); what is not found stays 'undoing' for a rerun
+                await asyncio.sleep(min(session.project.config.runner.timeout, 5.0))
+                recreations = await find_recreations(session, model, todo)
+                if recreations:
+                    await session.scope.mark_compensated(
+                        version, step_id, list(recreations), recreated_ids=recreations
+                    )
+                raise
             recreated.update({r.key: i for r, i in zip(todo, new_ids, strict=True)})
             moved = session.recreated.setdefault(model, {})
             for r, new_id in zip(todo, new_ids, strict=True):
@@ -283,39 +297,6 @@ async def _late_commits(
         for i, values in written.items()
         if i in current and first_difference(types, values, current[i]) is None
     }
-
-
-_SNAPSHOT_MATCH = frozenset({"char", "selection", "many2one", "integer", "date"})
-
-
-async def _recreated_before(
-    session: Session, model: str, todo: list[LedgerRecord]
-) -> dict[str, int]:
-    """Records an interrupted rollback recreated from ``undoing`` snapshots: key -> new id.
-
-    The ledger could not hear the new ids (the run died after ``create``), so
-    each snapshot is looked for by its plain stored values among records
-    newer than the deleted one; the newest match is the recreation.
-    """
-    pending = [r for r in todo if r.state == "undoing" and isinstance(r.previous, dict)]
-    if not pending:
-        return {}
-    types = field_types(await session.fields(model))
-    claimed = set(session.recreated.get(model, {}).values())
-    found: dict[str, int] = {}
-    for record in pending:
-        domain: list[Any] = [["id", ">", record.odoo_id or 0]]
-        for name, value in sorted(record.previous.items()):
-            if types.get(name) in _SNAPSHOT_MATCH and value not in (False, None, ""):
-                domain.append([name, "=", value])
-        if len(domain) == 1:
-            continue  # nothing to recognise it by: recreated again (as before)
-        ids = await session.odoo.search(model, domain, {"active_test": False})
-        candidates = sorted(set(ids) - claimed)
-        if candidates:
-            found[record.key] = candidates[-1]
-            claimed.add(candidates[-1])
-    return found
 
 
 def _gone_before(
@@ -493,12 +474,13 @@ async def load_recreated(session: Session, records: list[MigrationRecord]) -> No
 
     Keys of delete steps are the deleted record's id and a compensated delete
     row holds the id of its recreation, so ``{int(key): odoo_id}`` is the
-    mapping; only rolled-back migrations can hold such rows.
+    mapping. Rolled-back migrations hold such rows, and so do migrations an
+    interrupted rollback left ``rolling_back`` — also after ``apply`` redid
+    them (the redo deletes the recreation under a new key; the chain
+    old id -> recreation -> its recreation is followed by ``current_id``).
     """
     project, scope = session.project, session.scope
     for record in records:
-        if record.status != "rolled_back":
-            continue
         migration = _migration(project, record.version)
         for step in migration.steps if migration is not None else []:
             if step.action != "delete" or step.archive:

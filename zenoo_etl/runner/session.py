@@ -57,6 +57,11 @@ class Session:
     # rollback: {model: ids this run wrote previous values back to}, so a record apply
     # created and then updated is not mistaken for one someone else changed
     restored: dict[str, set[int]] = field(default_factory=dict)
+    # calls of this run whose answer was lost (they may still commit late)
+    lost_answers: int = 0
+
+    def lost_answer(self) -> None:
+        self.lost_answers += 1
 
     def current_id(self, model: str, odoo_id: int) -> int:
         """The id a record has now, following recreations made by this rollback run."""
