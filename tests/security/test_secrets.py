@@ -165,7 +165,7 @@ async def test_no_secret_in_any_artefact(tmp_path: Path, ledger_url: str) -> Non
         (root / "migrations" / "0002_bad.toml").write_text(BAD)
         go(("apply", "--yes", "--json", *loud), {1})
         assert "Traceback" in outputs[-1]  # --debug really printed the traceback
-        go(("apply", "--yes", "--target", "bad", *loud), {1})
+        go(("apply", "--yes", "--target", "bad", *loud), {2})  # a refused login: config
         assert "Error:" in outputs[-1]
         (root / "migrations" / "0002_bad.toml").unlink()
         go(("history", "--json", *loud), {0})
