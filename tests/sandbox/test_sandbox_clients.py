@@ -57,7 +57,7 @@ def _odoorpc_scenario(sb: SandboxServer) -> dict[str, Any]:
 async def test_odoorpc_scenario(version: str) -> None:
     async with serve_sandbox(version=version) as sb:
         seen = await asyncio.to_thread(_odoorpc_scenario, sb)
-    assert seen["version"] == version
+    assert seen["version"].startswith(version)  # 18.0-20250702, 19.0: the recorded servers'
     assert seen["dbs"] == ["etl"] and seen["uid"] == 2
     assert seen["search_read"] == [{"id": 3, "name": "Administrator"}]
     assert seen["parent_name"].startswith("Acme ") and seen["parent_is_company"] is True
@@ -95,7 +95,7 @@ def _odooly_scenario(sb: SandboxServer) -> dict[str, Any]:
 async def test_odooly_scenario(version: str) -> None:
     async with serve_sandbox(version=version) as sb:
         seen = await asyncio.to_thread(_odooly_scenario, sb)
-    assert seen["version"] == version and seen["dbs"] == ["etl"] and seen["uid"] == 2
+    assert seen["version"].startswith(version) and seen["dbs"] == ["etl"] and seen["uid"] == 2
     assert seen["search_read"] == [{"id": 3, "name": "Administrator"}]
     assert seen["parent_name"] == "Odooly Co"
     assert seen["phone"] == "+32 2 555 01 01"

@@ -123,7 +123,15 @@ def name_search(
     mdef = env.model(model)
     full = list(domain or args or [])
     if name:
-        full.append([mdef.rec_name, operator, name])
+        # _rec_names_search (partners: name, email, ref, vat ...) or _rec_name
+        slots = env.registry.slots[model]
+        names = [
+            f
+            for f in (mdef.rec_names_search or (mdef.rec_name,))
+            if f in slots and (slots[f].field.is_column or "." in f)
+        ] or ["display_name" if not mdef.rec_name else mdef.rec_name]
+        leaves: list[Any] = [[f, operator, name] for f in names]
+        full += ["|"] * (len(leaves) - 1) + leaves
     ids = search(env, model, full, 0, limit)
     labels = env.display_names(model, ids)
     return [[i, labels[i]] for i in ids]

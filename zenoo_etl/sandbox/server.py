@@ -41,6 +41,7 @@ from zenoo_etl.sandbox.exceptions import (
 from zenoo_etl.sandbox.faults import FaultInjector
 from zenoo_etl.sandbox.seed import ADMIN_LOGIN, ADMIN_PASSWORD
 from zenoo_etl.sandbox.service import Database
+from zenoo_etl.sandbox.snapshot import common_version
 
 VERSIONS = ("18.0", "19.0")
 _JSON = "application/json; charset=utf-8"
@@ -273,13 +274,8 @@ class SandboxServer:
             raise OperationalError(text)
 
     def _version(self) -> dict[str, Any]:
-        major = self.major
-        return {
-            "server_version": self.version,
-            "server_version_info": [major, 0, 0, "final", 0, ""],
-            "server_serie": self.version,
-            "protocol_version": 1,
-        }
+        """``common.version`` as the recorded server answered it (18.0-20250702 ...)."""
+        return common_version(self.version)
 
     def _dispatch(self, service: Any, method: Any, args: Any) -> Any:
         args = list(args) if isinstance(args, list) else []
