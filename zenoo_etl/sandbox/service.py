@@ -113,6 +113,9 @@ def template_path(version: str, schema_file: Path | None = None) -> Path:
     finally:
         conn.close()
     os.replace(partial, target)  # atomic: concurrent builders each publish a whole file
+    for stale in cache.glob(f"odoo-{version}-*.db"):
+        if stale != target and stale.stat().st_mtime < target.stat().st_mtime - 3600:
+            stale.unlink(missing_ok=True)  # an older code's or snapshot's template
     return target
 
 
