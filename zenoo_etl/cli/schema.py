@@ -62,7 +62,16 @@ async def _pull(
         version = await client.version()
         password, api_key = target.credentials()
         await client.login(target.database, target.username, password, api_key=api_key)
-        info = client.server_version_info or version
+        info = dict(client.server_version_info or version)
+        if "server_serie" not in info:  # GET /web/version (19.0): version, version_info
+            major, minor = client.server_version or (0, 0)
+            info = {
+                "protocol_version": 1,
+                "server_serie": f"{major}.{minor}",
+                "server_version": str(info.get("version") or f"{major}.{minor}"),
+                "server_version_info": info.get("version_info")
+                or [major, minor, 0, "final", 0, ""],
+            }
         bundle = await pull_schema(client, info, wanted, with_data)
     path = output if output is not None else project.root / DEFAULT_OUTPUT
     path.parent.mkdir(parents=True, exist_ok=True)
