@@ -198,6 +198,13 @@ async def test_minimal_records_of_common_models_round_trip(version: str) -> None
                                      fields=["display_name", "state", "journal_id"])  # fmt: skip
         assert (row["display_name"], row["state"]) == ("Draft Invoice", "draft")
         assert row["journal_id"][1] == ("Sales" if version == "19.0" else "Customer Invoices")
+        # what create() overrides fill: a warehouse's locations, an employee's resource
+        [row] = await crud.wire.call("stock.warehouse", "read", [crud.ids["warehouse"]],
+                                     fields=["view_location_id", "lot_stock_id"])  # fmt: skip
+        assert (row["view_location_id"][1], row["lot_stock_id"][1]) == ("WH2", "WH2/Stock")
+        [row] = await crud.wire.call("hr.employee", "read", [crud.ids["employee"]],
+                                     fields=["resource_id"])  # fmt: skip
+        assert row["resource_id"][1] == "Carl"  # the resource carries the name
         for key, model, _, _ in reversed(SPECS):
             await crud.delete(key, model)
 

@@ -152,7 +152,14 @@ def _complete_name_hooks(mdef: ModelDef) -> ModelDef:
         if {"name", parent} & vals.keys():
             store(env, ids)
 
-    return replace(mdef, after_create=after_create, after_write=after_write)
+    # shown by their path, whatever their _rec_name (stock.location in 19.0: "WH/Stock")
+    return replace(
+        mdef,
+        after_create=after_create,
+        after_write=after_write,
+        display=_name_of("complete_name"),
+        display_fields=("complete_name",),
+    )
 
 
 def _template_after_create(env: Env, ids: list[int], vals_list: list[dict[str, Any]]) -> None:
@@ -378,12 +385,41 @@ def declare_models(version: str = "18.0", schema_file: Path | None = None) -> li
         move = models["account.move"]
         fields = {**move.fields, "journal_id": replace(move.fields["journal_id"], default=None)}
         models["account.move"] = replace(move, fields=fields)
+    creating = (("hr.employee", _employee_resource), ("stock.warehouse", _warehouse_locations))
+    for name, hook in creating:
+        if name in models:
+            models[name] = replace(
+                models[name], prepare_create=_chain(hook, models[name].prepare_create)
+            )
     if "hr.version" in models.get("hr.employee", ModelDef("", "", {})).inherits:
         models["hr.employee"] = replace(models["hr.employee"], after_create=_employee_version)
     for name in ("sale.order.line", "purchase.order.line", "account.move.line"):
         if name in models:
             models[name] = replace(models[name], prepare_create=_line_name_from_product)
     return list(models.values())
+
+
+def _employee_resource(env: Env, vals_list: list[dict[str, Any]]) -> None:
+    """``resource.mixin``: an employee gets its resource (name, company) on create."""
+    for vals in vals_list:
+        if not vals.get("resource_id"):
+            resource = {"name": vals.get("name") or "", "resource_type": "user"}
+            if vals.get("company_id"):
+                resource["company_id"] = vals["company_id"]
+            vals["resource_id"] = env.create("resource.resource", [resource])[0]
+
+
+def _warehouse_locations(env: Env, vals_list: list[dict[str, Any]]) -> None:
+    """``stock.warehouse.create``: its view location (the code) and ``<code>/Stock``."""
+    for vals in vals_list:
+        code = vals.get("code")
+        if not isinstance(code, str) or vals.get("view_location_id"):
+            continue
+        view = env.create("stock.location", [{"name": code, "usage": "view"}])[0]
+        vals["view_location_id"] = view
+        if not vals.get("lot_stock_id"):
+            stock = {"name": "Stock", "usage": "internal", "location_id": view}
+            vals["lot_stock_id"] = env.create("stock.location", [stock])[0]
 
 
 def _employee_version(env: Env, ids: list[int], vals_list: list[dict[str, Any]]) -> None:

@@ -37,14 +37,11 @@ Converter = Callable[[Any], Any]
 #: required columns that Odoo's ``create()`` overrides fill although the
 #: recording classifies them ``caller``; the sandbox leaves them empty
 ORM_FILLED = {
-    ("stock.warehouse", "lot_stock_id"),
-    ("stock.warehouse", "view_location_id"),
     ("stock.warehouse", "wh_input_stock_loc_id"),
     ("stock.warehouse", "wh_output_stock_loc_id"),
     ("stock.warehouse", "wh_pack_stock_loc_id"),
     ("stock.warehouse", "wh_qc_stock_loc_id"),
     ("res.company", "partner_id"),
-    ("hr.employee", "resource_id"),
     ("hr.employee", "version_id"),
     ("project.project", "alias_id"),
     ("crm.team", "alias_id"),
