@@ -48,3 +48,38 @@ def test_bench_e2e_runs_on_a_tiny_size(tmp_path: Path) -> None:
     assert figures["no-op rerun of the applied migrations"]["value"] > 0
     assert figures["rollback records/s"]["value"] > 0
     assert "| apply records/s (identity xmlid, load) |" in done.stdout  # the printed table
+
+
+def test_realistic_scenario_runs_against_a_sandbox(tmp_path: Path) -> None:
+    """bench/realistic.py: every contender creates exactly its rows and leaves nothing behind."""
+    out = tmp_path / "realistic.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "realistic.py"),
+            "--rows",
+            "300",
+            "--repeat",
+            "1",
+            "--loop-rows",
+            "10",
+            "--only",
+            "zen_default,zen_none,raw_create,raw_load_sorted,raw_load_xid,raw_loop",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert sum(report["segments"].values()) == 300
+    assert report["segments"]["contacts"] == 150  # half of the rows are children
+    runs = report["runs"]
+    assert [r["ok"] for r in runs] == [True] * 6, [r["note"] for r in runs]
+    assert all(r["rate"] > 0 and r["rollback"] is not None for r in runs)
+    assert "FAILED" not in done.stdout
+    before, after = done.stdout.rsplit("partners after: ", 1)[1].split(" (before: ")
+    assert int(before) == int(after.rstrip(")\n"))  # the target is left as it was found
