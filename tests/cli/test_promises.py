@@ -494,3 +494,21 @@ def test_3_a_ledger_moves_to_postgresql_with_its_history(
     code, out, err = invoke("rollback", "--project", str(root), "--yes")
     assert code == 0, out + err
     assert _companies(db) == {}
+
+
+UPSERT = COMPANIES.replace('action = "create"', 'action = "upsert"\nmatch = ["ref"]')
+
+
+def test_3_an_upsert_never_overwrites_a_record_whose_match_changed(tmp_path: Path) -> None:
+    root = _companies_project(tmp_path / "crm")
+    (root / "migrations" / "0001_companies.toml").write_text(UPSERT)
+    db = root / ".zenoo" / "sandbox.db"
+    assert invoke("apply", "--project", str(root), "--yes")[0] == 0
+    [acme] = _odoo(db, "res.partner", "search", [["ref", "=", "crm-A"]])
+    # a user renamed the record's ref: the upsert's match finds nothing for row A
+    _odoo(db, "res.partner", "write", [acme], {"ref": "crm-A-renamed", "name": "Acme (user)"})
+    (root / ".zenoo" / "ledger.db").unlink()
+    code, out, err = invoke("apply", "--project", str(root), "--yes")
+    assert code == 1, out + err
+    assert "an external id that exists already" in err and "--force" in err
+    assert _companies(db)["crm-A-renamed"] == "Acme (user)"  # untouched

@@ -45,7 +45,9 @@ from zenoo_etl.runner.identity import (
     create_by_fields,
     create_by_load,
     create_plain,
+    lookup_xmlids,
     search_matches,
+    xmlid_name,
 )
 from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.runner.progress import StepCounts
@@ -84,6 +86,7 @@ class StepRun:
     row_values: dict[str, Any] = field(default_factory=dict)
     fresh: bool = False
     project_id: str | None = None  # zenoo.toml [project] id, part of every external id
+    force: bool = False  # apply --force: existing records may be overwritten
     # apply --force: key -> id of existing records this step's external ids name while
     # the ledger knew nothing of them; load() updates them: recorded as updates
     overwrite: dict[str, int] = field(default_factory=dict)
@@ -319,6 +322,8 @@ class StepRun:
         step, model = self.step, self.step.model
         keys = [r.key for r in rows]
         overwritten = await self._overwritten(rows, resolved)
+        if step.action == "upsert" and step.identity == "xmlid" and not self.force:
+            await self._refuse_existing_xmlids(rows)
         await self.scope.record_intents(self.version, step.id, model, "created", keys)
 
         def adopted(n: int) -> None:
@@ -356,6 +361,24 @@ class StepRun:
         # load() updated the records that existed before the call: never "created"
         self.counts.updated += len(overwritten)
         self.counts.created += len(entries) - len(overwritten)
+
+    async def _refuse_existing_xmlids(self, rows: list[Row]) -> None:
+        """An upsert row its match found nothing for, whose external id exists all the same
+        (its match values were changed on the target, or another project's record):
+        load() would silently overwrite that record, so the step fails before sending."""
+        names = {xmlid_name(self.step.id, r.key, self.project_id): r for r in rows}
+        found = await lookup_xmlids(self.odoo, self.step.model, list(names))
+        if not found:
+            return
+        name, record_id = next(iter(found.items()))
+        raise RowError(
+            f"no {self.step.model} record matches {self.step.match}, but {len(found)} row(s) "
+            f"have an external id that exists already (__zenoo__.{name}, record {record_id}): "
+            "creating would overwrite that record. Its match values were changed on the "
+            "target, or another project uses this step name; fix the data, or run with "
+            "--force to overwrite it",
+            row=names[name],
+        )
 
     async def _overwritten(self, rows: list[Row], resolved: list[dict[str, Any]]) -> dict[str, Any]:
         """With ``--force``: key -> ledger ``previous`` of rows whose record exists already."""

@@ -166,6 +166,7 @@ class Runner:
         self.result = result
         # apply --force: step id -> {key: id} of existing records to overwrite
         self.overwrite: dict[str, dict[str, int]] = {}
+        self.force = False
         # apply --allow-rejects: a migration with rejected rows does not stop the run
         self.allow_rejects = False
         self.started = time.monotonic()
@@ -188,6 +189,7 @@ class Runner:
                 fresh=fresh,
                 project_id=self.project.config.project.id,
                 overwrite=self.overwrite.get(step.id, {}),
+                force=self.force,
                 line_fields_get=line_fields,
                 settle=settle_delay(self.project),
                 on_lost=session.lost_answer,
@@ -639,6 +641,7 @@ async def apply(
         foreign = await find_foreign(session, todo, unique_keys=preflight)
         if todo:
             result.checks["existing_records_seconds"] = time.monotonic() - began
+        runner.force = force
         if foreign and not force:
             raise ForeignRecordsError(foreign_message(project, foreign))
         if foreign:
