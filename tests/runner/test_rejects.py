@@ -4,9 +4,12 @@ reject file with their error; the rest is applied; a rerun after fixing applies 
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
+from click.testing import CliRunner
 
+from zenoo_etl.cli import main
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import RunFailed, apply, rollback
 
@@ -137,3 +140,21 @@ def test_on_error_reject_needs_rows(project_files: ProjectFiles) -> None:
     project_files.write({"0001_people.toml": bad}, {})
     with pytest.raises(MigrationFileError, match="on_error"):
         project_files.load()
+
+
+def test_the_cli_exits_1_with_rejects_and_0_with_allow_rejects(
+    project_files: ProjectFiles,
+) -> None:
+    """`apply` exits 1 when rows were rejected; `--allow-rejects` exits 0; --json names the file."""
+    project_files.write({"0001_people.toml": STEP}, {"data/people.csv": _csv([GOOD[0], BAD[1]])})
+    root = str(project_files.root)
+    first = CliRunner().invoke(main, ["apply", "--project", root, "--yes", "--json"])
+    assert first.exit_code == 1, first.output
+    data = json.loads(first.stdout)
+    step = data["migrations"][0]["steps"][0]
+    assert data["migrations"][0]["status"] == "applied_with_rejects"
+    assert (step["created"], step["rejected"]) == (1, 1)
+    assert step["reject_file"] == ".zenoo/rejects/0001_people/people.csv"
+    again = CliRunner().invoke(main, ["apply", "--project", root, "--yes", "--allow-rejects"])
+    assert again.exit_code == 0, again.output
+    assert "rejected" in again.output
