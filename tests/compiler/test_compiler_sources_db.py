@@ -224,3 +224,49 @@ def test_bad_source_specs_are_reported_at_the_step(
         load_project(root)
     assert words in caught.value.detail
     assert caught.value.step == "things" and caught.value.line is not None
+
+
+@pytest.mark.postgres
+def test_a_postgresql_source_streams_with_a_server_side_cursor(
+    make_project: MakeProject, pg_ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real PostgreSQL through SQLAlchemy + psycopg: typed rows, batch_size at a time
+    (a named server-side cursor), the URL (and its password) never in an error."""
+    import psycopg
+
+    with psycopg.connect(pg_ledger_url, autocommit=True) as db:
+        db.execute("CREATE TABLE customer (code text, name text, since date, balance numeric)")
+        db.execute(
+            "INSERT INTO customer SELECT 'C' || i, 'Name ' || i, DATE '2020-01-01' + i, i * 1.5 "
+            "FROM generate_series(1, 2500) AS i"
+        )
+    root = make_project(
+        {
+            "migrations/0001_x.toml": _step(
+                '{ sql = "SELECT code, name, since, balance FROM customer ORDER BY code", '
+                'url_env = "LEGACY_PG_URL", batch_size = 1000 }',
+                'name = "{{ row.name }}"\n    comment = "{{ row.since }}"\n'
+                '    credit_limit = "{{ row.balance }}"',
+            )
+        }
+    )
+    sa_url = pg_ledger_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    monkeypatch.setenv("LEGACY_PG_URL", sa_url)
+    project = load_project(root)
+    migration = project.migrations[0]
+    rows = list(iter_rows(project, migration, migration.steps[0]))
+    assert len(rows) == 2500
+    first = next(r for r in rows if r.key == "C1")
+    assert first.values == {"name": "Name 1", "comment": "2020-01-02", "credit_limit": 1.5}
+
+    (root / "migrations/0001_x.toml").write_text(
+        _step('{ sql = "SELECT nope FROM customer", url_env = "LEGACY_PG_URL" }').replace(
+            "\n    ", "\n"
+        ),
+        "utf-8",
+    )
+    project = load_project(root)
+    with pytest.raises(MigrationFileError) as caught:
+        list(iter_rows(project, project.migrations[0], project.migrations[0].steps[0]))
+    assert "the query failed" in caught.value.detail and "nope" in caught.value.detail
+    assert sa_url not in str(caught.value)
