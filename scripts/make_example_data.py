@@ -25,6 +25,7 @@ N_CUSTOMERS = 3000
 N_PRODUCTS = 400
 N_PRICE_UPDATES = 60
 N_DISCONTINUED = 12
+N_SALE_ORDERS = 30
 
 # Country codes whose Odoo xmlid is base.<lower-case ISO code> (not GB: Odoo's is base.uk).
 COUNTRIES = ["us", "de", "fr", "es", "it", "nl", "be", "ch", "at", "ca", "se", "dk"]
@@ -344,6 +345,50 @@ def discontinued(rng: random.Random, items: list[dict[str, str]]) -> list[dict[s
     return [{"default_code": r["default_code"], "reason": "end of life"} for r in chosen]
 
 
+def sale_orders(
+    customer_rows: list[dict[str, str]],
+    product_rows: list[dict[str, str]],
+    gone: list[dict[str, str]],
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Legacy sale orders (headers) and their lines, for migrations/0010_sale_orders.toml.j2.
+
+    A generator of its own (seed + 1), so the files above stay byte-identical. Lines sell
+    products still sold after 0005 and 0006: not discontinued, not a consumable under 5.00.
+    """
+    rng = random.Random(SEED + 1)
+    archived = {r["default_code"] for r in gone}
+    sellable = [
+        r
+        for r in product_rows
+        if r["default_code"] not in archived
+        and not (r["type"] == "consu" and float(r["price"]) < 5)
+    ]
+    orders: list[dict[str, str]] = []
+    lines: list[dict[str, str]] = []
+    for number in range(1, N_SALE_ORDERS + 1):
+        ref = f"SO-LEG-{number:04d}"
+        orders.append(
+            {
+                "order_ref": ref,
+                "customer": rng.choice(customer_rows)["legacy_id"],
+                "date": f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d} "
+                f"{rng.randrange(8, 18):02d}:{rng.choice(['00', '15', '30', '45'])}:00",
+            }
+        )
+        for line_no, item in enumerate(rng.sample(sellable, rng.randrange(1, 6)), start=1):
+            discount = rng.choice([1.0, 1.0, 1.0, 0.95, 0.9])
+            lines.append(
+                {
+                    "order_ref": ref,
+                    "line_no": str(line_no),
+                    "product": item["default_code"],
+                    "qty": str(rng.randrange(1, 25)),
+                    "price": f"{float(item['price']) * discount:.2f}",
+                }
+            )
+    return orders, lines
+
+
 def render(rows: list[dict[str, str]], columns: list[str]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
@@ -358,6 +403,9 @@ def build() -> dict[str, str]:
     parent_rows = companies(rng)
     customer_rows = customers(rng, parent_rows)
     product_rows = products(rng)
+    updates = price_updates(rng, product_rows)
+    gone = discontinued(rng, product_rows)
+    orders, order_lines = sale_orders(customer_rows, product_rows, gone)
     return {
         "companies.csv": render(
             parent_rows, ["company_id", "name", "country", "email", "phone", "tag"]
@@ -369,10 +417,12 @@ def build() -> dict[str, str]:
         "products.csv": render(
             product_rows, ["default_code", "name", "category", "price", "type", "purchasable"]
         ),
-        "price_update_2027.csv": render(
-            price_updates(rng, product_rows), ["default_code", "new_price"]
+        "price_update_2027.csv": render(updates, ["default_code", "new_price"]),
+        "discontinued.csv": render(gone, ["default_code", "reason"]),
+        "sale_orders.csv": render(orders, ["order_ref", "customer", "date"]),
+        "sale_order_lines.csv": render(
+            order_lines, ["order_ref", "line_no", "product", "qty", "price"]
         ),
-        "discontinued.csv": render(discontinued(rng, product_rows), ["default_code", "reason"]),
     }
 
 

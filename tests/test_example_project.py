@@ -135,6 +135,7 @@ EXPECTED_STEPS: dict[int, list[tuple[str, int | None]]] = {
     ],
     8: [("crm-companies", 10), ("crm-contacts", 25), ("legacy-articles", 26)],
     9: [("distributors", 8), ("showroom", 6)],
+    10: [("sale-orders", 30)],
 }
 
 
@@ -157,15 +158,44 @@ def test_the_root_project_compiles_to_the_expected_plan() -> None:
         steps = [(s.id, s.records if s.selector == "rows" else None) for s in migration.steps]
         assert steps == EXPECTED_STEPS[migration.version], migration.name
         assert migration.reversible
-    assert sum(m.records or 0 for m in plan.migrations) == 3877
+    assert sum(m.records or 0 for m in plan.migrations) == 3907
     documents = plan.migrations[8]
     assert (documents.steps[0].records, documents.steps[0].lines) == (8, 20)
     assert documents.lines == 20
+    orders = plan.migrations[9]
+    assert (orders.steps[0].model, orders.steps[0].records, orders.lines) == ("sale.order", 30, 95)
     crm = plan.migrations[7]
     assert [s.filtered for s in crm.steps] == [30, 15, 0]  # other kind + inactive rows
     assert crm.steps[2].source == "sql:data/legacy/erp.sqlite"
     assert crm.steps[2].source_checksum == "query text + bytes of data/legacy/erp.sqlite"
     assert plan.model_dump_json() == compile_plan(project).model_dump_json()
+
+
+def test_sale_orders_can_be_left_out_for_a_server_without_sales() -> None:
+    """0010 is a .toml.j2: `--var with_sales=false` renders it without a step (a no-op)."""
+    default = next(m for m in load_project(ROOT).migrations if m.version == 10)
+    assert [(s.id, s.model) for s in default.steps] == [("sale-orders", "sale.order")]
+    project = load_project(ROOT, vars={"with_sales": "false"})
+    plan = compile_plan(project)
+    assert plan.migrations[9].steps == []
+    assert sum(m.records or 0 for m in plan.migrations) == 3877
+    assert plan.migrations[9].checksum != compile_plan(load_project(ROOT)).migrations[9].checksum
+
+
+def test_sale_order_lines_name_existing_orders_and_sellable_products() -> None:
+    """Every line's order is in sale_orders.csv; its product exists and is neither
+    discontinued (0006 archives it) nor a cheap consumable (0005 stops selling it)."""
+    orders = {r["order_ref"] for r in _rows("sale_orders.csv")}
+    customers = {r["legacy_id"] for r in _rows("customers.csv")}
+    assert {r["customer"] for r in _rows("sale_orders.csv")} <= customers
+    products = {r["default_code"]: r for r in _rows("products.csv")}
+    gone = {r["default_code"] for r in _rows("discontinued.csv")}
+    lines = _rows("sale_order_lines.csv")
+    assert {r["order_ref"] for r in lines} == orders  # every order has a line
+    for line in lines:
+        product = products[line["product"]]
+        assert line["product"] not in gone
+        assert not (product["type"] == "consu" and float(product["price"]) < 5)
 
 
 def test_var_override_changes_the_generated_subsidiaries() -> None:
@@ -217,6 +247,12 @@ async def _counts(db: Path) -> dict[str, int]:
             "archived": await client.search_count(
                 "product.template", [["active", "=", False]], context=every
             ),
+            "sale_orders": await client.search_count(
+                "sale.order", [["client_order_ref", "=like", "SO-LEG-%"]]
+            ),
+            "sale_order_lines": await client.search_count(
+                "sale.order.line", [["order_id.client_order_ref", "=like", "SO-LEG-%"]]
+            ),
             "tags": await client.search_count("res.partner.category", []),
             "categories": await client.search_count("product.category", []),
             "partners": await client.search_count("res.partner", [], context=every),
@@ -238,7 +274,33 @@ async def _sample(db: Path) -> dict[str, object]:
             context={"active_test": False},
         )
         tag = await client.read("res.partner.category", contact[0]["category_id"], ["name"])
-        return {"contact": contact[0], "product": product[0], "tag": tag[0]["name"]}
+        order = await client.search_read(
+            "sale.order",
+            [["client_order_ref", "=", "SO-LEG-0001"]],
+            ["partner_id", "date_order", "order_line"],
+        )
+        lines = await client.read(
+            "sale.order.line",
+            order[0]["order_line"],
+            ["product_id", "product_uom_qty", "price_unit"],
+        )
+        products = await client.read(
+            "product.product", [line["product_id"][0] for line in lines], ["default_code"]
+        )
+        customer = await client.search_read(
+            "res.partner", [["id", "=", order[0]["partner_id"][0]]], ["ref"]
+        )
+        return {
+            "contact": contact[0],
+            "product": product[0],
+            "tag": tag[0]["name"],
+            "order": order[0],
+            "order_customer": customer[0]["ref"],
+            "order_lines": sorted(
+                (p["default_code"], line["product_uom_qty"], line["price_unit"])
+                for p, line in zip(products, lines, strict=True)
+            ),
+        }
 
 
 async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: Path) -> None:
@@ -248,7 +310,7 @@ async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: 
 
     first = await runner_apply(load_project(project_dir))
     assert first.ok
-    assert [m.status for m in first.migrations] == ["applied"] * 9
+    assert [m.status for m in first.migrations] == ["applied"] * 10
     after = await _counts(db)
     assert after["contacts"] == 3300  # 300 companies + 3,000 contacts
     assert after["subsidiaries"] == 4
@@ -259,6 +321,8 @@ async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: 
     assert after["distributor_contacts"] == 20
     assert after["pictures"] == 4  # two showroom products have no picture file
     assert after["archived"] == 12
+    assert after["sale_orders"] == 30  # 0010: each order created with its lines
+    assert after["sale_order_lines"] == 95
 
     sample = await _sample(db)
     contact = sample["contact"]
@@ -272,6 +336,17 @@ async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: 
     assert isinstance(product, dict)
     assert product["list_price"] == 214.19  # 0005's price update
     assert product["active"] is False  # archived by 0006
+    # 0010: an order of the two CSVs, read back line by line.
+    header = next(r for r in _rows("sale_orders.csv") if r["order_ref"] == "SO-LEG-0001")
+    assert sample["order_customer"] == f"LEG-{header['customer']}"
+    order = sample["order"]
+    assert isinstance(order, dict)
+    assert order["date_order"] == header["date"]
+    assert sample["order_lines"] == sorted(
+        (r["product"], float(r["qty"]), float(r["price"]))
+        for r in _rows("sale_order_lines.csv")
+        if r["order_ref"] == "SO-LEG-0001"
+    )
 
     second = await runner_apply(load_project(project_dir))
     assert second.ok
@@ -280,10 +355,11 @@ async def test_apply_is_complete_idempotent_and_rolls_back_to_nothing(tmp_path: 
 
     undone = await runner_rollback(load_project(project_dir), to_version=0)
     assert undone.ok
-    assert [m.version for m in undone.migrations] == [9, 8, 7, 6, 5, 4, 3, 2, 1]
+    assert [m.version for m in undone.migrations] == [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]
     gone = await _counts(db)
     assert gone["contacts"] == gone["subsidiaries"] == gone["products"] == 0
     assert gone["crm"] == gone["articles"] == gone["distributors"] == gone["pictures"] == 0
+    assert gone["sale_orders"] == gone["sale_order_lines"] == 0
     assert gone["tags"] == after["tags"] - 6
     assert gone["categories"] == after["categories"] - 20
     assert gone["partners"] == after["partners"] - 3304 - 35 - 28

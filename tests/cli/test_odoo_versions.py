@@ -126,6 +126,18 @@ def _example_for(dest: Path, version: str) -> Path:
     return dest
 
 
+async def _orders(db: Path, version: str) -> tuple[int, int]:
+    """The example's sale orders and their lines, read back over HTTP by another client."""
+    async with serve_sandbox(db_path=db, version=version) as sb, ZenooClient(url=sb.url) as c:
+        await c.login(sb.database, sb.username, sb.password)
+        legacy = [["client_order_ref", "=like", "SO-LEG-%"]]
+        orders = await c.search_count("sale.order", legacy)
+        lines = await c.search_count(
+            "sale.order.line", [["order_id.client_order_ref", "=like", "SO-LEG-%"]]
+        )
+        return orders, lines
+
+
 @pytest.mark.parametrize("version", ["18.0", "19.0"])
 def test_the_example_project_runs_unchanged_on_both_versions(tmp_path: Path, version: str) -> None:
     """validate, apply and roll back the bundled example on a sandbox of each version."""
@@ -138,8 +150,17 @@ def test_the_example_project_runs_unchanged_on_both_versions(tmp_path: Path, ver
     assert payload["ok"] and all(m["status"] == "applied" for m in payload["migrations"])
     families = payload["migrations"][0]["steps"][0]
     assert families["created"] == 4  # 19.0's own "Services" root is not adopted
+    orders = payload["migrations"][9]["steps"][0]
+    assert (orders["id"], orders["created"], orders["lines"]) == ("sale-orders", 30, 95)
+    db = root / ".zenoo" / "sandbox.db"
+    assert asyncio.run(_orders(db, version)) == (30, 95)
+    code, out, err = _invoke("apply", "--project", str(root), "--yes", "--json")
+    assert code == 0, err
+    assert json.loads(out)["migrations"] == []  # a rerun is a no-op
     code, out, err = _invoke("rollback", "--project", str(root), "--to", "0", "--yes", "--json")
     assert code == 0, err
+    assert [m["version"] for m in json.loads(out)["migrations"]] == list(range(10, 0, -1))
+    assert asyncio.run(_orders(db, version)) == (0, 0)
 
 
 def test_validate_on_a_19_sandbox_reports_a_field_19_removed(tmp_path: Path) -> None:

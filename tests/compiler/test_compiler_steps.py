@@ -342,6 +342,17 @@ def test_migration_needs_steps_and_known_top_keys(make_project: MakeProject) -> 
     assert "unknown top-level key 'descripton'" in error_of(make_project, 'descripton = "x"\n')
 
 
+def test_a_templated_migration_may_render_no_step(make_project: MakeProject) -> None:
+    """A .toml.j2 leaving its steps out (a module the target lacks) is a no-op migration;
+    a plain .toml without a step stays an error (above)."""
+    body = '{% if vars.on %}[[steps]]\nid = "k"\nmodel = "res.partner"\naction = "create"\n'
+    body += 'records = [{n = "x"}]\nfields = { name = "x" }\n{% endif %}\n'
+    for on, steps in (("true", ["k"]), ("", [])):
+        root = make_project({"migrations/0001_maybe.toml.j2": body})
+        migration = load_project(root, vars={"on": on}).migrations[0]
+        assert [s.id for s in migration.steps] == steps
+
+
 def test_toml_syntax_error_has_file_line_col(make_project: MakeProject) -> None:
     message = error_of(make_project, 'description = "x"\n[[steps]]\nid = \n')
     assert message.startswith("migrations/0001_m.toml:3:")

@@ -335,7 +335,9 @@ def parse_migration(
             "'description' must be a string", path=shown, line=key_line(text, None, "description")
         )
     steps_raw = raw.get("steps", [])
-    if not isinstance(steps_raw, list) or not steps_raw:
+    # A .toml.j2 may render no step for some vars or target (a module the target lacks):
+    # it is then applied as a no-op. A plain .toml without a step is a mistake.
+    if not isinstance(steps_raw, list) or (not steps_raw and not templated):
         raise MigrationFileError("a migration needs at least one [[steps]] table", path=shown)
     starts = _step_lines(text)
     steps: list[Step] = []
