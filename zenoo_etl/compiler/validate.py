@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,6 +246,7 @@ def _check_rows(
     shown = (step.source.path or file) if step.source is not None and in_file else file
     base = project.template_context()
     renderers = {n: r for n, r in step._renderers.items() if n in known}
+    checks = {n: _checker(known[n], project, schema) for n in renderers}
     when = step._when_renderer
 
     def at(name: str, line: int | None) -> int | None:
@@ -262,11 +263,11 @@ def _check_rows(
         if step.source is not None
         else iter([(0, None, {})])
     )
+    ctx = dict(base)  # one context, its row replaced per row (as the plan's renderer does)
     try:
         for index, line, cells in rows:
             where = line if in_file and step.source is not None and step.source.path else step.line
             number = index + 1 if step.source is not None else None
-            ctx = dict(base)
             ctx["row"] = RowView(cells)
             if when is not None:
                 try:
@@ -288,7 +289,7 @@ def _check_rows(
                     )
                     out.append(Problem(shown, at(name, where), step.id, detail, name, number))
                 else:
-                    message = check_value(value, known[name], project, schema)
+                    message = checks[name](value)
                     if message:
                         out.append(Problem(shown, at(name, where), step.id, message, name, number))
                 if len(out) >= MAX_PROBLEMS_PER_STEP:
@@ -299,6 +300,42 @@ def _check_rows(
     except MigrationFileError as exc:
         out.append(Problem(exc.path or shown, exc.line, step.id, exc.detail, None, exc.row))
     return out
+
+
+def _checker(
+    attrs: Mapping[str, Any], project: Project, schema: Schema
+) -> Callable[[FieldValue], str | None]:
+    """:func:`check_value` for one field, run once per row: the values most rows
+    hold are accepted without the walk through every field type, anything else
+    goes to :func:`check_value` itself (so its messages are the ones shown)."""
+    kind = attrs.get("type")
+
+    def full(value: FieldValue) -> str | None:
+        return check_value(value, attrs, project, schema)
+
+    if kind in _TEXT:
+
+        def text(value: FieldValue) -> str | None:
+            if value is None or isinstance(value, str | int | float):
+                return None  # False is an int: unset, as in check_value
+            return full(value)
+
+        return text
+    if kind == "many2one":
+
+        def many2one(value: FieldValue) -> str | None:
+            if value is False or value is None or type(value) is XmlidRef:
+                return None
+            return full(value)
+
+        return many2one
+    if kind == "boolean":
+
+        def boolean(value: FieldValue) -> str | None:
+            return None if value is None or isinstance(value, bool) else full(value)
+
+        return boolean
+    return full
 
 
 def check_value(

@@ -28,11 +28,12 @@ from zenoo_etl.compiler.values import Ref, Row, SearchRef, XmlidRef
 from zenoo_etl.errors import DriftError
 from zenoo_etl.ledger.protocol import DoneEntry
 from zenoo_etl.runner.coerce import CoercionError, field_types, rpc_converter
-from zenoo_etl.runner.identity import lookup_xmlids, search_matches, xmlid_name
+from zenoo_etl.runner.identity import XMLID_MODULE, lookup_xmlids, search_matches, xmlid_name
 from zenoo_etl.runner.pipeline import chunked
 from zenoo_etl.runner.session import Session
 
 _BATCH = 1000  # names per ir.model.data lookup (one search_read each)
+_DIGEST = 16  # hex digits of the row's key hash ending each external id name
 
 
 class ForeignRecordsError(DriftError):
@@ -64,6 +65,27 @@ async def _unknown_to_ledger(
     state = await session.scope.step_state(migration.version, step.id, keys)
     known |= {k for k, row in state.items() if row.state in ("intent", "done", "undoing")}
     return {k: v for k, v in found.items() if k not in known}
+
+
+async def _may_have_xmlids(session: Session, step: Step) -> bool:
+    """Whether any external id of ``step``'s rows may exist on the target: one search
+    for the name prefix all of them share, so that a step none of whose records
+    exist (a first apply) reads no external ids row by row.
+
+    ``_`` and ``%`` in the prefix act as wildcards, which can only find more
+    names, never fewer; a prefix with a backslash (an escape in LIKE) is not
+    searched that way.
+    """
+    pid = session.project.config.project.id
+    prefix = xmlid_name(step.id, "", pid)[:-_DIGEST]
+    if "\\" in prefix:
+        return True
+    domain = [
+        ["module", "=", XMLID_MODULE],
+        ["model", "=", step.model],
+        ["name", "=like", f"{prefix}%"],
+    ]
+    return bool(await session.odoo.search("ir.model.data", domain, limit=1))
 
 
 async def _xmlids_exist(session: Session, step: Step, rows: list[Row]) -> dict[str, int]:
@@ -110,6 +132,10 @@ async def _scan_step(
         lookup = _matches_exist
     if step.source is None or (lookup is None and not unique_keys):
         return {}
+    if lookup is _xmlids_exist and not await _may_have_xmlids(session, step):
+        lookup = None  # none of the step's external ids exists: nothing to look up
+        if not unique_keys:
+            return {}
     keys = KeyFilter() if unique_keys else None
     found: dict[str, int] = {}
     # only the match values need the fields rendered; keys alone are much cheaper
