@@ -184,3 +184,39 @@ async def test_a_version_3_ledger_learns_rollback_states_in_place(
         await scope.mark_undoing(1, "s", ["k"])
         assert [r.key for r in await scope.undoing(1)] == ["k"]
         assert [m.status for m in await scope.migrations()] == ["rolling_back"]
+
+
+async def test_a_version_6_ledger_learns_applied_with_rejects_in_place(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Version 7 widens the status check (SQLite rebuilds the table, PostgreSQL swaps the
+    constraint): rows written before keep every column; an unknown status stays refused."""
+    before = {v: s for v, s in ledger_schema.UPGRADES.items() if v <= 6}
+    monkeypatch.setattr(ledger_schema, "UPGRADES", before)
+    async with open_ledger(ledger_url, tmp_path) as v6:
+        assert v6.schema_version == 6
+        scope = v6.scope(TARGET, "prod")
+        await scope.begin_migration(1, "people", "c1", {"migrations/0001_people.toml": "s"})
+        await scope.set_status(1, "failed", error="3 rejected row(s)")
+        with pytest.raises(LedgerError):  # the version-6 check refuses the new status
+            await scope.set_status(1, "applied_with_rejects")
+    monkeypatch.undo()
+    async with open_ledger(ledger_url, tmp_path) as v7:
+        assert v7.schema_version == ledger_schema.latest_version() >= 7
+        scope = v7.scope(TARGET, "prod")
+        kept = await scope.migration(1)
+        assert kept is not None
+        assert (kept.name, kept.checksum, kept.status, kept.error) == (
+            "people",
+            "c1",
+            "failed",
+            "3 rejected row(s)",
+        )
+        assert kept.parts == {"migrations/0001_people.toml": "s"}
+        record = await scope.set_status(1, "applied_with_rejects", error="2 rejected row(s)")
+        assert record.status == "applied_with_rejects"
+        again = await scope.migration(1)
+        assert again is not None and again.status == "applied_with_rejects"
+        assert [e.event for e in await scope.history()][:1] == ["applied_with_rejects"]
+        with pytest.raises(LedgerError):
+            await scope.set_status(1, "bogus")  # type: ignore[arg-type]

@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from zenoo_etl.cli import main
+from zenoo_etl.cli.state import history_report, status_report
+from zenoo_etl.ledger import MigrationRecord
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import RunFailed, apply, rollback
 
@@ -55,8 +57,21 @@ def _csv(rows: list[tuple[str, str, str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger(request: pytest.FixtureRequest, project_files: ProjectFiles) -> str:
+    """The project's ledger: its SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "postgres":
+        project_files.ledger_url = request.getfixturevalue("pg_ledger_url")
+    return str(request.param)
+
+
+async def _ledger_row(project_files: ProjectFiles) -> MigrationRecord | None:
+    async with open_ledger(project_files.load().config.ledger.url, project_files.root) as ledger:
+        return await ledger.scope("sandbox:.zenoo/sandbox.db", "etl").migration(1)
+
+
 async def test_rejected_rows_are_set_aside_and_a_rerun_applies_only_them(
-    project_files: ProjectFiles,
+    project_files: ProjectFiles, ledger: str
 ) -> None:
     mixed = [GOOD[0], BAD[0], *GOOD[1:4], BAD[1], *GOOD[4:], BAD[2]]
     project_files.write({"0001_people.toml": STEP}, {"data/people.csv": _csv(mixed)})
@@ -88,10 +103,16 @@ async def test_rejected_rows_are_set_aside_and_a_rerun_applies_only_them(
     async with looking_at(project_files.sandbox_db) as client:
         refs = await table(client, "res.partner", ["ref"], [["ref", "like", "REJ-"]])
     assert sorted(r["ref"] for r in refs) == sorted(f"REJ-{g[0]}" for g in GOOD)
-    async with open_ledger(project_files.load().config.ledger.url, project_files.root) as ledger:
-        record = await ledger.scope("sandbox:.zenoo/sandbox.db", "etl").migration(1)
-    assert record is not None and record.status == "failed"
+    record = await _ledger_row(project_files)
+    assert record is not None and record.status == "applied_with_rejects"
     assert record.error is not None and "rejected" in record.error
+    assert record.counts.created == 7
+    # What `status --json` and `history --json` print.
+    row = (await status_report(project_files.load()))["migrations"][0]
+    assert (row["status"], row["error"]) == ("applied_with_rejects", record.error)
+    assert row["applied_at"] is not None
+    events = [e["event"] for e in (await history_report(project_files.root, None))["events"]]
+    assert events[:2] == ["applied_with_rejects", "begin"]  # newest first
 
     fixed = [GOOD[0], ("8", "Hal", "contact", "be"), *GOOD[1:4], ("9", "Ida", "invoice", "be")]
     fixed += [*GOOD[4:], ("10", "Jo", "contact", "us")]
@@ -108,6 +129,8 @@ async def test_rejected_rows_are_set_aside_and_a_rerun_applies_only_them(
     counts = again.migrations[0].steps[0].counts
     assert (counts.created, counts.skipped, counts.rejected) == (3, 7, 0)
     assert again.migrations[0].status == "applied"
+    record = await _ledger_row(project_files)
+    assert record is not None and (record.status, record.error) == ("applied", None)
     assert not reject_file.exists()
     async with looking_at(project_files.sandbox_db) as client:
         refs = await table(client, "res.partner", ["ref"], [["ref", "like", "REJ-"]])
@@ -127,6 +150,39 @@ async def test_allow_rejects_goes_on_with_later_migrations(project_files: Projec
     result = await apply(project_files.load(), allow_rejects=True)
     assert [m.status for m in result.migrations] == ["applied_with_rejects"] * 2
     assert result.ok
+    # Fixed, both run again (neither is applied) and apply only the fixed row.
+    project_files.write(
+        {"0001_people.toml": STEP, "0002_more.toml": later},
+        {"data/people.csv": _csv([*GOOD[:2], ("8", "Hal", "contact", "be")])},
+    )
+    again = await apply(project_files.load())
+    assert [(m.version, m.status) for m in again.migrations] == [(1, "applied"), (2, "applied")]
+    assert [m.steps[0].counts.created for m in again.migrations] == [1, 1]
+    assert [m.steps[0].counts.skipped for m in again.migrations] == [2, 2]
+
+
+async def test_rollback_undoes_a_migration_applied_with_rejects(
+    project_files: ProjectFiles, ledger: str
+) -> None:
+    """Rejected rows left unfixed: rollback removes the applied ones, like any migration."""
+    project_files.write({"0001_people.toml": STEP}, {"data/people.csv": _csv([*GOOD, *BAD])})
+    project_files.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    async with looking_at(project_files.sandbox_db) as client:
+        before = await table(client, "res.partner", ["name"])
+    first = await apply(project_files.load(), allow_rejects=True)
+    assert first.migrations[0].status == "applied_with_rejects"
+    async with looking_at(project_files.sandbox_db) as client:
+        made = await table(client, "res.partner", ["ref"], [["ref", "like", "REJ-"]])
+    assert len(made) == len(GOOD)
+
+    undone = await rollback(project_files.load(), to_version=0)
+    assert undone.ok
+    assert [(m.version, m.status) for m in undone.migrations] == [(1, "rolled_back")]
+    assert undone.migrations[0].totals().deleted == len(GOOD)
+    record = await _ledger_row(project_files)
+    assert record is not None and record.status == "rolled_back"
+    async with looking_at(project_files.sandbox_db) as client:
+        assert await table(client, "res.partner", ["name"]) == before
 
 
 def test_on_error_reject_needs_rows(project_files: ProjectFiles) -> None:

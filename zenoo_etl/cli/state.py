@@ -41,6 +41,7 @@ _STATUS_STYLE = {
     "pending": "yellow",
     "applying": "cyan",
     "applied": "green",
+    "applied_with_rejects": "yellow",
     "failed": "red",
     "rolling_back": "bold magenta",
     "rolled_back": "magenta",
@@ -141,7 +142,7 @@ def status_rows(
 def _status_row(
     version: int, name: str, status: str, record: MigrationRecord | None, file: str | None
 ) -> dict[str, Any]:
-    applied = record is not None and record.status == "applied"
+    applied = record is not None and record.status in ("applied", "applied_with_rejects")
     return {
         "version": version,
         "name": name,

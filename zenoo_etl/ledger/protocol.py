@@ -41,8 +41,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias
 
-MigrationStatus: TypeAlias = Literal["applying", "applied", "failed", "rolling_back", "rolled_back"]
+MigrationStatus: TypeAlias = Literal[
+    "applying", "applied", "applied_with_rejects", "failed", "rolling_back", "rolled_back"
+]
 """Status of a migration in the ledger (``pending`` is the absence of a row).
+
+``applied_with_rejects``: every row was applied but those ``on_error = "reject"``
+steps wrote to their reject files; ``apply`` runs it again (applying only those
+rows, the others are done), ``rollback`` undoes it like an applied one.
 
 ``rolling_back``: a rollback began undoing it and has not finished (it was
 interrupted, or is running): some records may be undone, so it is neither
@@ -58,7 +64,13 @@ RecordState: TypeAlias = Literal["intent", "done", "undoing", "compensated"]
 undone by rollback."""
 
 EventKind: TypeAlias = Literal[
-    "begin", "applied", "failed", "rolling_back", "rolled_back", "applying"
+    "begin",
+    "applied",
+    "applied_with_rejects",
+    "failed",
+    "rolling_back",
+    "rolled_back",
+    "applying",
 ]
 """One line of ``history``: ``begin`` when a run starts a migration, then each status change."""
 
@@ -68,6 +80,7 @@ JsonValue: TypeAlias = Any
 MIGRATION_STATUSES: tuple[MigrationStatus, ...] = (
     "applying",
     "applied",
+    "applied_with_rejects",
     "failed",
     "rolling_back",
     "rolled_back",

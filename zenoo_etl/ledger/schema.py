@@ -148,6 +148,24 @@ _V4_SQLITE = [
     "ALTER TABLE zenoo_migrations_v4 RENAME TO zenoo_migrations",
 ]
 
+# Version 7: ``applied_with_rejects``, a migration whose rows were all applied but
+# those an ``on_error = "reject"`` step set aside (apply runs it again for them,
+# rollback undoes it like an applied one). Same rebuild as version 4 on SQLite.
+_STATUS_CHECK_V7 = (
+    "CHECK (status IN ('applying', 'applied', 'applied_with_rejects', 'failed', "
+    "'rolling_back', 'rolled_back'))"
+)
+_V7_PG = [
+    "ALTER TABLE zenoo_migrations DROP CONSTRAINT IF EXISTS zenoo_migrations_status_check",
+    f"ALTER TABLE zenoo_migrations ADD CONSTRAINT zenoo_migrations_status_check {_STATUS_CHECK_V7}",
+]
+_V7_SQLITE = [
+    statement.replace("zenoo_migrations_v4", "zenoo_migrations_v7").replace(
+        _STATUS_CHECK_V4, _STATUS_CHECK_V7
+    )
+    for statement in _V4_SQLITE
+]
+
 UPGRADES: dict[int, list[str] | dict[Dialect, list[str]]] = {
     1: {"sqlite": _v1("sqlite"), "postgresql": _v1("postgresql")},
     2: _V2,
@@ -164,6 +182,7 @@ UPGRADES: dict[int, list[str] | dict[Dialect, list[str]]] = {
     # a holder is judged gone only when it ran in this kernel and pid namespace,
     # not merely on a host of the same name. NULL for locks taken before.
     6: ["ALTER TABLE zenoo_locks ADD COLUMN holder TEXT"],
+    7: {"sqlite": _V7_SQLITE, "postgresql": _V7_PG},
 }
 """schema version -> statements from the previous version (per dialect, or shared)."""
 

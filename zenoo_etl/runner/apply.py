@@ -444,9 +444,10 @@ class Runner:
     ) -> None:
         """Every row applied but the rejected ones: ``applied_with_rejects``.
 
-        The ledger keeps the migration ``failed`` (not applied, so the next apply
-        runs it again and, skipping what is done, applies only the rows that were
-        rejected), with the reject files named in its error.
+        So the ledger records it, with the reject files named in its error: not
+        ``applied``, so the next apply runs it again and, skipping what is done,
+        applies only the rows that were rejected; rollback undoes it like an
+        applied migration.
         """
         files = ", ".join(s.reject_file for s in result.steps if s.reject_file)
         message = (
@@ -455,7 +456,7 @@ class Runner:
             "in the source, then run 'zenoo-etl apply' again: it applies only them."
         )
         await self.session.scope.set_status(
-            migration.version, "failed", counts=counts, error=message
+            migration.version, "applied_with_rejects", counts=counts, error=message
         )
         result.status = "applied_with_rejects"
         result.error = message

@@ -58,7 +58,7 @@ from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
 # (issue 17: 10,000 partners rolled back in 25 s with pages of 500 against 5 s
 # for a raw unlink in pages of 5,000). Memory stays a few MB per page.
 PAGE = 5000
-_UNDOABLE = ("applied", "failed", "applying", "rolling_back")
+_UNDOABLE = ("applied", "applied_with_rejects", "failed", "applying", "rolling_back")
 
 
 class IrreversibleStep(ZenooError):
