@@ -12,7 +12,7 @@ import pytest
 
 from zenoo_etl.compiler import Ref, SearchRef, XmlidRef, load_project
 from zenoo_etl.compiler.schema import cache_path, load_schema, read_cache, write_cache
-from zenoo_etl.compiler.validate import check_value, models_used, validate_project
+from zenoo_etl.compiler.validate import _checker, check_value, models_used, validate_project
 from zenoo_etl.errors import ConfigError, MigrationFileError
 
 MakeProject = Callable[..., Path]  # the make_project fixture of conftest.py
@@ -81,6 +81,9 @@ def test_check_value(project, attrs: dict, value: object, problem: str | None) -
         assert message is None
     else:
         assert message is not None and problem in message
+    # the per-field checker the row pass uses says exactly the same
+    assert _checker(attrs, project, {})(value) == message  # type: ignore[arg-type]
+    assert _checker(attrs, project, {})(None) is None  # type: ignore[arg-type]
 
 
 def test_unknown_model_field_and_uncached_model(make_project: MakeProject) -> None:
@@ -166,3 +169,37 @@ def test_domain_update_values_and_search_fields_are_checked(make_project: MakePr
     assert "migrations/0001_u.toml:6, step 'u', field 'color': 'red' is not an integer" in text
     assert any("search on res.country uses field 'cod'" in t for t in text)
     assert all(p.row is None for p in problems)
+
+
+SEEN = """\
+[[steps]]
+id = "{id}"
+model = "res.partner"
+action = "create"
+source = {{ csv = "data/{id}.csv" }}
+key = "{{{{ row.ref }}}}"
+fields = {{ name = "{{{{ row.name }}}}"{extra} }}
+"""
+
+
+def test_the_row_pass_sees_keys_only_of_steps_it_checked_clean(make_project: MakeProject) -> None:
+    """apply's preflight proves keys unique on its own row pass (seen_keys): a step gets
+    the keys that may repeat only when every row and every key rendered cleanly."""
+    files = {
+        "migrations/0001_a.toml": SEEN.format(id="clean", extra="")
+        + SEEN.format(id="twice", extra="")
+        + SEEN.format(id="bad_row", extra=', is_company = "{{ row.c }}"')
+        + SEEN.format(id="no_key", extra=""),
+        "data/clean.csv": "ref,name\n1,a\n2,b\n",
+        "data/twice.csv": "ref,name\n1,a\n2,b\n1,c\n",
+        "data/bad_row.csv": "ref,name,c\n1,a,\n2,b,maybe\n",
+        "data/no_key.csv": "ref,name\n1,a\n,b\n",
+    }
+    project = load_project(make_project(files), environ={})
+    schema = {"res.partner": {"name": {"type": "char"}, "is_company": {"type": "boolean"}}}
+    seen: dict[str, set[str]] = {}
+    problems = validate_project(project, schema, keys=False, seen_keys=seen)
+    assert [(p.step, p.row) for p in problems] == [("bad_row", 2)]
+    assert seen == {"clean": set(), "twice": {"1"}}
+    # without seen_keys the problems are the same
+    assert validate_project(project, schema, keys=False) == problems

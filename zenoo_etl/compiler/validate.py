@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zenoo_etl.compiler.plan import count_rows
+from zenoo_etl.compiler.plan import KeyFilter, count_rows
 from zenoo_etl.compiler.project import Project, truthy
 from zenoo_etl.compiler.render import RenderError, RowView, SkipRow
 from zenoo_etl.compiler.sources import SqlSource, iter_source
@@ -138,17 +138,27 @@ def _searches(spec: Any) -> Iterator[tuple[str, list[Any]]]:
             yield from _searches(item)
 
 
-def validate_project(project: Project, schema: Schema, *, keys: bool = True) -> list[Problem]:
+def validate_project(
+    project: Project,
+    schema: Schema,
+    *,
+    keys: bool = True,
+    seen_keys: dict[str, set[str]] | None = None,
+) -> list[Problem]:
     """Every problem of every migration against ``schema``, in file order.
 
     Besides the schema checks each step's rows are streamed once more through
     the plan's row counter, which proves keys present and unique (``keys=False``
     leaves that pass out: apply's preflight checks keys on its own row pass).
+    With ``seen_keys``, the row pass of the checks also renders each row's key
+    into a :class:`KeyFilter`: a step whose rows all rendered without a problem
+    and whose keys all rendered gets ``seen_keys[step id]`` = the keys that may
+    repeat (empty: unique), so that apply need not read the rows again for it.
     """
     problems: list[Problem] = []
     for migration in project.migrations:
         for step in migration.steps:
-            found = _check_step(project, migration, step, schema)
+            found = _check_step(project, migration, step, schema, seen_keys)
             if keys and not any(p.row is not None for p in found):
                 try:
                     count_rows(project, migration, step)
@@ -159,7 +169,11 @@ def validate_project(project: Project, schema: Schema, *, keys: bool = True) -> 
 
 
 def _check_step(
-    project: Project, migration: Migration, step: Step, schema: Schema
+    project: Project,
+    migration: Migration,
+    step: Step,
+    schema: Schema,
+    seen_keys: dict[str, set[str]] | None = None,
 ) -> list[Problem]:
     file = project.relative(migration.path)
     out: list[Problem] = []
@@ -213,7 +227,7 @@ def _check_step(
                 add(f"required field '{name}' of '{step.model}' is not set; add it to fields", name)
     known = {n: fields[n] for n in row_fields if n in fields}
     if known:
-        out.extend(_check_rows(project, migration, step, known, schema, file))
+        out.extend(_check_rows(project, migration, step, known, schema, file, seen_keys))
     return out
 
 
@@ -237,6 +251,7 @@ def _check_rows(
     known: Mapping[str, Mapping[str, Any]],
     schema: Schema,
     file: str,
+    seen_keys: dict[str, set[str]] | None = None,
 ) -> list[Problem]:
     out: list[Problem] = []
     if step.source is None and step.action != "update":
@@ -263,6 +278,18 @@ def _check_rows(
         if step.source is not None
         else iter([(0, None, {})])
     )
+    # The keys, as runner.foreign's pass would render them (rows `when` keeps, a
+    # skip-row cell or not); a key that does not render leaves them unproven.
+    key_r = step._key_renderer
+    keys = (
+        KeyFilter()
+        if seen_keys is not None
+        and step.source is not None
+        and not step.lines
+        and key_r is not None
+        else None
+    )
+    keys_ok = True
     ctx = dict(base)  # one context, its row replaced per row (as the plan's renderer does)
     try:
         for index, line, cells in rows:
@@ -276,6 +303,16 @@ def _check_rows(
                 except RenderError as exc:
                     out.append(Problem(shown, where, step.id, f"when: {exc.detail}", None, number))
                     continue
+            if keys is not None and key_r is not None and keys_ok:
+                try:
+                    key = key_r(cells, ctx)
+                except (RenderError, SkipRow):
+                    keys_ok = False
+                else:
+                    if key is False or key is None or isinstance(key, list):
+                        keys_ok = False
+                    else:
+                        keys.add(str(key))
             for name, render in renderers.items():
                 try:
                     value = render(cells, ctx)
@@ -299,6 +336,12 @@ def _check_rows(
                     return out
     except MigrationFileError as exc:
         out.append(Problem(exc.path or shown, exc.line, step.id, exc.detail, None, exc.row))
+        return out
+    if seen_keys is not None and not out and keys_ok and step.source is not None:
+        if keys is not None:
+            seen_keys[step.id] = keys.suspects
+        elif key_r is None and not step.lines:
+            seen_keys[step.id] = set()  # keys are row numbers
     return out
 
 

@@ -633,13 +633,14 @@ async def apply(
     ) as session:
         todo, records = await pending_migrations(session, plan, to_version, allow_drift)
         runner = Runner(session, result)
+        seen_keys: dict[str, set[str]] = {}  # step id -> keys that may repeat
         if preflight and todo:
             began = time.monotonic()
-            await check_pending(session, todo)
+            await check_pending(session, todo, seen_keys)
             result.checks["preflight_seconds"] = time.monotonic() - began
         runner.allow_rejects = allow_rejects
         began = time.monotonic()
-        foreign = await find_foreign(session, todo, unique_keys=preflight)
+        foreign = await find_foreign(session, todo, unique_keys=preflight, seen_keys=seen_keys)
         if todo:
             result.checks["existing_records_seconds"] = time.monotonic() - began
         runner.force = force

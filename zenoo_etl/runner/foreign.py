@@ -121,10 +121,23 @@ async def _matches_exist(session: Session, step: Step, rows: list[Row]) -> dict[
 
 
 async def _scan_step(
-    session: Session, migration: Migration, step: Step, unique_keys: bool
+    session: Session,
+    migration: Migration,
+    step: Step,
+    unique_keys: bool,
+    suspects: set[str] | None = None,
 ) -> dict[str, int]:
-    """One pass over the step's rows: keys proven unique, existing records looked up."""
+    """One pass over the step's rows: keys proven unique, existing records looked up.
+
+    ``suspects`` are the keys the preflight's row pass found may repeat (None: it
+    did not see them all): they are confirmed here, and the pass reads no row for
+    the keys alone.
+    """
     project = session.project
+    if unique_keys and suspects is not None:
+        if suspects:
+            report_duplicate_keys(project, migration, step, suspects)
+        unique_keys = False
     lookup = None
     if step.action == "create" and step.identity == "xmlid":
         lookup = _xmlids_exist
@@ -152,18 +165,24 @@ async def _scan_step(
 
 
 async def find_foreign(
-    session: Session, migrations: list[Migration], *, unique_keys: bool = True
+    session: Session,
+    migrations: list[Migration],
+    *,
+    unique_keys: bool = True,
+    seen_keys: dict[str, set[str]] | None = None,
 ) -> list[Foreign]:
     """Per create step of ``migrations``: existing records the ledger does not know.
 
     The same pass over each step's rows proves its keys unique (a duplicate key
     raises ``MigrationFileError`` naming both rows) unless ``unique_keys`` is
-    off (``apply --no-preflight``: then only create steps are read).
+    off (``apply --no-preflight``: then only create steps are read), or the
+    preflight's pass saw them (``seen_keys``: step id -> keys that may repeat).
     """
+    seen = seen_keys or {}
     result: list[Foreign] = []
     for migration in migrations:
         for step in migration.steps:
-            found = await _scan_step(session, migration, step, unique_keys)
+            found = await _scan_step(session, migration, step, unique_keys, seen.get(step.id))
             found = await _unknown_to_ledger(session, migration, step, found)
             if found:
                 result.append(Foreign(migration, step, found))

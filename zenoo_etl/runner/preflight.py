@@ -62,8 +62,15 @@ async def target_schema(session: Session, models: list[str]) -> Schema:
     return {model: await describe_model(calls, model, series) for model in models}
 
 
-async def preflight(session: Session, todo: list[Migration]) -> None:
-    """Raise :class:`PreflightError` listing what ``validate`` finds in ``todo``."""
+async def preflight(
+    session: Session, todo: list[Migration], seen_keys: dict[str, set[str]] | None = None
+) -> None:
+    """Raise :class:`PreflightError` listing what ``validate`` finds in ``todo``.
+
+    ``seen_keys`` receives, per step whose rows were all checked clean, the keys
+    that may repeat (see :func:`validate_project`): :func:`.foreign.find_foreign`
+    then proves its keys unique without reading its rows again.
+    """
     if not todo:
         return
     project = dataclasses.replace(session.project, migrations=list(todo))
@@ -71,11 +78,11 @@ async def preflight(session: Session, todo: list[Migration]) -> None:
     schema.update(await target_schema(session, line_models(project, schema)))
     # Rows of an on_error = "reject" step that validate finds wrong are what the run
     # sets aside to the reject file; they do not stop the run. Keys are proven unique
-    # on the row pass of runner.foreign, not on a third pass here.
+    # on this same row pass (seen_keys), else on runner.foreign's, never on a third.
     rejecting = {s.id for m in todo for s in m.steps if s.on_error == "reject"}
     problems = [
         p
-        for p in validate_project(project, schema, keys=False)
+        for p in validate_project(project, schema, keys=False, seen_keys=seen_keys)
         if not (p.step in rejecting and (p.row is not None or p.line is None))
     ]
     if not problems:
