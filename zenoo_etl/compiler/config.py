@@ -1,7 +1,7 @@
 """``zenoo.toml``: the project configuration, its models and its loader.
 
 Owns the file format of DESIGN.md section 3 (``[project]``, ``[vars]``,
-``[targets.*]``, ``[ledger]``, ``[runner]``), the environment overrides
+``[targets.*]``, ``[ledger]``, ``[runner]``, ``[lookups.*]``), the environment overrides
 (``ZENOO_TARGET``, ``ZENOO_LEDGER_URL``) and target selection.
 
 Secrets: a literal ``password`` is only accepted for ``sandbox:`` targets (the
@@ -13,6 +13,7 @@ excluded from serialisation and repr so it never reaches a plan or a log.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -166,6 +167,28 @@ class RunnerConfig(_Strict):
     context: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_CONTEXT))
 
 
+class LookupTable(_Strict):
+    """``[lookups.<name>]``: a mapping table templates read as ``lookup('<name>', key)``.
+
+    ``key`` is the column holding the keys (default: the first), ``value`` the
+    column returned (default: the whole row), ``default`` what a key missing from
+    the table gives (without it, a missing key is an error). TOML has no null, so
+    ``default = None`` means "not given".
+    """
+
+    file: str = Field(min_length=1)
+    key: str | None = Field(default=None, min_length=1)
+    value: str | None = Field(default=None, min_length=1)
+    default: str | int | float | bool | None = None
+    _line: int | None = PrivateAttr(default=None)
+    _file_line: int | None = PrivateAttr(default=None)
+
+    @property
+    def declared_at(self) -> str:
+        """Where the table is declared, for messages: ``zenoo.toml:12``."""
+        return f"{CONFIG_FILE}:{self._line}" if self._line else CONFIG_FILE
+
+
 class ProjectConfig(_Strict):
     """The whole ``zenoo.toml``."""
 
@@ -174,10 +197,12 @@ class ProjectConfig(_Strict):
     targets: dict[str, TargetConfig] = Field(min_length=1)
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
+    lookups: dict[str, LookupTable] = Field(default_factory=dict)
 
 
 _ALLOWED = {
-    None: ["project", "vars", "targets", "ledger", "runner"],
+    None: ["project", "vars", "targets", "ledger", "runner", "lookups"],
+    "lookups": list(LookupTable.model_fields),
     "project": list(ProjectSection.model_fields),
     "ledger": list(LedgerConfig.model_fields),
     "runner": list(RunnerConfig.model_fields),
@@ -247,6 +272,7 @@ def load_config(
 
     for tconf in config.targets.values():
         tconf._root = root
+    _check_lookups(root, path, text, config.lookups)
 
     chosen = target or env.get("ZENOO_TARGET") or next(iter(config.targets))
     if chosen not in config.targets:
@@ -256,6 +282,41 @@ def load_config(
             f"known targets: {', '.join(config.targets)}. Fix the name or add [targets.{chosen}]."
         )
     return config, chosen, config.targets[chosen]
+
+
+_LOOKUP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def _check_lookups(root: Path, path: Path, text: str, tables: Mapping[str, LookupTable]) -> None:
+    """Names that cannot be mistaken for files; where each table is declared."""
+    for name, table in tables.items():
+        table._line = key_line(text, f"lookups.{name}", None)
+        table._file_line = key_line(text, f"lookups.{name}", "file") or table._line
+        if not _LOOKUP_NAME.match(name):
+            raise ConfigError(
+                f"{path}:{table._line or 1}: lookup table name '{name}' must be letters, digits, "
+                "'_' or '-' (no '.' or '/': lookup() takes a file path too), e.g. "
+                "[lookups.countries]."
+            )
+
+
+def check_lookup_files(root: Path, tables: Mapping[str, LookupTable]) -> None:
+    """Every ``[lookups]`` file is inside the project and exists (when the project loads;
+    commands reading only the configuration do not need the data)."""
+    path = root / CONFIG_FILE
+    for name, table in tables.items():
+        where = f"{path}:{table._file_line or 1}"
+        resolved = (root / table.file).resolve()
+        if not resolved.is_relative_to(root.resolve()):
+            raise ConfigError(
+                f"{where}: [lookups.{name}] file '{table.file}' is outside the project "
+                "folder; keep mapping tables inside the project."
+            )
+        if not resolved.is_file():
+            raise ConfigError(
+                f"{where}: [lookups.{name}] file '{table.file}' does not exist; create it or "
+                "fix the path (relative to the project folder)."
+            )
 
 
 def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
@@ -282,9 +343,11 @@ __all__ = [
     "CONFIG_FILE",
     "DEFAULT_CONTEXT",
     "LedgerConfig",
+    "LookupTable",
     "ProjectConfig",
     "ProjectSection",
     "RunnerConfig",
     "TargetConfig",
+    "check_lookup_files",
     "load_config",
 ]

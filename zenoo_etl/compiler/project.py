@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zenoo_etl.compiler.config import ProjectConfig, TargetConfig, load_config
+from zenoo_etl.compiler.config import (
+    ProjectConfig,
+    TargetConfig,
+    check_lookup_files,
+    load_config,
+)
 from zenoo_etl.compiler.discover import MigrationFile, discover
 from zenoo_etl.compiler.j2file import render_file
 from zenoo_etl.compiler.lookups import Lookups
@@ -124,7 +129,8 @@ def load_project(
     env = os.environ if environ is None else environ
     config, target_name, target_config = load_config(root, target=target, environ=env)
     merged_vars: dict[str, Any] = {**config.vars, **dict(vars or {})}
-    lookups = Lookups(root)
+    check_lookup_files(root, config.lookups)
+    lookups = Lookups(root, config.lookups)
     context = _template_context(merged_vars, target_name, target_config, lookups)
     folder = root / config.project.migrations
     migrations: list[Migration] = []

@@ -365,7 +365,21 @@ def parse_migration(
         ids[step.id] = step.line
     sources = {s.source.path for s in steps if s.source is not None and s.source.path}
     sources |= {s.lines.source.path for s in steps if s.lines is not None and s.lines.source.path}
+    named = lookups.named if lookups is not None else {}
     for file, line in lookup_files(text):
+        declared = named.get(file)
+        if declared is not None:  # [lookups.<name>] in zenoo.toml: its file is checked there
+            sources.add(declared.file)
+            continue
+        if "/" not in file and "." not in file:
+            known = ", ".join(sorted(named)) or "none"
+            raise MigrationFileError(
+                f"lookup('{file}', ...): no lookup table '{file}' is declared in zenoo.toml "
+                f"(declared: {known}) and it is not a file path; add [lookups.{file}] with "
+                "its file, or name a file such as 'data/map.csv'",
+                path=shown,
+                line=line,
+            )
         try:
             resolved = resolve_inside(root, file)
         except ValueError as exc:
