@@ -212,6 +212,8 @@ def has_template_syntax(text: str) -> bool:
 
 def to_native(value: Any) -> FieldValue:
     """Normalise an expression result to a ``FieldValue``; empty means False."""
+    if type(value) is str:  # most values: what the str branch below does, sooner
+        return value if value != "" else False
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()
     if value is None:

@@ -260,17 +260,18 @@ def _check_rows(
     in_file = step.source is not None and not isinstance(step.source, SqlSource)
     shown = (step.source.path or file) if step.source is not None and in_file else file
     base = project.template_context()
-    renderers = {n: r for n, r in step._renderers.items() if n in known}
-    checks = {n: _checker(known[n], project, schema) for n in renderers}
+    fields = [
+        (name, render, _checker(known[name], project, schema))
+        for name, render in step._renderers.items()
+        if name in known
+    ]
     when = step._when_renderer
 
+    # Problems in data point at the data line; in the migration file, at the field.
+    data_lines = in_file and step.source is not None and bool(step.source.path)
+
     def at(name: str, line: int | None) -> int | None:
-        # Problems in data point at the data line; in the migration file, at the field.
-        return (
-            line
-            if in_file and step.source is not None and step.source.path
-            else step.field_line(name)
-        )
+        return line if data_lines else step.field_line(name)
 
     # An update by domain renders its values once, from an empty row.
     rows: Iterator[tuple[int, int | None, dict[str, Any]]] = (
@@ -293,7 +294,7 @@ def _check_rows(
     ctx = dict(base)  # one context, its row replaced per row (as the plan's renderer does)
     try:
         for index, line, cells in rows:
-            where = line if in_file and step.source is not None and step.source.path else step.line
+            where = line if data_lines else step.line
             number = index + 1 if step.source is not None else None
             ctx["row"] = RowView(cells)
             if when is not None:
@@ -313,7 +314,7 @@ def _check_rows(
                         keys_ok = False
                     else:
                         keys.add(str(key))
-            for name, render in renderers.items():
+            for name, render, check in fields:
                 try:
                     value = render(cells, ctx)
                 except SkipRow:
@@ -326,7 +327,7 @@ def _check_rows(
                     )
                     out.append(Problem(shown, at(name, where), step.id, detail, name, number))
                 else:
-                    message = checks[name](value)
+                    message = check(value)
                     if message:
                         out.append(Problem(shown, at(name, where), step.id, message, name, number))
                 if len(out) >= MAX_PROBLEMS_PER_STEP:
@@ -364,14 +365,32 @@ def _checker(
             return full(value)
 
         return text
+    relation = attrs.get("relation")
+    # steps whose references this field takes (those of another model get the message)
+    fitting = {
+        sid for sid, (_m, s) in project.steps_by_id.items() if not relation or s.model == relation
+    }
     if kind == "many2one":
 
         def many2one(value: FieldValue) -> str | None:
             if value is False or value is None or type(value) is XmlidRef:
                 return None
+            if type(value) is Ref and value.step in fitting:
+                return None
             return full(value)
 
         return many2one
+    if kind in ("one2many", "many2many"):
+
+        def many(value: FieldValue) -> str | None:
+            if type(value) is list and all(
+                type(item) is XmlidRef or (type(item) is Ref and item.step in fitting)
+                for item in value
+            ):
+                return None
+            return full(value)
+
+        return many
     if kind == "boolean":
 
         def boolean(value: FieldValue) -> str | None:
