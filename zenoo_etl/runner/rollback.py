@@ -58,6 +58,13 @@ from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
 # (issue 17: 10,000 partners rolled back in 25 s with pages of 500 against 5 s
 # for a raw unlink in pages of 5,000). Memory stays a few MB per page.
 PAGE = 5000
+# Ledger records taken per read-ahead window: what still exists and what changed
+# since apply is read for the whole window (one search_read per model and READ
+# ids) BEFORE its first unlink, then the window's pages are unlinked back to
+# back. Interleaving those reads with unlinks made every read pay the password
+# re-check an unlink's cache clear causes; memory stays bounded by the window.
+WINDOW = 50_000
+READ = 20_000
 _UNDOABLE = ("applied", "applied_with_rejects", "failed", "applying", "rolling_back")
 
 
@@ -69,7 +76,9 @@ def _migration(project: Project, version: int) -> Migration | None:
     return next((m for m in project.migrations if m.version == version), None)
 
 
-async def _newest(session: Session, version: int, kept: set[int]) -> list[LedgerRecord]:
+async def _newest(
+    session: Session, version: int, kept: set[int], limit: int = PAGE
+) -> list[LedgerRecord]:
     """The newest ``done`` records, minus those left alone as changed since apply."""
     records: list[LedgerRecord] = []
     iterator = session.scope.records_for_rollback(version)
@@ -78,7 +87,7 @@ async def _newest(session: Session, version: int, kept: set[int]) -> list[Ledger
             if record.seq in kept:
                 continue
             records.append(record)
-            if len(records) >= PAGE:
+            if len(records) >= limit:
                 break
     finally:
         aclose = getattr(iterator, "aclose", None)
@@ -87,14 +96,16 @@ async def _newest(session: Session, version: int, kept: set[int]) -> list[Ledger
     return records
 
 
-def _groups(records: list[LedgerRecord]) -> list[list[LedgerRecord]]:
+def _groups(records: list[LedgerRecord], page: int = PAGE) -> list[list[LedgerRecord]]:
+    """Consecutive records of one step and operation, at most ``page`` per group."""
     groups: list[list[LedgerRecord]] = []
     for record in records:
         last = groups[-1][0] if groups else None
-        if last is not None and (last.step, last.model, last.operation) == (
-            record.step,
-            record.model,
-            record.operation,
+        if (
+            last is not None
+            and len(groups[-1]) < page
+            and (last.step, last.model, last.operation)
+            == (record.step, record.model, record.operation)
         ):
             groups[-1].append(record)
         else:
@@ -117,12 +128,16 @@ async def undo_group(
     force: bool,
     counts: StepCounts,
     drift: Drift | None = None,
+    read_ahead: dict[str, dict[int, dict[str, Any]]] | None = None,
 ) -> set[str]:
     """Undo one group of same-step, same-operation records; mark them compensated.
 
     Records gone from Odoo are skipped and listed in ``drift.missing``; without
     ``force``, records someone changed since apply are listed in
     ``drift.changed``, left as they are and stay ``done`` in the ledger.
+    ``read_ahead`` holds, per model, what :func:`_read_ahead` read of created
+    records before the window's first unlink; a created group found there is
+    not read again.
     """
     drift = drift if drift is not None else Drift()
     keep: set[str] = set()
@@ -141,11 +156,17 @@ async def undo_group(
     match first.operation:
         case "created":
             ids = [session.current_id(model, r.odoo_id) for r in group if r.odoo_id is not None]
+            known = read_ahead.get(model) if read_ahead is not None else None
             if force:
-                alive = await _alive(session, model, ids)
+                alive = set(known).intersection(ids) if known is not None else None
+                if alive is None:
+                    alive = await _alive(session, model, ids)
             else:
                 # one call: which ids are still there, and whether someone wrote to them
-                found = await _present(session, model, ids, ["create_date", "write_date"])
+                if known is not None:
+                    found = {i: known[i] for i in ids if i in known}
+                else:
+                    found = await _present(session, model, ids, ["create_date", "write_date"])
                 alive = set(found)
                 ours = session.restored.get(model, set())
                 edited = {
@@ -169,8 +190,7 @@ async def undo_group(
                 alive -= edited
             drift.missing.extend(_gone_before(session, model, group, alive, keep))
             await intend(group)
-            await _unlink(session, model, sorted(alive), context)
-            counts.deleted += len(alive)
+            counts.deleted += await _unlink(session, model, sorted(alive), context)
         case "updated":
             types = field_types(await session.fields(model))
             restore: list[tuple[LedgerRecord, int, dict[str, Any], dict[str, Any] | None]] = []
@@ -313,16 +333,51 @@ def _gone_before(
     )
 
 
-async def _unlink(session: Session, model: str, ids: list[int], context: dict[str, Any]) -> None:
-    """Unlink ``ids``; some vanishing meanwhile (Odoo refuses the whole call) is fine."""
+async def _unlink(session: Session, model: str, ids: list[int], context: dict[str, Any]) -> int:
+    """Unlink ``ids``; some vanishing meanwhile (Odoo refuses the whole call) is fine.
+
+    Returns how many were unlinked by this call.
+    """
     if not ids:
-        return
+        return 0
     try:
         await session.odoo.unlink(model, ids, context)
     except MissingRecordError:
         alive = await _alive(session, model, ids)
         if alive:
             await session.odoo.unlink(model, sorted(alive), context)
+        return len(alive)
+    return len(ids)
+
+
+async def _read_ahead(
+    session: Session, records: list[LedgerRecord], *, force: bool
+) -> dict[str, dict[int, dict[str, Any]]]:
+    """What exists of a window's created records, and their dates: few large reads.
+
+    Done before the window's first unlink, so no read pays the password re-check
+    that an unlink's cache clear causes, and the dates are those from before
+    this rollback touched anything (an unlinked child recomputing a field of its
+    parent does not make the parent look edited). A record someone edits after
+    this read is as undetected as one edited after a per-page read was.
+    """
+    wanted: dict[str, set[int]] = {}
+    for record in records:
+        if record.operation == "created" and record.odoo_id is not None:
+            wanted.setdefault(record.model, set()).add(_now_id_of(session, record))
+    fields = [] if force else ["create_date", "write_date"]
+    found: dict[str, dict[int, dict[str, Any]]] = {}
+    for model, ids in wanted.items():
+        ordered = sorted(ids)
+        seen = found.setdefault(model, {})
+        for start in range(0, len(ordered), READ):
+            seen.update(await _present(session, model, ordered[start : start + READ], fields))
+    return found
+
+
+def _now_id_of(session: Session, record: LedgerRecord) -> int:
+    assert record.odoo_id is not None
+    return session.current_id(record.model, record.odoo_id)
 
 
 def _now_id(session: Session, model: str, record: LedgerRecord) -> int | None:
@@ -399,10 +454,14 @@ async def undo_migration(
         if stop_requested():
             # each page is undone and marked compensated before we look again
             raise StopRequested(f"stopped on request while undoing version {record.version}")
-        page = await _newest(session, record.version, kept)
-        if not page:
+        window = await _newest(session, record.version, kept, WINDOW)
+        if not window:
             break
-        for group in _groups(page):
+        read_ahead = await _read_ahead(session, window, force=force)
+        for group in _groups(window):
+            if stop_requested():
+                # what this window undid so far is marked compensated; nothing half-done
+                raise StopRequested(f"stopped on request while undoing version {record.version}")
             head = group[0]
             step_result = per_step.get(head.step)
             if step_result is None:
@@ -417,6 +476,7 @@ async def undo_migration(
                 force=force,
                 counts=step_result.counts,
                 drift=step_result.drift,
+                read_ahead=read_ahead,
             )
             kept.update(r.seq for r in group if r.key in left)
             step_result.seconds += time.monotonic() - began
