@@ -11,8 +11,11 @@ included, the child's own rusage), the CPU of a 1,000-row apply (fixed cost),
 the marginal CPU per record beyond it, the checks' seconds as ``apply --json``
 reports them, and each variant's ratio to the first one.
 
-    python bench/client_cpu_ab.py --rows 20000 --rounds 3 \\
-        old=/tmp/old base=/tmp/base base-nopf=/tmp/base:--no-preflight new=.
+    cd bench && python client_cpu_ab.py --rows 20000 --rounds 3 \\
+        old=/tmp/old base=/tmp/base base-nopf=/tmp/base:--no-preflight new=..
+
+Run it from a directory without a ``zenoo_etl`` package (``bench/``):
+``python -m`` puts the working directory before ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
     parser.add_argument("variants", nargs="+", metavar="LABEL=TREE[:FLAGS]")
     args = parser.parse_args()
+    if (Path.cwd() / "zenoo_etl").is_dir():
+        parser.error("run from bench/: python -m would import ./zenoo_etl for every variant")
     variants: list[tuple[str, str, list[str]]] = []
     for spec in args.variants:
         label, _, rest = spec.partition("=")
