@@ -129,6 +129,7 @@ async def undo_group(
     counts: StepCounts,
     drift: Drift | None = None,
     read_ahead: dict[str, dict[int, dict[str, Any]]] | None = None,
+    unlink_later: list[int] | None = None,
 ) -> set[str]:
     """Undo one group of same-step, same-operation records; mark them compensated.
 
@@ -137,7 +138,10 @@ async def undo_group(
     ``drift.changed``, left as they are and stay ``done`` in the ledger.
     ``read_ahead`` holds, per model, what :func:`_read_ahead` read of created
     records before the window's first unlink; a created group found there is
-    not read again.
+    not read again. With ``unlink_later``, a created group is checked and marked
+    ``undoing`` but its ids are appended there instead of unlinked: the caller
+    unlinks them together with neighbouring groups of the same model and then
+    marks them compensated (:func:`_flush`).
     """
     drift = drift if drift is not None else Drift()
     keep: set[str] = set()
@@ -190,6 +194,10 @@ async def undo_group(
                 alive -= edited
             drift.missing.extend(_gone_before(session, model, group, alive, keep))
             await intend(group)
+            if unlink_later is not None:
+                unlink_later.extend(sorted(alive))
+                counts.deleted += len(alive)
+                return keep
             counts.deleted += await _unlink(session, model, sorted(alive), context)
         case "updated":
             types = field_types(await session.fields(model))
@@ -317,6 +325,57 @@ async def _late_commits(
         for i, values in written.items()
         if i in current and first_difference(types, values, current[i]) is None
     }
+
+
+class _Batch:
+    """Created groups of one model and context, checked and marked, unlinked in one call.
+
+    Groups of different steps (customers, then contacts of one model) would
+    otherwise cost an unlink each, and on Odoo every unlink after one that
+    removed external ids pays the password re-check.
+    """
+
+    def __init__(self) -> None:
+        self.model: str | None = None
+        self.context: Any = None
+        self.ids: list[int] = []
+        self.groups: list[tuple[list[LedgerRecord], set[str]]] = []
+        self.size = 0
+
+    def takes(self, group: list[LedgerRecord], migration: Migration | None) -> bool:
+        head = group[0]
+        if head.operation != "created":
+            return False
+        if not self.groups:
+            return True
+        return (
+            head.model == self.model
+            and _step_context(migration, head.step) == self.context
+            and self.size + len(group) <= PAGE
+        )
+
+    def add(self, group: list[LedgerRecord], keep: set[str], migration: Migration | None) -> None:
+        self.model = group[0].model
+        self.context = _step_context(migration, group[0].step)
+        self.groups.append((group, keep))
+        self.size += len(group)
+
+
+def _step_context(migration: Migration | None, step_id: str) -> Any:
+    step = next((s for s in migration.steps if s.id == step_id), None) if migration else None
+    return step.context if step is not None else None
+
+
+async def _flush(session: Session, batch: _Batch) -> None:
+    """Unlink a batch's ids (already marked ``undoing``), then mark them compensated."""
+    if not batch.groups or batch.model is None:
+        return
+    await _unlink(session, batch.model, sorted(batch.ids), session.context(batch.context))
+    for group, keep in batch.groups:
+        keys = [r.key for r in group if r.key not in keep]
+        if keys:
+            await session.scope.mark_compensated(group[0].version, group[0].step, keys)
+    batch.groups.clear()
 
 
 def _gone_before(
@@ -458,11 +517,16 @@ async def undo_migration(
         if not window:
             break
         read_ahead = await _read_ahead(session, window, force=force)
+        batch = _Batch()
         for group in _groups(window):
+            head = group[0]
+            if not batch.takes(group, migration):
+                await _flush(session, batch)
+                batch = _Batch()
             if stop_requested():
                 # what this window undid so far is marked compensated; nothing half-done
+                await _flush(session, batch)
                 raise StopRequested(f"stopped on request while undoing version {record.version}")
-            head = group[0]
             step_result = per_step.get(head.step)
             if step_result is None:
                 step_result = StepResult(head.step, head.model, "rollback")
@@ -477,11 +541,15 @@ async def undo_migration(
                 counts=step_result.counts,
                 drift=step_result.drift,
                 read_ahead=read_ahead,
+                unlink_later=batch.ids if batch.takes(group, migration) else None,
             )
+            if batch.takes(group, migration):
+                batch.add(group, left, migration)
             kept.update(r.seq for r in group if r.key in left)
             step_result.seconds += time.monotonic() - began
             step_result.records += len(group)
             session.progress.step_advanced(head.step, len(group))
+        await _flush(session, batch)
         for name in list(per_step):
             session.resolver.forget_step(name)
     for step_result in per_step.values():
