@@ -19,8 +19,19 @@ from zenoo_etl.client import ZenooClient
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import RunFailed, apply, rollback
 from zenoo_etl.runner.drift import first_difference, pack_previous, split_previous
+from zenoo_etl.runner.odoo import OdooTarget
 
-from .helpers import CSV, MORE, PARTNERS, TAGS, ProjectFiles, looking_at, seed_old, table
+from .helpers import (
+    CSV,
+    MORE,
+    PARTNERS,
+    TAGS,
+    ProjectFiles,
+    Spy,
+    looking_at,
+    seed_old,
+    table,
+)
 
 CREATE = """\
     [[steps]]
@@ -278,3 +289,78 @@ def test_the_change_check_compares_like_apply_and_reads_both_ledger_formats() ->
     assert split_previous(json.loads(json.dumps(packed))) == ({"name": "Old"}, {"name": "New"})
     assert split_previous({"name": "Old"}) == ({"name": "Old"}, None)
     assert pack_previous({}, {}) == {} and split_previous(None) == ({}, None)
+
+
+TWO_STEPS = """\
+    [[steps]]
+    id = "companies"
+    model = "res.partner"
+    action = "create"
+    key = "{{ row.ref }}"
+    records = [{ ref = "C-1" }, { ref = "C-2" }]
+
+    [steps.fields]
+    name = "Company {{ row.ref }}"
+    ref = "{{ row.ref }}"
+    is_company = true
+
+    [[steps]]
+    id = "people"
+    model = "res.partner"
+    action = "create"
+    key = "{{ row.ref }}"
+    records = [
+      { ref = "Q-1", at = "C-1" }, { ref = "Q-2", at = "C-2" }, { ref = "Q-3", at = "C-2" },
+    ]
+
+    [steps.fields]
+    name = "Person {{ row.ref }}"
+    ref = "{{ row.ref }}"
+    parent_id = { ref = "companies", key = "{{ row.at }}" }
+"""
+
+
+def _spying(spies: list[Spy]) -> Any:
+    def wrap(target: OdooTarget) -> OdooTarget:
+        spy = Spy(target)
+        spies.append(spy)
+        return spy
+
+    return wrap
+
+
+async def test_created_records_are_checked_up_front_and_unlinked_in_one_call(
+    project_files: ProjectFiles,
+) -> None:
+    """Two create steps of one model: one read before any unlink, one unlink for both.
+
+    Unlinking the people moves their companies' write_date on a real Odoo
+    (recomputed fields); read up front, that is not mistaken for an edit.
+    The edited person is still reported and left, and the rest is undone.
+    """
+    project_files.write({"0001_two.toml": TWO_STEPS})
+    assert (await apply(project_files.load())).ok
+    async with looking_at(project_files.sandbox_db) as client:
+        before = await _ids(client, "Q-")
+        await asyncio.sleep(1.1)  # write_date has whole seconds
+        await client.execute_kw("res.partner", "write", [[before["Q-2"]], {"name": "Edited"}])
+
+    spies: list[Spy] = []
+    with pytest.raises(RunFailed) as caught:
+        await rollback(project_files.load(), to_version=0, wrap_target=_spying(spies))
+    assert f"key 'Q-2' (id {before['Q-2']})" in str(caught.value)
+    calls = [c for c in spies[0].log if c[1] == "res.partner"]
+    first_unlink = calls.index(("unlink", "res.partner"))
+    assert ("search_read", "res.partner") in calls[:first_unlink]
+    assert ("search_read", "res.partner") not in calls[first_unlink:]
+    assert spies[0].calls["unlink"] == 1
+    async with looking_at(project_files.sandbox_db) as client:
+        assert await _ids(client, "Q-") == {"Q-2": before["Q-2"]}
+        assert await _ids(client, "C-") == {}
+    assert await _statuses(project_files) == {1: "rolling_back"}
+
+    forced = await rollback(project_files.load(), to_version=0, force=True)
+    assert forced.ok
+    async with looking_at(project_files.sandbox_db) as client:
+        assert await _ids(client, "Q-") == {}
+    assert await _statuses(project_files) == {1: "rolled_back"}
