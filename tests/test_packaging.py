@@ -79,6 +79,10 @@ def test_the_wheel_metadata_and_entry_point(wheel: Path) -> None:
     requires = meta.get_all("Requires-Dist") or []
     postgres = [r for r in requires if "extra ==" in r and "postgres" in r.split("extra ==")[1]]
     assert [r.split(">=")[0] for r in postgres] == ["psycopg[binary]"]
+    # The bundled example reads an Excel workbook and an SQLite database, and the
+    # Quickstart installs no extra: their libraries are plain requirements.
+    plain = {r.split(">=")[0].lower() for r in requires if "extra ==" not in r}
+    assert {"openpyxl", "sqlalchemy"} <= plain, plain
     assert "odoo" in (meta["Keywords"] or "")
 
 
