@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aiohttp
@@ -67,3 +68,59 @@ async def new_api_key(wire: Wire, name: str, password: str = "admin") -> str:
     )
     key: str = shown["context"]["default_key"]
     return key
+
+
+# Shared by the conformance replays of the Odoo 18 and 19 recordings.
+STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+_RECORD = re.compile(r"\b([a-z_.]+)\((\d+),\)")
+
+
+class IdMap:
+    """Recorded id -> sandbox id, per model (identity until a create says otherwise)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, dict[int, int]] = {}
+
+    def learn(self, model: str, recorded: Any, actual: Any) -> None:
+        if isinstance(recorded, int) and not isinstance(recorded, bool):
+            recorded, actual = [recorded], [actual]
+        if isinstance(recorded, list) and isinstance(actual, list):
+            assert len(recorded) == len(actual), (recorded, actual)
+            for r, a in zip(recorded, actual, strict=True):
+                self.ids.setdefault(model, {})[r] = a
+
+    def __call__(self, model: str, rid: Any) -> Any:
+        if isinstance(rid, int) and not isinstance(rid, bool):
+            return self.ids.get(model, {}).get(rid, rid)
+        return rid
+
+    def text(self, message: str) -> str:
+        """Rewrites ``res.partner(10,)`` in an error text with the sandbox id."""
+        return _RECORD.sub(lambda m: f"{m[1]}({self(m[1], int(m[2]))},)", message)
+
+
+def translate_rows(
+    schema: dict[str, Any], idmap: IdMap, model: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Maps the ids inside read/search_read rows (record ids, many2one, x2many, res_id),
+    with the field types of ``schema`` (the sandbox schema of the recorded version)."""
+    fields = schema[model]
+    out = []
+    for row in rows:
+        new = {}
+        for key, value in row.items():
+            ftype = fields.get(key, {}).get("type")
+            relation = fields.get(key, {}).get("relation")
+            if key == "id":
+                value = idmap(model, value) if model != "ir.model.data" else "<id>"
+            elif ftype == "many2one" and value:
+                value = [idmap(relation, value[0]), value[1]]
+            elif ftype in ("one2many", "many2many"):
+                value = [idmap(relation, v) for v in value]
+            elif key == "res_id" and "model" in row:
+                value = idmap(row["model"], value)
+            elif isinstance(value, str) and STAMP.match(value):
+                value = "<datetime>"
+            new[key] = value
+        out.append(new)
+    return out

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sandbox_wire import STAMP, IdMap, translate_rows
 
 from zenoo_etl.sandbox import SandboxServer, schema
 
@@ -24,57 +25,7 @@ from zenoo_etl.sandbox import SandboxServer, schema
 WIRE = Path(__file__).with_name("odoo_wire_18")
 SHARED = Path("/work/shared/odoo-wire/18.0")
 SCHEMA = schema()
-_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-_RECORD = re.compile(r"\b([a-z_.]+)\((\d+),\)")
 _RECORD_METHODS = {"write", "unlink", "read", "copy"}
-
-
-class IdMap:
-    """Recorded id -> sandbox id, per model (identity until a create says otherwise)."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, dict[int, int]] = {}
-
-    def learn(self, model: str, recorded: Any, actual: Any) -> None:
-        if isinstance(recorded, int) and not isinstance(recorded, bool):
-            recorded, actual = [recorded], [actual]
-        if isinstance(recorded, list) and isinstance(actual, list):
-            assert len(recorded) == len(actual), (recorded, actual)
-            for r, a in zip(recorded, actual, strict=True):
-                self.ids.setdefault(model, {})[r] = a
-
-    def __call__(self, model: str, rid: Any) -> Any:
-        if isinstance(rid, int) and not isinstance(rid, bool):
-            return self.ids.get(model, {}).get(rid, rid)
-        return rid
-
-    def text(self, message: str) -> str:
-        """Rewrites ``res.partner(10,)`` in an error text with the sandbox id."""
-        return _RECORD.sub(lambda m: f"{m[1]}({self(m[1], int(m[2]))},)", message)
-
-
-def translate_rows(idmap: IdMap, model: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Maps the ids inside read/search_read rows (record ids, many2one, x2many, res_id)."""
-    fields = SCHEMA[model]
-    out = []
-    for row in rows:
-        new = {}
-        for key, value in row.items():
-            ftype = fields.get(key, {}).get("type")
-            relation = fields.get(key, {}).get("relation")
-            if key == "id":
-                value = idmap(model, value) if model != "ir.model.data" else "<id>"
-            elif ftype == "many2one" and value:
-                value = [idmap(relation, value[0]), value[1]]
-            elif ftype in ("one2many", "many2many"):
-                value = [idmap(relation, v) for v in value]
-            elif key == "res_id" and "model" in row:
-                value = idmap(row["model"], value)
-            elif isinstance(value, str) and _STAMP.match(value):
-                value = "<datetime>"
-            new[key] = value
-        out.append(new)
-    return out
 
 
 def normalise_actual(model: str, value: Any) -> Any:
@@ -85,7 +36,7 @@ def normalise_actual(model: str, value: Any) -> Any:
             for key, val in row.items():
                 if key == "id" and model == "ir.model.data":
                     new[key] = "<id>"
-                elif isinstance(val, str) and _STAMP.match(val):
+                elif isinstance(val, str) and STAMP.match(val):
                     new[key] = "<datetime>"
             rows.append(new)
         return rows
@@ -205,7 +156,7 @@ class Replay:
         elif method in ("search",):
             expected = [self.idmap(model, i) for i in expected]
         elif method in ("read", "search_read"):
-            expected = translate_rows(self.idmap, model, expected)
+            expected = translate_rows(SCHEMA, self.idmap, model, expected)
             actual = normalise_actual(model, actual)
         elif method == "name_search":
             expected = [[self.idmap(model, i), label] for i, label in expected]

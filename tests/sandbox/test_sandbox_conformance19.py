@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sandbox_wire import STAMP, IdMap, translate_rows
 
 from zenoo_etl.sandbox import SandboxServer, schema
 
@@ -29,55 +30,7 @@ WIRE = Path(__file__).with_name("odoo_wire_19")
 SHARED = Path("/work/shared/odoo-wire/19.0")
 SKIPPED = {"d09_no_db_header_two_dbs"}
 SCHEMA = schema("19.0")
-_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-_RECORD = re.compile(r"\b([a-z_.]+)\((\d+),\)")
 _EXPORT = re.compile(r"^__export__\.([a-z_]+)_(\d+)_[0-9a-f]{8}$")
-
-
-class IdMap:
-    """Recorded id -> sandbox id, per model (identity until a create says otherwise)."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, dict[int, int]] = {}
-
-    def learn(self, model: str, recorded: Any, actual: Any) -> None:
-        if isinstance(recorded, int) and not isinstance(recorded, bool):
-            recorded, actual = [recorded], [actual]
-        if isinstance(recorded, list) and isinstance(actual, list):
-            assert len(recorded) == len(actual), (recorded, actual)
-            for r, a in zip(recorded, actual, strict=True):
-                self.ids.setdefault(model, {})[r] = a
-
-    def __call__(self, model: str, rid: Any) -> Any:
-        if isinstance(rid, int) and not isinstance(rid, bool):
-            return self.ids.get(model, {}).get(rid, rid)
-        return rid
-
-    def text(self, message: str) -> str:
-        return _RECORD.sub(lambda m: f"{m[1]}({self(m[1], int(m[2]))},)", message)
-
-
-def _rows(idmap: IdMap, model: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    fields = SCHEMA[model]
-    out = []
-    for row in rows:
-        new = {}
-        for key, value in row.items():
-            ftype = fields.get(key, {}).get("type")
-            relation = fields.get(key, {}).get("relation")
-            if key == "id":
-                value = idmap(model, value) if model != "ir.model.data" else "<id>"
-            elif ftype == "many2one" and value:
-                value = [idmap(relation, value[0]), value[1]]
-            elif ftype in ("one2many", "many2many"):
-                value = [idmap(relation, v) for v in value]
-            elif key == "res_id" and "model" in row:
-                value = idmap(row["model"], value)
-            elif isinstance(value, str) and _STAMP.match(value):
-                value = "<datetime>"
-            new[key] = value
-        out.append(new)
-    return out
 
 
 def _shape(value: Any) -> Any:
@@ -86,7 +39,7 @@ def _shape(value: Any) -> Any:
         return [_shape(v) for v in value]
     if isinstance(value, dict):
         return {k: _shape(v) for k, v in value.items()}
-    if isinstance(value, str) and _STAMP.match(value):
+    if isinstance(value, str) and STAMP.match(value):
         return "<datetime>"
     if isinstance(value, str) and _EXPORT.match(value):
         return "__export__.<generated>"
@@ -260,8 +213,8 @@ class Replay:
         elif method in ("search",) and isinstance(expected, list):
             expected = [self.idmap(str(model), i) for i in expected]
         elif method in ("read", "search_read") and isinstance(expected, list):
-            expected = _rows(self.idmap, str(model), expected)
-            actual = _rows(IdMap(), str(model), actual)
+            expected = translate_rows(SCHEMA, self.idmap, str(model), expected)
+            actual = translate_rows(SCHEMA, IdMap(), str(model), actual)
         elif method == "name_search":
             expected = [[self.idmap(str(model), i), label] for i, label in expected]
         elif method == "check_object_reference":
