@@ -57,65 +57,27 @@ if TYPE_CHECKING:
     )
     from zenoo_etl.errors import ConfigError, ValidationError, ZenooError
 
-# Public name -> the module that defines it.
-_EXPORTS: dict[str, str] = {
-    **dict.fromkeys(
-        [
-            "BatchContext",
-            "BatchError",
-            "BatchExecutionError",
-            "BatchOperation",
-            "BatchOperationResult",
-            "BatchValidationError",
-            "CreateOp",
-            "CreateOperation",
-            "DeleteOp",
-            "DeleteOperation",
-            "Operation",
-            "RecordRef",
-            "UpdateOp",
-            "UpdateOperation",
-        ],
-        "zenoo_etl.batch",
-    ),
-    **dict.fromkeys(
-        [
-            "AccessError",
-            "AuthenticationError",
-            "BadResponseError",
-            "ClientClosedError",
-            "ClientError",
-            "ConcurrencyError",
-            "ConnectError",
-            "ConnectionLostError",
-            "LoadResult",
-            "MissingRecordError",
-            "ModelQuery",
-            "OdooError",
-            "OdooUserError",
-            "OutcomeUnknownError",
-            "RequestTimeout",
-            "ServerError",
-            "TransportError",
-            "ZenooClient",
-        ],
-        "zenoo_etl.client",
-    ),
-    **dict.fromkeys(["ConfigError", "ValidationError", "ZenooError"], "zenoo_etl.errors"),
-}
+# The layers that define the public names, searched in this order: a name of
+# ``__all__`` is taken from the first layer that exports it (its own ``__all__``;
+# ``zenoo_etl.errors`` has none, so its module names). Errors come first, so
+# ``ValidationError`` is the root one, not the client's subclass; the client
+# before the batch layer, so that its names do not load the batch.
+_LAYERS = ("zenoo_etl.errors", "zenoo_etl.client", "zenoo_etl.batch")
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'zenoo_etl' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+    if name in __all__:
+        for module_name in _LAYERS:
+            module = import_module(module_name)
+            if name in getattr(module, "__all__", vars(module)):
+                value = getattr(module, name)
+                globals()[name] = value  # later look-ups skip this function
+                return value
+    raise AttributeError(f"module 'zenoo_etl' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [
