@@ -16,7 +16,7 @@ same classes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -102,14 +102,13 @@ class CreateOp:
         self, client: ZenooClient, *, context: Mapping[str, Any] | None = None
     ) -> BatchOperationResult:
         """Send this operation alone (once); raises the client error if it fails."""
-        if self.result is None:
-            try:
-                new_id = await client.create(self.model, self.values, context=context)
-            except Exception as exc:
-                self.result = BatchOperationResult(False, None, exc)
-                raise
-            self.result = BatchOperationResult(True, RecordRef(self.model, new_id))
-        return self.result
+
+        async def send() -> RecordRef:
+            return RecordRef(
+                self.model, await client.create(self.model, self.values, context=context)
+            )
+
+        return await _send_once(self, send)
 
 
 @dataclass(slots=True)
@@ -126,15 +125,13 @@ class UpdateOp:
         self, client: ZenooClient, *, context: Mapping[str, Any] | None = None
     ) -> BatchOperationResult:
         """Send this operation alone (once); raises the client error if it fails."""
-        if self.result is None:
-            try:
-                if self.ids:
-                    await client.write(self.model, self.ids, self.values, context=context)
-            except Exception as exc:
-                self.result = BatchOperationResult(False, None, exc)
-                raise
-            self.result = BatchOperationResult(True, True)
-        return self.result
+
+        async def send() -> bool:
+            if self.ids:
+                await client.write(self.model, self.ids, self.values, context=context)
+            return True
+
+        return await _send_once(self, send)
 
 
 @dataclass(slots=True)
@@ -150,18 +147,29 @@ class DeleteOp:
         self, client: ZenooClient, *, context: Mapping[str, Any] | None = None
     ) -> BatchOperationResult:
         """Send this operation alone (once); raises the client error if it fails."""
-        if self.result is None:
-            try:
-                if self.ids:
-                    await client.unlink(self.model, self.ids, context=context)
-            except Exception as exc:
-                self.result = BatchOperationResult(False, None, exc)
-                raise
-            self.result = BatchOperationResult(True, True)
-        return self.result
+
+        async def send() -> bool:
+            if self.ids:
+                await client.unlink(self.model, self.ids, context=context)
+            return True
+
+        return await _send_once(self, send)
 
 
 Operation = CreateOp | UpdateOp | DeleteOp
+
+
+async def _send_once(op: Operation, send: Callable[[], Awaitable[Any]]) -> BatchOperationResult:
+    """Run ``send`` unless ``op`` already ran; its answer (or error) becomes ``op.result``."""
+    if op.result is None:
+        try:
+            data = await send()
+        except Exception as exc:
+            op.result = BatchOperationResult(False, None, exc)
+            raise
+        op.result = BatchOperationResult(True, data)
+    return op.result
+
 
 # The seed's names for the same classes.
 BatchOperation = Operation
