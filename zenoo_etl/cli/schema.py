@@ -21,6 +21,7 @@ import click
 
 from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, run
 from zenoo_etl.compiler import load_project
+from zenoo_etl.compiler.connect import login, open_client
 from zenoo_etl.compiler.validate import models_used
 from zenoo_etl.sandbox.snapshot import PROJECT_SCHEMA
 
@@ -30,7 +31,6 @@ DEFAULT_OUTPUT = PROJECT_SCHEMA
 async def _pull(
     env: CommandEnv, models: tuple[str, ...], with_data: tuple[str, ...], output: Path | None
 ) -> dict[str, Any]:
-    from zenoo_etl.client import ZenooClient
     from zenoo_etl.sandbox.pull import pull_schema
 
     project = load_project(env.project, env.target, env.vars)
@@ -38,30 +38,10 @@ async def _pull(
     runner = project.config.runner
     wanted = [*models_used(project), *models]
     async with AsyncExitStack() as stack:
-        url = target.url
-        if target.is_sandbox:
-            from zenoo_etl.sandbox import serve_sandbox
-
-            sandbox = await stack.enter_async_context(
-                serve_sandbox(  # a fresh database: the schema is what is read
-                    database=target.database,
-                    version=target.series or "18.0",
-                )
-            )
-            url = sandbox.url
-        client = await stack.enter_async_context(
-            ZenooClient(
-                url=url,
-                protocol=target.protocol,
-                timeout=runner.timeout,
-                retries=runner.retries,
-                verify_tls=target.verify_tls,
-                ca_bundle=target.ca_bundle_path,
-            )
-        )
+        # a fresh sandbox database for a sandbox target: the schema is what is read
+        client = await open_client(stack, target, runner, fresh_sandbox=True)
         version = await client.version()
-        password, api_key = target.credentials()
-        await client.login(target.database, target.username, password, api_key=api_key)
+        await login(client, project)
         info = dict(client.server_version_info or version)
         if "server_serie" not in info:  # GET /web/version (19.0): version, version_info
             major, minor = client.server_version or (0, 0)

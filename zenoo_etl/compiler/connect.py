@@ -8,14 +8,60 @@ database names the server offers.
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zenoo_etl.compiler.config import CONFIG_FILE
+from zenoo_etl.compiler.config import CONFIG_FILE, RunnerConfig, TargetConfig
 from zenoo_etl.errors import ConfigError
 
 if TYPE_CHECKING:  # the client is imported by the callers that have one
     from zenoo_etl.client import ZenooClient
     from zenoo_etl.compiler.project import Project
+
+
+async def open_client(
+    stack: AsyncExitStack,
+    target: TargetConfig,
+    runner: RunnerConfig,
+    *,
+    fresh_sandbox: bool = False,
+    schema_file: Path | None = None,
+    concurrency: int = 4,
+) -> ZenooClient:
+    """A client for ``target`` on ``stack``, not logged in yet.
+
+    A ``sandbox:`` target is served first by the embedded server (imported only
+    then): on its database file, or on a new temporary one with
+    ``fresh_sandbox``; ``schema_file`` (a pulled schema) decides its version.
+    """
+    from zenoo_etl.client import ZenooClient
+
+    url = target.url
+    if target.is_sandbox:
+        from zenoo_etl.sandbox import serve_sandbox
+        from zenoo_etl.sandbox.snapshot import pulled_version
+
+        sandbox = await stack.enter_async_context(
+            serve_sandbox(
+                db_path=None if fresh_sandbox else target.sandbox_db_path,
+                database=target.database,
+                version=pulled_version(schema_file) if schema_file else target.series or "18.0",
+                schema_file=schema_file,
+            )
+        )
+        url = sandbox.url
+    return await stack.enter_async_context(
+        ZenooClient(
+            url=url,
+            protocol=target.protocol,
+            timeout=runner.timeout,
+            retries=runner.retries,
+            verify_tls=target.verify_tls,
+            ca_bundle=target.ca_bundle_path,
+            concurrency=concurrency,
+        )
+    )
 
 
 async def login(client: ZenooClient, project: Project) -> int:
@@ -71,4 +117,4 @@ def check_series(project: Project, server_version: tuple[int, int] | None) -> No
         )
 
 
-__all__ = ["check_series", "login"]
+__all__ = ["check_series", "login", "open_client"]

@@ -108,8 +108,8 @@ async def _fetch(
 ) -> None:
     from contextlib import AsyncExitStack
 
-    from zenoo_etl.client import ZenooClient
     from zenoo_etl.compiler.config import load_config
+    from zenoo_etl.compiler.connect import open_client
     from zenoo_etl.errors import ConfigError
 
     try:
@@ -119,28 +119,7 @@ async def _fetch(
             f"source odoo = {source.odoo!r}: {exc}", path=_label(source)
         ) from None
     async with AsyncExitStack() as stack:
-        url = target.url
-        if target.is_sandbox:
-            from zenoo_etl.sandbox import serve_sandbox
-
-            sandbox = await stack.enter_async_context(
-                serve_sandbox(
-                    db_path=target.sandbox_db_path,
-                    database=target.database,
-                    version=target.series or "18.0",
-                )
-            )
-            url = sandbox.url
-        client = await stack.enter_async_context(
-            ZenooClient(
-                url=url,
-                protocol=target.protocol,
-                timeout=config.runner.timeout,
-                retries=config.runner.retries,
-                verify_tls=target.verify_tls,
-                ca_bundle=target.ca_bundle_path,
-            )
-        )
+        client = await open_client(stack, target, config.runner)
         password, api_key = target.credentials()
         await client.login(target.database, target.username, password, api_key=api_key)
         last = 0

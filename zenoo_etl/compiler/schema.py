@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from zenoo_etl.compiler.connect import login
+from zenoo_etl.compiler.connect import login, open_client
 from zenoo_etl.compiler.project import Project
 from zenoo_etl.compiler.validate import Schema, line_models, models_used
 from zenoo_etl.errors import ConfigError, ZenooError
@@ -152,21 +153,10 @@ async def load_schema(project: Project, *, refresh: bool = False) -> Schema:
 
 async def fetch_schema(project: Project, models: Sequence[str]) -> dict[str, Any]:
     """``fields_get`` of each model on the real target (None for unknown models)."""
-    try:
-        from zenoo_etl.client import ZenooClient
-    except ImportError as exc:  # pragma: no cover - guarded while layers are being built
-        raise ConfigError(f"validate --refresh needs the RPC client ({exc}).") from exc
     target = project.target
-    runner = project.config.runner
     out: dict[str, Any] = {}
-    async with ZenooClient(
-        url=target.url,
-        protocol=target.protocol,
-        timeout=runner.timeout,
-        retries=runner.retries,
-        verify_tls=target.verify_tls,
-        ca_bundle=target.ca_bundle_path,
-    ) as client:
+    async with AsyncExitStack() as stack:
+        client = await open_client(stack, target, project.config.runner)
         await login(client, project)
         version = client.server_version
         series = f"{version[0]}.{version[1]}" if version else target.version

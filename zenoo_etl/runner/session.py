@@ -25,7 +25,7 @@ from typing import Any
 
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import Project
-from zenoo_etl.compiler.connect import check_series, login
+from zenoo_etl.compiler.connect import check_series, login, open_client
 from zenoo_etl.errors import LockLostError
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.ledger.protocol import LedgerScope
@@ -171,35 +171,19 @@ async def open_session(
 
 async def _connect(stack: AsyncExitStack, project: Project) -> ZenooClient:
     """Start the embedded sandbox if the target is one; open ONE client and log in."""
-    target = project.target
-    runner = project.config.runner
-    url = target.url
-    if target.is_sandbox:
+    schema_file = None
+    if project.target.is_sandbox:
         # Imported lazily: only sandbox targets pay for (and need) the embedded server.
-        from zenoo_etl.sandbox import serve_sandbox
-        from zenoo_etl.sandbox.snapshot import project_schema_file, pulled_version
+        from zenoo_etl.sandbox.snapshot import project_schema_file
 
         # a project with a pulled schema (schema/odoo.json) rehearses on a twin of its server
         schema_file = project_schema_file(project.root)
-        sandbox = await stack.enter_async_context(
-            serve_sandbox(
-                db_path=target.sandbox_db_path,
-                database=target.database,
-                version=pulled_version(schema_file) if schema_file else target.series or "18.0",
-                schema_file=schema_file,
-            )
-        )
-        url = sandbox.url
-    client = await stack.enter_async_context(
-        ZenooClient(
-            url=url,
-            protocol=target.protocol,
-            timeout=runner.timeout,
-            retries=runner.retries,
-            concurrency=runner.concurrency,
-            verify_tls=target.verify_tls,
-            ca_bundle=target.ca_bundle_path,
-        )
+    client = await open_client(
+        stack,
+        project.target,
+        project.config.runner,
+        schema_file=schema_file,
+        concurrency=project.config.runner.concurrency,
     )
     await login(client, project)
     return client
