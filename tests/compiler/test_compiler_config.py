@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from zenoo_etl.compiler import load_config
+from zenoo_etl.compiler.config import Bounds, chunk_bounds, concurrency_bounds
 from zenoo_etl.errors import ConfigError
 
 GOOD = """\
@@ -42,11 +43,14 @@ def test_defaults_and_first_target_is_default(tmp_path: Path) -> None:
     assert config.ledger.url == "sqlite:///.zenoo/ledger.db"
     runner = config.runner
     assert (runner.chunk_size, runner.concurrency, runner.retries, runner.timeout) == (
-        200,
-        4,
+        "auto",
+        "auto",
         5,
         120,
     )
+    # tuned while running, from 200 records and 4 calls in flight, within these bounds
+    assert chunk_bounds(runner.chunk_size) == Bounds(20, 200, 1000)
+    assert concurrency_bounds(runner.concurrency) == Bounds(1, 4, 4)
     assert runner.on_error == "rollback"
     assert runner.context == {
         "tracking_disable": True,
@@ -85,6 +89,58 @@ def test_unknown_key_names_key_file_and_line(tmp_path: Path) -> None:
     assert f"zenoo.toml:{line}:" in message
     assert "unknown key 'runner.concurency'" in message
     assert "concurrency" in message  # the allowed keys are listed
+
+
+@pytest.mark.parametrize(
+    ("chunk_size", "concurrency", "chunks", "calls"),
+    [
+        ("500", "2", Bounds(500, 500, 500), Bounds(2, 2, 2)),  # numbers are fixed
+        ('"auto"', '"auto"', Bounds(20, 200, 1000), Bounds(1, 4, 4)),
+        ("{ min = 50, max = 2000 }", "{ max = 8 }", Bounds(50, 200, 2000), Bounds(1, 4, 8)),
+        ("{ max = 100 }", "{ max = 2 }", Bounds(20, 100, 100), Bounds(1, 2, 2)),
+        ("{ min = 5, start = 40 }", "{ min = 2, start = 3 }", Bounds(5, 40, 1000), Bounds(2, 3, 4)),
+        (
+            "{ min = 300, max = 300 }",
+            "{ min = 6, max = 6 }",
+            Bounds(300, 300, 300),
+            Bounds(6, 6, 6),
+        ),
+    ],
+)
+def test_chunk_size_and_concurrency_are_auto_fixed_or_bounded(
+    tmp_path: Path, chunk_size: str, concurrency: str, chunks: Bounds, calls: Bounds
+) -> None:
+    text = GOOD + f"\n[runner]\nchunk_size = {chunk_size}\nconcurrency = {concurrency}\n"
+    config, _, _ = load_config(write(tmp_path, text), environ={})
+    assert chunk_bounds(config.runner.chunk_size) == chunks
+    assert concurrency_bounds(config.runner.concurrency) == calls
+    assert chunks.fixed == (chunks.low == chunks.high)
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ('chunk_size = "big"', 'must be "auto" (tuned while running, the default), a whole number'),
+        ("chunk_size = 0", "must be between 1 and 100,000 records per call"),
+        ("concurrency = 65", "must be between 1 and 64 calls in flight"),
+        ("chunk_size = true", "{ min = 50, max = 1000 }"),
+        ("chunk_size = { min = 10, mx = 5 }", "unknown key 'mx'; remove it or fix its spelling"),
+        ("chunk_size = { min = 100, max = 50 }", "'min' (100) is larger than 'max' (50)"),
+        ("concurrency = { start = 9 }", "'start' (9) is not between 'min' and 'max'"),
+        ("concurrency = { max = 0 }", "'max' must be between 1 and 64, not 0"),
+    ],
+)
+def test_a_bad_chunk_size_or_concurrency_names_file_line_and_the_shapes(
+    tmp_path: Path, setting: str, words: str
+) -> None:
+    text = GOOD + f"\n[runner]\nretries = 2\n{setting}\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), environ={})
+    message = str(info.value)
+    line = text.splitlines().index(setting) + 1
+    assert f"zenoo.toml:{line}:" in message, message
+    assert words in message, message
+    assert "Traceback" not in message and message.count("\n") == 0
 
 
 def test_unknown_key_in_a_target(tmp_path: Path) -> None:

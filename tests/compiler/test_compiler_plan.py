@@ -66,10 +66,11 @@ def test_counts_chunks_and_reversibility(make_project: MakeProject) -> None:
         "domain",
     )
     assert not first.reversible and first.status == "pending" and first.records == 5
+    # chunk_size = "auto" (the default): 3 records fit in the first chunk (200 records)
     assert (second.steps[0].records, second.steps[0].chunks, second.steps[0].chunk_size) == (
         3,
         1,
-        200,
+        "auto",
     )
     assert plan.target.name == "local" and plan.target.database == "etl"
     assert [m.version for m in plan.pending] == [1, 2]
@@ -89,6 +90,33 @@ def test_plan_json_is_byte_identical_and_has_the_design_keys(make_project: MakeP
         data["migrations"][0]["steps"][0]
     )
     assert "admin" not in one  # no credentials in a plan
+
+
+@pytest.mark.parametrize(
+    ("setting", "chunks", "chunk_size", "total"),
+    [
+        ("chunk_size = 2", 3, 2, 3),  # fixed: counted
+        ('chunk_size = "auto"', 1, "auto", 1),  # 5 rows fit in the first chunk (200)
+        ("chunk_size = { start = 2, min = 1 }", "auto", "auto", "auto"),  # known only at apply
+        ("chunk_size = { start = 5, min = 1 }", 1, "auto", 1),
+    ],
+)
+def test_a_tuned_chunk_size_plans_as_auto_not_a_guessed_count(
+    make_project: MakeProject, setting: str, chunks: object, chunk_size: object, total: object
+) -> None:
+    files = {
+        **project_files(),
+        "migrations/0001_customers.toml": M1.replace("chunk_size = 2", setting),
+    }
+    root = make_project(files)
+    plan = compile_plan(load_project(root, environ={}), ledger_position="p")
+    customers = plan.migrations[0].steps[0]
+    assert (customers.records, customers.chunks, customers.chunk_size) == (5, chunks, chunk_size)
+    # the migration's count: the domain step's one chunk plus the customers', or "auto"
+    assert plan.migrations[0].chunks == (total + 1 if isinstance(total, int) else total)
+    again = compile_plan(load_project(root, environ={}), ledger_position="p")
+    assert again.model_dump_json() == plan.model_dump_json()  # deterministic
+    assert Plan.model_validate_json(plan.model_dump_json()) == plan
 
 
 def test_plan_is_frozen(make_project: MakeProject) -> None:

@@ -207,3 +207,37 @@ async def test_a_refused_row_is_named_by_its_source_row_whatever_the_order(
         await apply(project_files.load())
     message = str(failed.value)
     assert "row 17 (data/contacts.csv:18), key '17'" in message, message
+
+
+def test_a_size_changing_between_chunks_keeps_every_row_once_and_families_whole() -> None:
+    rng = random.Random(7)
+    parents = [rng.choice(["a", "b", "c", "d", "e", None, None]) for _ in range(300)]
+    rows = _rows(parents)
+    sizes = [rng.choice([3, 8, 20, 40, 90]) for _ in range(500)]
+    asked: list[int] = []
+
+    def size() -> int:  # a tuner growing and shrinking the size while chunks are cut
+        asked.append(sizes[len(asked)])
+        return asked[-1]
+
+    chunks = list(grouped_chunks(rows, size, "parent_id", window=120))
+    assert sorted(r.index for c in chunks for r in c) == list(range(300))  # each row once
+    assert len(asked) >= len(chunks) > 300 // 90
+    assert max(len(c) for c in chunks) <= 90
+    for parent in "abcde":
+        holding = [c for c in chunks if Ref("co", parent) in chunk_groups(c, "parent_id")]
+        # within one window a family small enough for its chunk travels whole
+        for chunk in holding:
+            idx = [r.index for r in chunk if r.values["parent_id"] == Ref("co", parent)]
+            assert idx == sorted(idx)
+    # a family is split only into pieces that fill a chunk of the size asked at the time
+    for window_start in range(0, 300, 120):
+        window = set(range(window_start, window_start + 120))
+        for parent in "abcde":
+            pieces = [
+                [r for r in c if r.values["parent_id"] == Ref("co", parent) and r.index in window]
+                for c in chunks
+            ]
+            pieces = [p for p in pieces if p]
+            if len(pieces) > 1:  # split: all but the last piece are whole chunks of their own
+                assert all(len(p) >= 3 for p in pieces[:-1])

@@ -83,3 +83,56 @@ async def test_cancelling_the_pipeline_cancels_in_flight_chunks() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cancelled == 4
+
+
+def test_chunked_asks_a_callable_size_again_for_each_chunk() -> None:
+    sizes = iter([2, 5, 1, 3, 3, 3])
+    assert list(chunked(range(10), lambda: next(sizes))) == [
+        [0, 1],
+        [2, 3, 4, 5, 6],
+        [7],
+        [8, 9],
+    ]
+
+
+async def test_a_callable_concurrency_is_followed_as_it_changes() -> None:
+    limit = 4
+    finished = 0
+    cuts: list[tuple[int, int]] = []  # (chunks running when the next was cut, the limit then)
+
+    def source() -> Iterator[int]:
+        for i in range(50):
+            cuts.append((i - finished, limit))
+            yield i
+
+    async def work(chunk: int) -> int:
+        nonlocal limit, finished
+        await asyncio.sleep(0.002)
+        finished += 1
+        if chunk == 10:
+            limit = 1  # a tuner lowered the calls in flight
+        if chunk == 30:
+            limit = 3
+        return 1
+
+    class Timer:
+        def __init__(self) -> None:
+            self.sent_n = 0
+            self.seen: list[tuple[int, int]] = []
+
+        def sent(self) -> int:
+            self.sent_n += 1
+            return self.sent_n
+
+        def observe(self, token: int, records: int, seconds: float) -> None:
+            assert seconds >= 0.002
+            self.seen.append((token, records))
+
+    timer = Timer()
+    await run_chunks(source(), work, concurrency=lambda: limit, timer=timer)
+    # a chunk is cut only when fewer chunks than the limit of that moment are running
+    assert all(running < lim for running, lim in cuts)
+    assert {lim for _, lim in cuts} == {4, 1, 3}
+    assert max(running for running, lim in cuts if lim == 4) == 3  # 4 were in flight
+    assert max(running for running, lim in cuts if lim == 3) == 2
+    assert sorted(t for t, _ in timer.seen) == list(range(1, 51))  # every chunk, its token

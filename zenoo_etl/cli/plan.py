@@ -27,6 +27,7 @@ from zenoo_etl.compiler import (
     ledger_position_of,
     load_project,
 )
+from zenoo_etl.compiler.config import chunk_bounds
 from zenoo_etl.compiler.plan import PlanMigration, PlanStep, describe_changed
 from zenoo_etl.compiler.schema import load_schema
 from zenoo_etl.compiler.validate import Problem, validate_project
@@ -154,7 +155,7 @@ async def _diff_step(
     context = session.context(step.context)
     counts = {"create": 0, "update": 0, "unchanged": 0, "unresolved": 0}
     changes: list[dict[str, Any]] = []
-    size = step.chunk_size or project.config.runner.chunk_size
+    size = _lookup_size(project, step)
     if step.selector == "domain":
         return await _diff_domain(session, project, migration, step, types, converters)
     if step.action == "update":
@@ -210,7 +211,7 @@ async def _diff_domain(
     ids = await session.odoo.search(step.model, list(step.domain or []), context)
     counts = {"found": len(ids), "update": 0, "unchanged": 0, "unresolved": 0}
     changes: list[dict[str, Any]] = []
-    size = step.chunk_size or project.config.runner.chunk_size
+    size = _lookup_size(project, step)
     for part in chunked(ids, size):
         records = await session.odoo.read(
             step.model, part, list(values), {**context, "active_test": False}
@@ -250,7 +251,7 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
             migration.description or migration.name,
             str(len(migration.steps)),
             _migration_records(migration),
-            "-" if migration.chunks is None else str(migration.chunks),
+            "-" if migration.chunks is None else str(migration.chunks),  # or "auto"
             "yes" if migration.reversible else "NO",
             migration.status,
         )
@@ -290,7 +291,9 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
         return
     records = sum(m.records or 0 for m in pending)
     records += sum((s.diff or {}).get("found", 0) for m in pending for s in m.steps)
-    chunks = sum(m.chunks or 0 for m in pending)
+    counts = [m.chunks for m in pending]
+    tuned = any(c == "auto" for c in counts)
+    fixed = sum(c for c in counts if isinstance(c, int))
     irreversible = [m for m in pending if not m.reversible]
     filtered = sum(m.filtered or 0 for m in pending)
     lines = sum(m.lines or 0 for m in pending)
@@ -303,13 +306,25 @@ def render_table(plan: Plan, console: Console, *, verbose: int = 0) -> None:
         if by_domain
         else ""
     )
+    if tuned:  # chunk_size = "auto": the count depends on the sizes chosen while running
+        plus = f"{fixed} chunk(s) plus " if fixed else ""
+        chunks = f' in {plus}chunks sized while running (chunk_size = "auto")'
+    else:
+        chunks = f" in {fixed} chunk(s)"
     console.print(
-        f"{len(pending)} pending migration(s), {records} record(s){with_lines} in {chunks} "
-        f"chunk(s){left_out}{at_apply}."
+        f"{len(pending)} pending migration(s), {records} record(s){with_lines}{chunks}"
+        f"{left_out}{at_apply}."
     )
     if irreversible:
         names = ", ".join(f"{m.version:04d}_{m.name}" for m in irreversible)
         console.print(f"Irreversible (a call step without undo): {names}.")
+
+
+def _lookup_size(project: Project, step: Step) -> int:
+    """Rows per lookup call of ``plan --diff``: the step's chunk size (where it starts
+    when tuned)."""
+    setting = step.chunk_size if step.chunk_size is not None else project.config.runner.chunk_size
+    return chunk_bounds(setting).start
 
 
 def _step_records(step: PlanStep) -> str:

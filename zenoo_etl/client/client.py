@@ -14,6 +14,7 @@ call with :class:`ClientClosedError` after :meth:`ZenooClient.aclose`.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
@@ -124,6 +125,9 @@ class ZenooClient:
         if rng is not None:
             policy = replace(policy, rng=rng)
         self.retry_policy = policy
+        # retried faults by reason ("HTTP 503", "concurrency conflict", "RequestTimeout"...):
+        # what the runner's chunk tuner reads to see the server struggle
+        self.faults: Counter[str] = Counter()
         self.concurrency = max(1, concurrency)
         self.timeout = timeout
         self._transport: Transport = transport or AiohttpTransport(
@@ -506,6 +510,7 @@ class ZenooClient:
                 if short == "unlink" and outcome_unknown and model is not None:
                     return await self._unlink_settled(model, args, kwargs, exc)
                 raise
+            self.faults[reason] += 1
             delay = policy.backoff(attempt, retry_after)
             attempt += 1
             logger.info(

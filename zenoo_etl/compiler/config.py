@@ -16,10 +16,19 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from zenoo_etl.compiler.locate import describe_errors, key_line, last_key, toml_error_position
 from zenoo_etl.errors import ConfigError
@@ -156,11 +165,129 @@ class LedgerConfig(_Strict):
     url: str = "sqlite:///.zenoo/ledger.db"
 
 
+CHUNK_SIZE_LIMIT = 100_000
+CONCURRENCY_LIMIT = 64
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What the runner may choose for a tuned setting: from ``start``, within
+    ``low..high``; a fixed setting has the three equal."""
+
+    low: int
+    start: int
+    high: int
+
+    @property
+    def fixed(self) -> bool:
+        return self.low == self.high
+
+
+class _Range(_Strict):
+    min: int | None = None
+    max: int | None = None
+    start: int | None = None
+
+    # subclasses: the defaults and the largest value allowed
+    _low: ClassVar[int]
+    _start: ClassVar[int]
+    _high: ClassVar[int]
+    _limit: ClassVar[int]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Range:
+        for name in ("min", "max", "start"):
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= self._limit:
+                raise ValueError(f"'{name}' must be between 1 and {self._limit:,}, not {value}")
+        b = self.bounds()
+        if b.low > b.high:
+            raise ValueError(f"'min' ({b.low}) is larger than 'max' ({b.high})")
+        if self.start is not None and not b.low <= self.start <= b.high:
+            raise ValueError(f"'start' ({self.start}) is not between 'min' and 'max'")
+        return self
+
+    def bounds(self) -> Bounds:
+        low = self.min if self.min is not None else min(self._low, self.max or self._low)
+        high = self.max if self.max is not None else max(self._high, low)
+        start = self.start if self.start is not None else min(max(self._start, low), high)
+        return Bounds(low, start, high)
+
+
+class ChunkSizeRange(_Range):
+    """``chunk_size = { min = 50, max = 1000 }``: tuned during each step within bounds."""
+
+    _low = 20
+    _start = 200
+    _high = 1000
+    _limit = CHUNK_SIZE_LIMIT
+
+
+class ConcurrencyRange(_Range):
+    """``concurrency = { min = 1, max = 8 }``: tuned during each step within bounds."""
+
+    _low = 1
+    _start = 4
+    _high = 4
+    _limit = CONCURRENCY_LIMIT
+
+
+def _setting(kind: type[_Range], what: str, example: str) -> Any:
+    """Validate ``auto``, a whole number (fixed) or a ``{ min, max, start }`` table."""
+
+    def check(value: Any) -> Any:
+        if value == "auto" or isinstance(value, kind):
+            return value
+        if isinstance(value, dict):
+            try:
+                return kind.model_validate(value)
+            except ValidationError as exc:
+                parts = describe_errors(exc, allowed=list(_Range.model_fields))
+                parts = [p.removeprefix("key '(top level)': ") for p in parts]
+                raise ValueError("; ".join(parts)) from None
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 1 <= value <= kind._limit:
+                raise ValueError(
+                    f'must be between 1 and {kind._limit:,} {what} (or "auto"), not {value}'
+                )
+            return value
+        raise ValueError(
+            f'must be "auto" (tuned while running, the default), a whole number of {what} '
+            f"(fixed) or bounds for the tuning such as {example}, not {value!r}"
+        )
+
+    return BeforeValidator(check)
+
+
+ChunkSize = Annotated[
+    int | Literal["auto"] | ChunkSizeRange,
+    _setting(ChunkSizeRange, "records per call", "{ min = 50, max = 1000 }"),
+]
+Concurrency = Annotated[
+    int | Literal["auto"] | ConcurrencyRange,
+    _setting(ConcurrencyRange, "calls in flight", "{ min = 1, max = 8 }"),
+]
+
+
+def chunk_bounds(value: int | str | ChunkSizeRange) -> Bounds:
+    """The chunk sizes a setting allows (``auto``: the defaults of :class:`ChunkSizeRange`)."""
+    if isinstance(value, int):
+        return Bounds(value, value, value)
+    return (value if isinstance(value, ChunkSizeRange) else ChunkSizeRange()).bounds()
+
+
+def concurrency_bounds(value: int | str | ConcurrencyRange) -> Bounds:
+    """The numbers of calls in flight a setting allows."""
+    if isinstance(value, int):
+        return Bounds(value, value, value)
+    return (value if isinstance(value, ConcurrencyRange) else ConcurrencyRange()).bounds()
+
+
 class RunnerConfig(_Strict):
     """``[runner]``: chunking, concurrency, retries and the default RPC context."""
 
-    chunk_size: int = Field(default=200, ge=1, le=100_000)
-    concurrency: int = Field(default=4, ge=1, le=64)
+    chunk_size: ChunkSize = "auto"
+    concurrency: Concurrency = "auto"
     retries: int = Field(default=5, ge=0, le=100)
     timeout: float = Field(default=120, gt=0)
     on_error: Literal["rollback", "stop"] = "rollback"
@@ -342,6 +469,11 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
 __all__ = [
     "CONFIG_FILE",
     "DEFAULT_CONTEXT",
+    "Bounds",
+    "ChunkSize",
+    "ChunkSizeRange",
+    "Concurrency",
+    "ConcurrencyRange",
     "LedgerConfig",
     "LookupTable",
     "ProjectConfig",
@@ -349,5 +481,7 @@ __all__ = [
     "RunnerConfig",
     "TargetConfig",
     "check_lookup_files",
+    "chunk_bounds",
+    "concurrency_bounds",
     "load_config",
 ]

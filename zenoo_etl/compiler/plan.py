@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from zenoo_etl.compiler.config import chunk_bounds
 from zenoo_etl.compiler.project import Project, RowStats, changed_parts, iter_keys, iter_rows
 from zenoo_etl.compiler.sources import SqlSource, checksum_rule, source_label
 from zenoo_etl.compiler.steps import Migration, Step
@@ -46,8 +47,9 @@ class PlanStep(_Frozen):
     selector: Literal["rows", "domain", "model"]
     source: str | None
     records: int | None
-    chunks: int | None
-    chunk_size: int
+    # "auto": the runner tunes the size while the step runs (the count is not known ahead)
+    chunks: int | Literal["auto"] | None
+    chunk_size: int | Literal["auto"]
     reversible: bool
     depends_on: list[str]
     references: list[str]
@@ -78,7 +80,7 @@ class PlanMigration(_Frozen):
     status: Status
     reversible: bool
     records: int | None
-    chunks: int | None
+    chunks: int | Literal["auto"] | None
     steps: list[PlanStep]
     filtered: int | None = None
     lines: int | None = None
@@ -225,16 +227,22 @@ def ledger_position_of(applied: Mapping[int, str]) -> str:
 
 
 def _plan_step(project: Project, migration: Migration, step: Step, count: bool) -> PlanStep:
-    chunk_size = step.chunk_size or project.config.runner.chunk_size
+    bounds = chunk_bounds(
+        step.chunk_size if step.chunk_size is not None else project.config.runner.chunk_size
+    )
+    chunk_size: int | Literal["auto"] = bounds.start if bounds.fixed else "auto"
     records: int | None = None
-    chunks: int | None = None
+    chunks: int | Literal["auto"] | None = None
     filtered: int | None = None
     lines: int | None = None
     if count:
         if step.source is not None:
             stats = RowStats()
             records = count_rows(project, migration, step, stats)
-            chunks = math.ceil(records / chunk_size)
+            # tuned sizes change only after answers came back: what fits in the first chunk
+            # is one chunk whatever happens, a longer step has a count known only at apply
+            fits = bounds.fixed or records <= bounds.start
+            chunks = math.ceil(records / bounds.start) if fits else "auto"
             filtered = stats.filtered
             lines = stats.lines if step.lines is not None else None
         else:
@@ -260,6 +268,16 @@ def _plan_step(project: Project, migration: Migration, step: Step, count: bool) 
         lines=lines,
         source_checksum=_checksum_rule(step),
     )
+
+
+def _chunks_of(steps: list[PlanStep]) -> int | Literal["auto"] | None:
+    """A migration's chunks: the sum, ``auto`` when a step's count is only known while
+    it runs, None when nothing was counted."""
+    if not steps:
+        return None
+    if any(s.chunks == "auto" for s in steps):
+        return "auto"
+    return sum(s.chunks for s in steps if isinstance(s.chunks, int))
 
 
 def result_settings(project: Project) -> dict[str, Any]:
@@ -341,7 +359,7 @@ def compile_plan(
                 status=status,
                 reversible=migration.reversible,
                 records=sum(s.records or 0 for s in counted) if counted else None,
-                chunks=sum(s.chunks or 0 for s in counted) if counted else None,
+                chunks=_chunks_of(counted),
                 steps=steps,
                 filtered=sum(s.filtered or 0 for s in counted) if counted else None,
                 lines=sum(s.lines or 0 for s in counted) if any(s.lines for s in counted) else None,

@@ -41,8 +41,8 @@ password = "admin"                  # a literal password is allowed only for san
 url = "sqlite:///.zenoo/ledger.db"
 
 [runner]
-chunk_size = 200
-concurrency = 4
+chunk_size = "auto"                   # records per call, tuned while running; a number fixes it
+concurrency = "auto"                  # calls in flight, tuned while running; a number fixes it
 """
 
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from zenoo_etl.compiler.config import ChunkSize
 from zenoo_etl.compiler.locate import describe_errors, key_line, toml_error_position
 from zenoo_etl.compiler.lookups import Lookups, lookup_files
 from zenoo_etl.compiler.render import (
@@ -112,7 +113,7 @@ class _StepSpec(_Strict):
     kwargs: dict[str, Any] | None = None
     undo: UndoSpec | None = None
     depends_on: list[str] = Field(default_factory=list)
-    chunk_size: int | None = Field(default=None, ge=1, le=100_000)
+    chunk_size: ChunkSize | None = None
     context: dict[str, Any] = Field(default_factory=dict)
     when: str | None = Field(default=None, min_length=1)
     lines: dict[str, Any] | None = None
@@ -182,7 +183,7 @@ class Step(BaseModel):  # type: ignore[no-redef]
     undo: UndoSpec | None = None
     depends_on: list[str] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
-    chunk_size: int | None = None
+    chunk_size: ChunkSize | None = None
     context: dict[str, Any] = Field(default_factory=dict)
     source: Source | None = None
     key: str | None = None

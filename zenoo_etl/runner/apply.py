@@ -24,6 +24,7 @@ from typing import Any
 
 from zenoo_etl.client.errors import ClientError, OdooError
 from zenoo_etl.compiler import Migration, Plan, Project, Step, iter_rows
+from zenoo_etl.compiler.config import Bounds, chunk_bounds, concurrency_bounds
 from zenoo_etl.compiler.plan import (
     StalePlanError,
     check_saved_plan,
@@ -56,6 +57,7 @@ from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, Step
 from zenoo_etl.runner.rollback import undo_migration
 from zenoo_etl.runner.session import Session, TargetWrapper, open_session
 from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
+from zenoo_etl.runner.tuning import Tuner
 
 
 def _shown_action(step: Step) -> str:
@@ -211,11 +213,16 @@ class Runner:
         self,
         migration: Migration,
         step: Step,
-        size: int,
+        tuner: Tuner,
         ids: list[int] | None,
         parent: str | None = None,
         stats: RowStats | None = None,
     ) -> Iterator[Chunk]:
+        """The step's chunks, each cut with the size the tuner chooses at that moment."""
+
+        def size() -> int:
+            return tuner.size
+
         if ids is not None:
             for id_part in chunked(ids, size):
                 yield Chunk(ids=id_part)
@@ -225,8 +232,8 @@ class Runner:
             for part in chunked(rows, size):
                 yield Chunk(rows=part)
             return
-        concurrency = self.project.config.runner.concurrency
-        window = min(WINDOW_MAX, max(size, size * concurrency * WINDOW_CHUNKS))
+        most = tuner.size_bounds.high
+        window = min(WINDOW_MAX, max(most, most * tuner.concurrency_bounds.high * WINDOW_CHUNKS))
         for part in grouped_chunks(rows, size, parent, window):
             yield Chunk(rows=part)
 
@@ -275,9 +282,18 @@ class Runner:
         session = self.session
         started = time.monotonic()
         runner_cfg = self.project.config.runner
-        size = step.chunk_size or runner_cfg.chunk_size
+        size = step.chunk_size if step.chunk_size is not None else runner_cfg.chunk_size
+        in_flight = concurrency_bounds(runner_cfg.concurrency)
+        tuner = Tuner(
+            chunk_bounds(size),
+            # a call step sends one call at a time (its calls may depend on each other)
+            Bounds(1, 1, 1) if step.action == "call" else in_flight,
+            timeout=runner_cfg.timeout,
+            faults=session.faults,
+            name=step.id,
+        )
         run = await self.step_run(migration, step, fresh)
-        result = StepResult(step.id, step.model, _shown_action(step), run.counts)
+        result = StepResult(step.id, step.model, _shown_action(step), run.counts, tuner=tuner)
         into.append(result)
         ids: list[int] | None = None
         total: int | None = None
@@ -329,7 +345,6 @@ class Runner:
             result.records += n
             session.progress.step_advanced(step.id, n)
 
-        concurrency = 1 if step.action == "call" else runner_cfg.concurrency
         parent = None
         if step.action in ("create", "upsert") and ids is None:
             parent = parent_field(step.model, step.row_fields, run.fields_get)
@@ -340,9 +355,10 @@ class Runner:
         stats = RowStats()
         try:
             await run_chunks(
-                self.chunks(migration, step, size, ids, parent, stats),
+                self.chunks(migration, step, tuner, ids, parent, stats),
                 work,
-                concurrency=concurrency,
+                concurrency=lambda: tuner.concurrency,
+                timer=tuner if tuner.tuned else None,
                 on_done=advanced,
                 stop=stop_requested,
                 groups=groups if parent is not None else None,

@@ -19,7 +19,7 @@ exact whatever the order. Memory stays bounded by the window.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from zenoo_etl.compiler.values import Row
@@ -54,15 +54,18 @@ def group_key(value: Any) -> Hashable | None:
     return value  # type: ignore[no-any-return]
 
 
-def grouped_chunks(rows: Iterable[Row], size: int, field: str, window: int) -> Iterator[list[Row]]:
+def grouped_chunks(
+    rows: Iterable[Row], size: int | Callable[[], int], field: str, window: int
+) -> Iterator[list[Row]]:
     """Chunks of at most ``size`` rows where a parent's children stay together.
 
     Within each window of ``window`` rows: groups of the same parent, in the
     order of their first row, are packed whole into chunks; a group larger
     than a chunk fills whole chunks of its own; rows without a parent fill
-    what room is left. Order inside a group is the source order.
+    what room is left. Order inside a group is the source order. A callable
+    ``size`` (``chunk_size = "auto"``) is asked again for each chunk started.
     """
-    size = max(1, size)
+    size_of = size if callable(size) else (lambda: size)
     iterator = iter(rows)
     while True:
         groups: dict[Hashable, list[Row]] = {}
@@ -79,34 +82,46 @@ def grouped_chunks(rows: Iterable[Row], size: int, field: str, window: int) -> I
                 break
         if not taken:
             return
-        yield from _pack(list(groups.values()), loose, size)
+        yield from _pack(list(groups.values()), loose, lambda: max(1, size_of()))
         if taken < window:
             return
 
 
-def _pack(groups: list[list[Row]], loose: list[Row], size: int) -> Iterator[list[Row]]:
+def _pack(
+    groups: list[list[Row]], loose: list[Row], size: Callable[[], int]
+) -> Iterator[list[Row]]:
     loose_at = 0
     current: list[Row] = []
+    limit = size()  # of the chunk being filled; asked again when a new one starts
     for group in groups:
-        while len(group) >= size:  # a big family: whole chunks of its own
-            yield group[:size]
-            group = group[size:]
+        while len(group) >= limit:  # a big family: whole chunks of its own
+            yield group[:limit]
+            group = group[limit:]
+            if not current:
+                limit = size()
         if not group:
             continue
-        if len(current) + len(group) > size:
-            room = size - len(current)
+        if len(current) + len(group) > limit:
+            room = limit - len(current)
             current.extend(loose[loose_at : loose_at + room])
             loose_at += min(room, len(loose) - loose_at)
             yield current
             current = []
+            limit = size()
+            while len(group) >= limit:  # the size shrank meanwhile
+                yield group[:limit]
+                group = group[limit:]
+                limit = size()
         current.extend(group)
-    room = size - len(current)
+    room = limit - len(current)
     current.extend(loose[loose_at : loose_at + room])
     loose_at += min(room, len(loose) - loose_at)
     if current:
         yield current
-    for start in range(loose_at, len(loose), size):
-        yield loose[start : start + size]
+    while loose_at < len(loose):
+        limit = size()
+        yield loose[loose_at : loose_at + limit]
+        loose_at += limit
 
 
 def chunk_groups(rows: list[Row], field: str) -> frozenset[Hashable]:

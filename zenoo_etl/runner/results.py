@@ -13,6 +13,7 @@ from typing import Any
 from zenoo_etl.errors import MigrationFailed
 from zenoo_etl.runner.drift import Drift
 from zenoo_etl.runner.progress import StepCounts
+from zenoo_etl.runner.tuning import Tuner
 
 
 @dataclass
@@ -27,6 +28,18 @@ class StepResult:
     seconds: float = 0.0
     drift: Drift = field(default_factory=Drift)  # rollback: records gone / changed since apply
     reject_file: str | None = None  # on_error = "reject": where the rejected rows were written
+    tuner: Tuner | None = None  # apply: the chunk size and calls in flight it chose
+
+    def tuning(self) -> dict[str, Any]:
+        """The chunk size and calls in flight the step ended with, and how often they
+        changed (``chunk_size = "auto"``, :mod:`.tuning`)."""
+        if self.tuner is None:
+            return {}
+        return {
+            "chunk_size_final": self.tuner.size,
+            "concurrency_final": self.tuner.concurrency,
+            "tuning_changes": len(self.tuner.changes),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         rate = self.records / self.seconds if self.seconds > 0 else 0.0
@@ -47,6 +60,7 @@ class StepResult:
             **self.counts.as_dict(),
             "seconds": round(self.seconds, 3),
             "records_per_second": round(rate, 1),
+            **self.tuning(),
             **({"reject_file": self.reject_file} if self.reject_file else {}),
             **checks,
         }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.compiler import Project
+from zenoo_etl.compiler.config import concurrency_bounds
 from zenoo_etl.compiler.connect import check_series, login, open_client
 from zenoo_etl.errors import LockLostError
 from zenoo_etl.ledger.open import open_ledger
@@ -59,6 +61,12 @@ class Session:
     restored: dict[str, set[int]] = field(default_factory=dict)
     # calls of this run whose answer was lost (they may still commit late)
     lost_answers: int = 0
+    # faults the client retried, by reason (the client's own counter; empty without one)
+    client_faults: Counter[str] = field(default_factory=Counter)
+
+    def faults(self) -> dict[str, int]:
+        """Retried faults and lost answers so far, for the chunk tuner (:mod:`.tuning`)."""
+        return {**self.client_faults, "lost answer": self.lost_answers}
 
     def lost_answer(self) -> None:
         self.lost_answers += 1
@@ -141,8 +149,10 @@ async def open_session(
         stack.push_async_callback(_stop_beat)
 
         unknown_uuid = False
+        faults: Counter[str] = Counter()
         if odoo is None:
             client = await _connect(stack, project)
+            faults = client.faults
             odoo = ClientTarget(client)
             db_uuid = await client.database_uuid()
             if db_uuid is None:
@@ -158,6 +168,7 @@ async def open_session(
             odoo=odoo,
             progress=progress or NullProgress(),
             resolver=Resolver(odoo, scope),
+            client_faults=faults,
         )
         if unknown_uuid:
             session.warn(
@@ -183,7 +194,8 @@ async def _connect(stack: AsyncExitStack, project: Project) -> ZenooClient:
         project.target,
         project.config.runner,
         schema_file=schema_file,
-        concurrency=project.config.runner.concurrency,
+        # connections for the most calls in flight the tuner may choose
+        concurrency=concurrency_bounds(project.config.runner.concurrency).high,
     )
     await login(client, project)
     return client
