@@ -213,15 +213,12 @@ class Tuner:
         self._rates, self._answers = [], []
         if (size, concurrency) == (self.size, self.concurrency):
             return
-        log.info(
-            "step %s: chunk size %d -> %d, calls in flight %d -> %d (%s)",
-            self.name,
-            self.size,
-            size,
-            self.concurrency,
-            concurrency,
-            reason,
-        )
+        what = []
+        if size != self.size:
+            what.append(f"chunk size {self.size} -> {size}")
+        if concurrency != self.concurrency:
+            what.append(f"calls in flight {self.concurrency} -> {concurrency}")
+        log.info("step %s: %s (%s)", self.name, ", ".join(what), reason)
         self.size, self.concurrency = size, concurrency
         self.changes.append(Change(reason, size, concurrency))
 
