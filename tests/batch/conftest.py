@@ -18,7 +18,7 @@ def fake_odoo() -> FakeOdoo:
 @pytest.fixture
 async def fake_client(fake_odoo: FakeOdoo) -> AsyncIterator[ZenooClient]:
     async with ZenooClient(
-        url="http://fake", protocol="jsonrpc", transport=MockTransport(fake_odoo)
+        url="http://fake", protocol="jsonrpc", web_session=False, transport=MockTransport(fake_odoo)
     ) as client:
         await client.login("etl", "admin", "admin")
         yield client

@@ -106,7 +106,9 @@ async def test_rollback_keeps_what_it_could_not_delete(fake_odoo: FakeOdoo) -> N
             raise MissingRecordError("boom")  # stands for any error during rollback
         return await fake_odoo(request)
 
-    async with ZenooClient(url="http://f", protocol="jsonrpc", transport=MockTransport(flaky)) as c:
+    async with ZenooClient(
+        url="http://f", protocol="jsonrpc", web_session=False, transport=MockTransport(flaky)
+    ) as c:
         await c.login("etl", "admin", "admin")
         batch = BatchContext(c)
         batch.create("res.partner", {"name": "a"})
@@ -162,7 +164,9 @@ async def test_malformed_operations_are_refused_when_queued(fake_client: ZenooCl
 
 async def test_parallel_runs_chunks_concurrently_up_to_the_limit() -> None:
     fake = FakeOdoo(delay=0.05)
-    async with ZenooClient(url="http://f", protocol="jsonrpc", transport=MockTransport(fake)) as c:
+    async with ZenooClient(
+        url="http://f", protocol="jsonrpc", web_session=False, transport=MockTransport(fake)
+    ) as c:
         await c.login("etl", "admin", "admin")
         async with BatchContext(c, batch_size=10, parallel=True, concurrency=3) as batch:
             for i in range(100):
@@ -181,7 +185,9 @@ async def test_parallel_runs_chunks_concurrently_up_to_the_limit() -> None:
 
 async def test_parallel_failure_stops_new_calls_and_reports_the_first_failure() -> None:
     fake = FakeOdoo(delay=0.01)
-    async with ZenooClient(url="http://f", protocol="jsonrpc", transport=MockTransport(fake)) as c:
+    async with ZenooClient(
+        url="http://f", protocol="jsonrpc", web_session=False, transport=MockTransport(fake)
+    ) as c:
         await c.login("etl", "admin", "admin")
         batch = BatchContext(c, batch_size=1, parallel=True, concurrency=2, isolate_failures=False)
         for name in ["a", "FAIL", "c", "d", "e", "f"]:

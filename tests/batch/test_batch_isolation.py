@@ -129,7 +129,7 @@ async def test_writes_and_deletes_are_narrowed_per_operation(
 
 async def test_parallel_calls_of_the_failing_group_all_run(fake_odoo: FakeOdoo) -> None:
     async with ZenooClient(
-        url="http://f", protocol="jsonrpc", transport=MockTransport(fake_odoo)
+        url="http://f", protocol="jsonrpc", web_session=False, transport=MockTransport(fake_odoo)
     ) as c:
         await c.login("etl", "admin", "admin")
         batch = BatchContext(c, batch_size=2, parallel=True, concurrency=3)
@@ -153,7 +153,11 @@ async def test_faults_that_say_nothing_about_the_data_are_not_split(fake_odoo: F
         return await fake_odoo(request)
 
     async with ZenooClient(
-        url="http://f", protocol="jsonrpc", retries=0, transport=MockTransport(flaky)
+        url="http://f",
+        protocol="jsonrpc",
+        retries=0,
+        web_session=False,
+        transport=MockTransport(flaky),
     ) as c:
         await c.login("etl", "admin", "admin")
         batch = BatchContext(c, batch_size=2)

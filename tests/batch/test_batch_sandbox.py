@@ -39,7 +39,10 @@ def rpc_methods(transport: CountingTransport) -> list[str]:
     methods = []
     for request in transport.requests:
         params = orjson.loads(request.content or b"{}")["params"]
-        methods.append(params["args"][4] if params["service"] == "object" else params["method"])
+        if "model" in params:  # /web/dataset/call_kw, the web session's route
+            methods.append(params["method"])
+        else:
+            methods.append(params["args"][4] if params["service"] == "object" else params["method"])
     return methods
 
 

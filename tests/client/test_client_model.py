@@ -44,7 +44,9 @@ class Recorder:
 
 async def client_with(answers: dict[str, Any]) -> tuple[ZenooClient, Recorder]:
     recorder = Recorder(answers)
-    client = ZenooClient(url="http://o", protocol="jsonrpc", transport=MockTransport(recorder))
+    client = ZenooClient(
+        url="http://o", protocol="jsonrpc", web_session=False, transport=MockTransport(recorder)
+    )
     await client.login("etl", "admin", "admin")
     return client, recorder
 

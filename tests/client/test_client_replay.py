@@ -68,7 +68,9 @@ async def logged_in(rec: Recording) -> tuple[ZenooClient, ReplayTransport]:
     transport = ReplayTransport.only(
         RECORDINGS["a01_common_version"], RECORDINGS["a04_common_authenticate_good"], rec
     )
-    client = ZenooClient(url="http://127.0.0.1:8069", protocol="jsonrpc", transport=transport)
+    client = ZenooClient(
+        url="http://127.0.0.1:8069", protocol="jsonrpc", web_session=False, transport=transport
+    )
     assert await client.login("etl", "admin", "admin") == 2
     # b08/b09 were recorded with credentials a login cannot produce (that is their
     # point); put them in place the way a stale session would hold them.
@@ -105,7 +107,7 @@ async def test_typed_helpers_send_what_a_real_client_sent() -> None:
     rec = RECORDINGS
     transport = ReplayTransport(rec.values())
     async with ZenooClient(
-        url="http://127.0.0.1:8069", protocol="jsonrpc", transport=transport
+        url="http://127.0.0.1:8069", protocol="jsonrpc", web_session=False, transport=transport
     ) as client:
         assert await client.login("etl", "admin", "admin") == 2
         assert client.server_version == (18, 0)
@@ -186,7 +188,7 @@ async def test_name_search_returns_id_name_pairs() -> None:
 async def test_bad_password_login_raises_authentication_error(name: str, password: str) -> None:
     transport = ReplayTransport.only(RECORDINGS["a01_common_version"], RECORDINGS[name])
     async with ZenooClient(
-        url="http://127.0.0.1:8069", protocol="jsonrpc", transport=transport
+        url="http://127.0.0.1:8069", protocol="jsonrpc", web_session=False, transport=transport
     ) as client:
         with pytest.raises(AuthenticationError) as info:
             await client.login("etl", "admin", password)
@@ -203,7 +205,7 @@ async def test_unknown_database_login_says_the_database_does_not_exist() -> None
         RECORDINGS["a01_common_version"], RECORDINGS["a06_common_authenticate_unknown_db"], denied
     )
     async with ZenooClient(
-        url="http://127.0.0.1:8069", protocol="jsonrpc", transport=transport
+        url="http://127.0.0.1:8069", protocol="jsonrpc", web_session=False, transport=transport
     ) as client:
         with pytest.raises(UnknownDatabaseError) as info:
             await client.login("no_such_db", "admin", "admin")

@@ -84,6 +84,7 @@ async def client_for(script: Script, retries: int = 3) -> tuple[ZenooClient, lis
         url="http://odoo.test",
         protocol="jsonrpc",
         retries=retries,
+        web_session=False,
         transport=MockTransport(script),
         sleep=sleep,
         rng=lambda: 0.5,

@@ -124,7 +124,7 @@ async def test_create_on_a_dropping_server_is_outcome_unknown_not_resent(
         return Response(200, body)
 
     async with ZenooClient(
-        url="http://o", protocol="jsonrpc", transport=MockTransport(handler)
+        url="http://o", protocol="jsonrpc", web_session=False, transport=MockTransport(handler)
     ) as client:
         await client.login("etl", "admin", "admin")
         with pytest.raises(OutcomeUnknownError) as info:

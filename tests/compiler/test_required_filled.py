@@ -42,7 +42,7 @@ async def test_default_get_is_retried_with_ids_after_a_type_error() -> None:
         with_ids,
     )
     async with ZenooClient(
-        url="http://127.0.0.1:8069", protocol="jsonrpc", transport=transport
+        url="http://127.0.0.1:8069", protocol="jsonrpc", web_session=False, transport=transport
     ) as client:
         await client.login("etl", "admin", "admin")
         defaults = await _default_get(client, "product.template", NAMES)

@@ -13,6 +13,7 @@ call with :class:`ClientClosedError` after :meth:`ZenooClient.aclose`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,7 @@ from zenoo_etl.client.errors import (
     OdooError,
     OutcomeUnknownError,
     RequestTimeout,
+    ServerError,
     UnknownDatabaseError,
 )
 from zenoo_etl.client.protocol import (
@@ -78,6 +80,9 @@ class LoadResult:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
 
+_SESSION_EXPIRED = "odoo.http.SessionExpiredException"
+
+
 def _session_cookie(headers: Mapping[str, str]) -> str | None:
     """The ``session_id`` value of a Set-Cookie answer header (all of them, if several)."""
     getall = getattr(headers, "getall", None)
@@ -110,6 +115,7 @@ class ZenooClient:
         sleep: Sleep | None = None,
         rng: Callable[[], float] | None = None,
         transport: Transport | None = None,
+        web_session: bool = True,
     ) -> None:
         self.url = base_url(host, port, url)
         if protocol not in ("auto", "jsonrpc", "json2"):
@@ -138,6 +144,7 @@ class ZenooClient:
         )
         self._state: Literal["new", "open", "closed"] = "new"
         self._jsonrpc_url = f"{self.url}/jsonrpc"
+        self._web_session = web_session
         self._json_headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
@@ -153,6 +160,10 @@ class ZenooClient:
         self._secret: str | None = None
         self._login: str | None = None
         self._json2_headers: dict[str, str] = {}
+        # JSON-RPC with a password: the web session whose cookie authenticates calls
+        self._session_id: str | None = None
+        self._session_headers: dict[str, str] = {}
+        self._session_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -181,6 +192,11 @@ class ZenooClient:
         if self._state != "closed":
             self._state = "closed"
             await self._transport.aclose()
+
+    @property
+    def web_session(self) -> bool:
+        """Whether calls are authenticated by a web session cookie (JSON-RPC with a password)."""
+        return self._session_id is not None
 
     @property
     def is_closed(self) -> bool:
@@ -252,23 +268,25 @@ class ZenooClient:
         login = self._login
         if not login or not self._secret or self.database is None:
             return None
-        body = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "params": {"db": self.database, "login": login, "password": self._secret},
-        }
         try:
-            auth = await self._transport.handle(
-                Request(
-                    "POST",
-                    f"{self.url}/web/session/authenticate",
-                    self._json_headers,
-                    orjson.dumps(body),
+            cookie = self._session_id
+            if cookie is None:
+                body = {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {"db": self.database, "login": login, "password": self._secret},
+                }
+                auth = await self._transport.handle(
+                    Request(
+                        "POST",
+                        f"{self.url}/web/session/authenticate",
+                        self._json_headers,
+                        orjson.dumps(body),
+                    )
                 )
-            )
-            cookie = _session_cookie(auth.headers)
-            if auth.status != 200 or cookie is None:
-                return None
+                cookie = _session_cookie(auth.headers)
+                if auth.status != 200 or cookie is None:
+                    return None
             answer = await self._transport.handle(
                 Request(
                     "POST",
@@ -297,7 +315,10 @@ class ZenooClient:
 
         With ``protocol="auto"``, JSON-2 is used when the server is Odoo 19+ and
         an API key is given; otherwise JSON-RPC with the password (or the API
-        key in its place, which Odoo accepts).
+        key in its place, which Odoo accepts). Over JSON-RPC with a password the
+        client logs in to a web session and sends its calls with the session
+        cookie (``web_session=False``: the password in every call); see
+        :meth:`_session_login`.
         """
         self._check_open()
         secret = api_key if api_key is not None else password
@@ -308,6 +329,8 @@ class ZenooClient:
         self.database = db
         self._secret = secret
         self._login = user
+        self._session_id = None
+        self._session_headers = {}
         await self.version()
         assert self.server_version is not None
         if self._requested_protocol == "auto":
@@ -346,6 +369,12 @@ class ZenooClient:
         else:
             if not user:
                 raise ConfigError(f"A login name is needed to log in to {self.url} over JSON-RPC.")
+            session_uid = None
+            if self._web_session and api_key is None:
+                session_uid = await self._session_login(db, user, secret)
+            if session_uid is not None:
+                self.uid = session_uid
+                return session_uid
             try:
                 uid = await self._call_service("common", "authenticate", [db, user, secret, {}])
             except OdooError as exc:
@@ -362,6 +391,60 @@ class ZenooClient:
                 )
         self.uid = uid
         return uid
+
+    async def _session_login(self, db: str, user: str, password: str) -> int | None:
+        """Open a web session (``POST /web/session/authenticate``); its uid, or None.
+
+        Odoo checks ``execute_kw``'s password with a cached PBKDF2 hash (600,000
+        rounds, 0.25-0.9 s) and every cache clear (an ``unlink`` of records with
+        external ids does one) makes the next call hash it again; a session
+        cookie is checked with one SQL query and an HMAC instead (Odoo's
+        ``check_session``). None when the server gives no session for these
+        credentials (no web module, a proxy serving ``/jsonrpc`` only, an API key
+        used as the password, two-factor login, a transient fault): the caller
+        then logs in with ``common.authenticate`` and sends the password with
+        every call, and reports any error exactly as before.
+        """
+        body = dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": self._next_id(),
+                "params": {"db": db, "login": user, "password": password},
+            }
+        )
+        request = Request("POST", f"{self.url}/web/session/authenticate", self._json_headers, body)
+        try:
+            response = await self._transport.handle(request)
+            answer = loads(response.content, status=response.status, what="a web login")
+        except ClientError:
+            return None
+        cookie = _session_cookie(response.headers)
+        result = answer.get("result") if isinstance(answer, dict) else None
+        uid = result.get("uid") if isinstance(result, dict) else None
+        if response.status != 200 or cookie is None or not isinstance(uid, int) or uid is True:
+            return None
+        self._set_session(cookie)
+        return uid
+
+    def _set_session(self, cookie: str) -> None:
+        self._session_id = cookie
+        self._session_headers = {**self._json_headers, "Cookie": f"session_id={cookie}"}
+
+    async def _renew_session(self, expired: str | None, error: AuthenticationError) -> None:
+        """Log in again once after Odoo answered a call with SessionExpired.
+
+        Concurrent calls that saw the same session expire wait for one login.
+        Raises ``error`` when the server gives no new session.
+        """
+        async with self._session_lock:
+            if self._session_id != expired:
+                return  # another call renewed it meanwhile
+            assert self.database is not None and self._login and self._secret
+            logger.info("The Odoo web session expired; logging in again")
+            uid = await self._session_login(self.database, self._login, self._secret)
+            if uid is None or uid != self.uid:
+                raise error
 
     async def _databases(self) -> list[str] | None:
         """The server's databases (``db.list``), or None when it does not list them."""
@@ -408,11 +491,57 @@ class ZenooClient:
                 kwargs = {**kwargs, "context": {**kwargs["context"], **context}}
             else:
                 kwargs = {**kwargs, "context": context} if kwargs else {"context": context}
+        if self._session_id is not None:
+            return await self._call_kw(model, method, args, kwargs)
+        return await self._password_call(model, method, args, kwargs)
+
+    async def _password_call(
+        self, model: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None
+    ) -> Any:
+        """``object.execute_kw`` over ``/jsonrpc``, the password in every call."""
         call_args: list[Any] = [self.database, self.uid, self._secret, model, method, args]
         if kwargs:
             call_args.append(kwargs)
         body = self._envelope("object", "execute_kw", call_args)
         return await self._send(self._jsonrpc_url, body, None, model, method, args, kwargs)
+
+    async def _call_kw(
+        self, model: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None
+    ) -> Any:
+        """``/web/dataset/call_kw`` with the session cookie: what Odoo's web client sends.
+
+        Odoo's ``call_kw`` replaces the session's context by the one in
+        ``kwargs`` (empty when none is given), as ``execute_kw`` does, so the
+        same call does the same thing on either route. A session that expired
+        is renewed once and the call resent: Odoo refused it before running
+        anything. An unknown model is answered there by routing (a bare 404),
+        so that call is sent again over ``/jsonrpc`` for Odoo's own error.
+        """
+        body = dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": self._next_id(),
+                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+            }
+        )
+        url = f"{self.url}/web/dataset/call_kw/{model}/{method}"
+        sent_with = self._session_id
+        try:
+            return await self._send(url, body, self._session_headers, model, method, args, kwargs)
+        except AuthenticationError as exc:
+            if exc.odoo_name != _SESSION_EXPIRED:
+                raise
+            await self._renew_session(sent_with, exc)
+        except ServerError as exc:
+            if exc.odoo_name != "werkzeug.exceptions.NotFound":
+                raise
+            return await self._password_call(model, method, args, kwargs)
+        return await self._send(url, body, self._session_headers, model, method, args, kwargs)
+
+    def _next_id(self) -> int:
+        self._request_id += 1
+        return self._request_id
 
     async def _call_service(self, service: str, method: str, args: list[Any]) -> Any:
         body = self._envelope(service, method, args)
@@ -421,12 +550,11 @@ class ZenooClient:
         )
 
     def _envelope(self, service: str, method: str, args: list[Any]) -> bytes:
-        self._request_id += 1
         return dumps(
             {
                 "jsonrpc": "2.0",
                 "method": "call",
-                "id": self._request_id,
+                "id": self._next_id(),
                 "params": {"service": service, "method": method, "args": args},
             }
         )
@@ -460,6 +588,11 @@ class ZenooClient:
             retry_after: float | None = None
             try:
                 response = await self._transport.handle(request)
+                if self._session_id is not None:
+                    # Odoo may hand a session a new id (rotation): follow it
+                    renewed = _session_cookie(response.headers)
+                    if renewed is not None and renewed != self._session_id:
+                        self._set_session(renewed)
                 status = response.status
                 if status in RETRY_ANY_STATUS or status in RETRY_IDEMPOTENT_STATUS:
                     if status in RETRY_IDEMPOTENT_STATUS and not resendable(short, args, kwargs):
@@ -553,7 +686,7 @@ class ZenooClient:
         return True
 
     def _secrets(self) -> tuple[str, ...]:
-        return (self._secret,) if self._secret else ()
+        return tuple(s for s in (self._secret, self._session_id) if s)
 
     # ------------------------------------------------------------------ helpers
 

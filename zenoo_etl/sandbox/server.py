@@ -65,6 +65,18 @@ def _rpc_result(req_id: Any, result: Any) -> web.Response:
     return _json_response(body)
 
 
+def _route_not_found() -> HttpError:
+    """werkzeug's NotFound as Odoo 18/19 report it on a JSON route: no arguments."""
+    exc = HttpError(
+        404,
+        "NotFound",
+        "404 Not Found: The requested URL was not found on the server. If you entered the "
+        "URL manually please check your spelling and try again.",
+    )
+    exc.arguments = []
+    return exc
+
+
 def _rpc_error(req_id: Any, exc: SandboxRpcError) -> web.Response:
     code, message = 200, "Odoo Server Error"
     if isinstance(exc, SessionExpired):
@@ -497,6 +509,10 @@ class SandboxServer:
             model, method = params.get("model"), params.get("method")
             if not isinstance(model, str) or not isinstance(method, str):
                 raise PythonError("TypeError", "call_kw() needs a model and a method name")
+            if model not in self._database().registry.models:
+                # Odoo's route looks the model up before the call (whether it may use a
+                # read-only cursor): a bare 404, not /jsonrpc's "Object ... doesn't exist"
+                raise _route_not_found()
             result = self._database().execute(uid, model, method, args, kwargs)
         except SandboxRpcError as exc:
             return _rpc_error(req_id, exc)
