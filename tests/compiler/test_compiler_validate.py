@@ -12,7 +12,13 @@ import pytest
 
 from zenoo_etl.compiler import Ref, SearchRef, XmlidRef, load_project
 from zenoo_etl.compiler.schema import cache_path, load_schema, read_cache, write_cache
-from zenoo_etl.compiler.validate import _checker, check_value, models_used, validate_project
+from zenoo_etl.compiler.validate import (
+    _accepts,
+    _checker,
+    check_value,
+    models_used,
+    validate_project,
+)
 from zenoo_etl.errors import ConfigError, MigrationFileError
 
 MakeProject = Callable[..., Path]  # the make_project fixture of conftest.py
@@ -82,8 +88,33 @@ def test_check_value(project, attrs: dict, value: object, problem: str | None) -
     else:
         assert message is not None and problem in message
     # the per-field checker the row pass uses says exactly the same
-    assert _checker(attrs, project, {})(value) == message  # type: ignore[arg-type]
-    assert _checker(attrs, project, {})(None) is None  # type: ignore[arg-type]
+    check, _code = _checker(attrs, project, {})  # type: ignore[arg-type]
+    assert check(value) == message  # type: ignore[arg-type]
+    assert check(None) is None  # type: ignore[arg-type]
+    # the row's generated condition accepts a value only when the checker has no message
+    accepts = _accepts({"f": _checker(attrs, project, {})})  # type: ignore[arg-type]
+    if accepts({"f": value}):
+        assert message is None
+
+
+@pytest.mark.parametrize(
+    ("attrs", "value"),
+    [
+        ({"type": "char"}, "x"),
+        ({"type": "char"}, False),
+        ({"type": "boolean"}, True),
+        ({"type": "many2one", "relation": "res.country"}, XmlidRef("base.us")),
+        ({"type": "many2one", "relation": "res.partner.category"}, Ref("tags", "a")),
+        ({"type": "many2many", "relation": "res.partner.category"}, [Ref("tags", "a")]),
+        ({"type": "date"}, "2026-11-27"),
+    ],
+)
+def test_common_values_are_accepted_by_one_condition_per_row(  # type: ignore[no-untyped-def]
+    project, attrs: dict, value: object
+) -> None:
+    """The row pass checks a row's values with one generated condition; the values most
+    rows hold pass it without a checker call (a date through its checker)."""
+    assert _accepts({"f": _checker(attrs, project, {})})({"f": value})  # type: ignore[arg-type]
 
 
 def test_unknown_model_field_and_uncached_model(make_project: MakeProject) -> None:

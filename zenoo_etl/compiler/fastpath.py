@@ -3,9 +3,11 @@
 Rendering through Jinja costs a context per template per row; the common
 templates (``{{ row.name | trim }}``, ``LEG-{{ row.id }}``,
 ``{{ row.kind == 'company' }}``) need none of it. This module walks the
-template's Jinja AST once and, when every node is in a small whitelist, builds
-a closure that computes the same value with dict lookups and the
-environment's own filter functions.
+template's Jinja AST once and, when every node is in a small whitelist, writes
+one Python expression that computes the same value with dict lookups and the
+environment's own filter functions (``str`` methods for ``trim``, ``lower`` and
+``upper`` of a text value, which is what those filters do with one).
+:mod:`.rowcode` puts these expressions into one function per step.
 
 Exactness rule: a fast renderer only ever returns what Jinja would. Anything
 outside the whitelist is left to Jinja, and a fast renderer that raises (a
@@ -16,8 +18,10 @@ the caller re-renders that row through Jinja so the message is Jinja's.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
+from jinja2 import filters as jinja_filters
 from jinja2 import nodes
 from jinja2.environment import Environment
 
@@ -26,11 +30,45 @@ FastFn = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
 
 # Filters that are plain functions of their input (no context, no arguments).
 _FILTERS = frozenset({"trim", "lower", "upper", "title", "capitalize", "string"})
+# What Jinja's own filter does with a str (soft_str(s) is s): the same str method.
+_STR_METHODS = {
+    "trim": (jinja_filters.do_trim, "strip"),
+    "lower": (jinja_filters.do_lower, "lower"),
+    "upper": (jinja_filters.do_upper, "upper"),
+}
 _DICT_ATTRS = frozenset(dir(dict))
 
 
-def compile_fast(env: Environment, text: str, *, lone: bool) -> FastFn | None:
-    """A closure equivalent to the template, or None when Jinja must render it.
+class CodeGen:
+    """Names and source text of generated code: constants and functions go into
+    the namespace the code is compiled in, never into its text."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {}
+        self._count = 0
+
+    def name(self, value: Any, prefix: str = "_k") -> str:
+        """A name bound to ``value`` in the generated code's namespace."""
+        self._count += 1
+        name = f"{prefix}{self._count}"
+        self.namespace[name] = value
+        return name
+
+    def temp(self) -> str:
+        """A fresh local variable name."""
+        self._count += 1
+        return f"_t{self._count}"
+
+    def compile(self, params: str, body: str, filename: str) -> Any:
+        """The function ``def _fn(params): body`` (``body`` is indented statements)."""
+        source = f"def _fn({params}):\n{body}"
+        exec(compile(source, filename, "exec"), self.namespace)  # our own code, no row data in it
+        return self.namespace["_fn"]
+
+
+def template_code(gen: CodeGen, env: Environment, text: str, *, lone: bool) -> str | None:
+    """A Python expression of ``cells`` and ``ctx`` computing the template's raw value,
+    or None when Jinja must render it.
 
     ``lone`` says the template is exactly one ``{{ expr }}``, whose value is
     returned natively; otherwise the parts are joined as text, as Jinja does.
@@ -45,105 +83,86 @@ def compile_fast(env: Environment, text: str, *, lone: bool) -> FastFn | None:
     if lone:
         if len(parts) != 1 or isinstance(parts[0], nodes.TemplateData):
             return None
-        return _expression(env, parts[0])
-    compiled: list[FastFn] = []
+        return _expression(gen, env, parts[0])
+    compiled: list[str] = []
     for part in parts:
         if isinstance(part, nodes.TemplateData):
-            compiled.append(_constant(part.data))
+            compiled.append(gen.name(part.data))  # already text: str() of it is itself
             continue
-        fn = _expression(env, part)
-        if fn is None:
+        code = _expression(gen, env, part)
+        if code is None:
             return None
-        compiled.append(fn)
+        compiled.append(f"str({code})")
     return _joined(compiled)
 
 
-def _constant(value: Any) -> FastFn:
-    def constant(cells: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
-        return value
-
-    return constant
-
-
-def _joined(parts: list[FastFn]) -> FastFn:
-    def joined(cells: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
-        return "".join([str(part(cells, ctx)) for part in parts])
-
-    return joined
+def compile_fast(env: Environment, text: str, *, lone: bool) -> FastFn | None:
+    """A function equivalent to the template, or None when Jinja must render it."""
+    gen = CodeGen()
+    code = template_code(gen, env, text, lone=lone)
+    if code is None:
+        return None
+    fn: FastFn = gen.compile("cells, ctx", f"    return {code}\n", "<zenoo fast template>")
+    return fn
 
 
-def _expression(env: Environment, node: nodes.Node) -> FastFn | None:
-    """The closure for one expression node, or None if it is not whitelisted."""
+def _joined(parts: list[str]) -> str:
+    return f"''.join(({', '.join(parts)},))"
+
+
+def _expression(gen: CodeGen, env: Environment, node: nodes.Node) -> str | None:
+    """The code of one expression node, or None if it is not whitelisted."""
     match node:
         case nodes.Const(value=value) if isinstance(value, str | int | float | bool) or (
             value is None
         ):
-            return _constant(value)
+            return gen.name(value)
         case nodes.Getattr(node=nodes.Name(name="row"), attr=attr) if not attr.startswith("_"):
-            return _cell(attr)
+            return f"cells[{gen.name(attr)}]"  # KeyError: the caller lets Jinja word the error
         case nodes.Getitem(node=nodes.Name(name="row"), arg=nodes.Const(value=str() as key)):
-            return _cell(key)
+            return f"cells[{gen.name(key)}]"
         case nodes.Getattr(node=nodes.Name(name="vars"), attr=attr) if (
             not attr.startswith("_") and attr not in _DICT_ATTRS
         ):
-            return _var(attr)
+            return f"ctx['vars'][{gen.name(attr)}]"
         case nodes.Filter(
             node=inner, name=name, args=[], kwargs=[], dyn_args=None, dyn_kwargs=None
         ) if name in _FILTERS and inner is not None:
-            return _filtered(env, name, inner)
+            return _filtered(gen, env, name, inner)
         case nodes.Compare(expr=left, ops=[nodes.Operand(op=("eq" | "ne") as op, expr=right)]):
-            return _compared(env, left, op, right)
-        case nodes.Concat(nodes=parts):
-            compiled = [_expression(env, part) for part in parts]
-            if any(fn is None for fn in compiled):
+            first, second = _expression(gen, env, left), _expression(gen, env, right)
+            if first is None or second is None:
                 return None
-            return _joined([fn for fn in compiled if fn is not None])
+            return f"({first} {'==' if op == 'eq' else '!='} {second})"
+        case nodes.Concat(nodes=parts):
+            compiled = [_expression(gen, env, part) for part in parts]
+            if any(code is None for code in compiled):
+                return None
+            return _joined([f"str({code})" for code in compiled])
     return None
 
 
-def _cell(column: str) -> FastFn:
-    def cell(cells: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
-        return cells[column]  # KeyError: the caller lets Jinja word the error
-
-    return cell
-
-
-def _var(name: str) -> FastFn:
-    def var(cells: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
-        return ctx["vars"][name]
-
-    return var
-
-
-def _filtered(env: Environment, name: str, inner: nodes.Node) -> FastFn | None:
+def _filtered(gen: CodeGen, env: Environment, name: str, inner: nodes.Node) -> str | None:
     function = env.filters[name]
     if getattr(function, "jinja_pass_arg", None) is not None:
         return None  # needs a context or environment argument
-    source = _expression(env, inner)
+    source = _expression(gen, env, inner)
     if source is None:
         return None
-
-    def filtered(cells: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
-        return function(source(cells, ctx))
-
-    return filtered
-
-
-def _compared(env: Environment, left: nodes.Node, op: str, right: nodes.Node) -> FastFn | None:
-    first, second = _expression(env, left), _expression(env, right)
-    if first is None or second is None:
-        return None
-    if op == "eq":
-
-        def equal(cells: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
-            return first(cells, ctx) == second(cells, ctx)
-
-        return equal
-
-    def not_equal(cells: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
-        return first(cells, ctx) != second(cells, ctx)
-
-    return not_equal
+    original, method = _STR_METHODS.get(name, (None, ""))
+    if function is original:
+        value, slow = gen.temp(), gen.name(function)
+        return f"({value}.{method}() if type({value} := {source}) is str else {slow}({value}))"
+    if function is jinja_filters.do_title:
+        value, cached, slow = gen.temp(), gen.name(_title), gen.name(function)
+        return f"({cached}({value}) if type({value} := {source}) is str else {slow}({value}))"
+    return f"{gen.name(function)}({source})"
 
 
-__all__ = ["FastFn", "compile_fast"]
+@lru_cache(maxsize=4096)
+def _title(text: str) -> str:
+    """Jinja's ``title`` of a str, remembered: columns such as a city repeat a lot."""
+    return jinja_filters.do_title(text)
+
+
+__all__ = ["CodeGen", "FastFn", "compile_fast", "template_code"]

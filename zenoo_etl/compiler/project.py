@@ -31,6 +31,7 @@ from zenoo_etl.compiler.discover import MigrationFile, discover
 from zenoo_etl.compiler.j2file import render_file
 from zenoo_etl.compiler.lookups import Lookups
 from zenoo_etl.compiler.render import Renderer, RenderError, RowView, SkipRow
+from zenoo_etl.compiler.rowcode import RowFn
 from zenoo_etl.compiler.sources import (
     OdooSource,
     Source,
@@ -409,6 +410,7 @@ def iter_rows(
         None,
         stats,
         left_out=left_out,
+        row_renderer=step._row_renderer,
     )
     for row, _header in rows:
         if lines is None:
@@ -499,11 +501,13 @@ def _source_rows(
     *,
     prefix: str = "",
     left_out: set[str] | None = None,
+    row_renderer: RowFn | None = None,
 ) -> Iterator[tuple[Row, str | None]]:
     """Rendered rows of one source (a step's, or its lines'), with the header key of each.
 
     With ``left_out``, the keys of filtered rows are collected there (best effort:
     a key that does not render is not collected), so their lines can be left out too.
+    ``row_renderer`` renders all of ``renderers`` at once (see :func:`_render_values`).
     """
     base = project.template_context()
     # Rows of a file are located in that file; query rows and inline records at the step.
@@ -524,7 +528,7 @@ def _source_rows(
                 continue
         try:
             values = _render_values(
-                renderers, cells, ctx, step, shown, where_line, index, prefix=prefix
+                renderers, cells, ctx, step, shown, where_line, index, prefix, row_renderer
             )
         except SkipRow:
             stats.filtered += 1
@@ -643,9 +647,14 @@ def _render_values(
     shown: str,
     line: int | None,
     index: int,
-    *,
     prefix: str = "",
+    row_renderer: RowFn | None = None,
 ) -> dict[str, FieldValue]:
+    if row_renderer is not None:
+        try:
+            return row_renderer(cells, ctx)
+        except Exception:
+            pass  # the renderers below word (or skip) this row
     values: dict[str, FieldValue] = {}
     for name, render in renderers.items():
         try:

@@ -23,7 +23,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context as JinjaContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
-from zenoo_etl.compiler.fastpath import FastFn, compile_fast
+from zenoo_etl.compiler.fastpath import CodeGen, FastFn, compile_fast, template_code
 from zenoo_etl.compiler.sources import resolve_inside
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 
@@ -212,8 +212,12 @@ def has_template_syntax(text: str) -> bool:
 
 def to_native(value: Any) -> FieldValue:
     """Normalise an expression result to a ``FieldValue``; empty means False."""
-    if type(value) is str:  # most values: what the str branch below does, sooner
+    cls = type(value)
+    if cls is str:  # most values: what the str branch below does, sooner
         return value if value != "" else False
+    if cls is bool or cls is int or cls is float:  # what the bool | int | float branch does
+        number: FieldValue = value
+        return number
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()
     if value is None:
@@ -287,11 +291,7 @@ def compile_text(text: str) -> Renderer:
                 value = cells[column]
             except KeyError:
                 raise RenderError(f"no column '{column}' in this row", column=column) from None
-            if value is None or value == "":
-                return False
-            if isinstance(value, str):
-                return value
-            return to_native(value)
+            return _cell_value(value)
 
         return lookup
 
@@ -307,6 +307,40 @@ def compile_text(text: str) -> Renderer:
         raise SpecError(f"Jinja syntax error in {text!r}: {exc.message}") from None
     quick = compile_fast(_ENV, text, lone=lone is not None)
     return slow if quick is None else _fast_then_jinja(quick, slow)
+
+
+def _cell_value(value: Any) -> FieldValue:
+    """What ``{{ row.col }}`` renders for a cell holding ``value``."""
+    if type(value) is str:  # what the two tests below give a str
+        return value or False
+    if value is None or value == "":
+        return False
+    if isinstance(value, str):
+        return value
+    return to_native(value)
+
+
+def text_code(gen: CodeGen, text: str) -> str | None:
+    """A Python expression of ``cells`` and ``ctx`` with the value :func:`compile_text`
+    renders for ``text``, or None where its renderer must be called (Jinja).
+
+    The expression may raise where the renderer raises, or where Jinja words the
+    error: the caller then renders the row with the renderers themselves.
+    """
+    if not has_template_syntax(text):
+        return gen.name(text if text != "" else False)
+    value = gen.temp()
+    fast = _ROW_ATTR.match(text)
+    if fast:
+        column = gen.name(fast.group("attr") or fast.group("item") or "")
+        rest = gen.name(_cell_value)
+        cell = f"cells[{column}]"
+        return f"(({value} or False) if type({value} := {cell}) is str else {rest}({value}))"
+    code = template_code(gen, _ENV, text, lone=_LONE_EXPR.match(text) is not None)
+    if code is None:
+        return None
+    native = gen.name(to_native)
+    return f"(({value} or False) if type({value} := {code}) is str else {native}({value}))"
 
 
 def _fast_then_jinja(fast: FastFn, slow: Renderer) -> Renderer:
@@ -506,17 +540,27 @@ def _compile_step_ref(spec: dict[str, Any], path: str) -> Renderer:
             f'\'{path}\': a step reference is {{ ref = "STEP", key = "..." }} (optionally '
             'with missing = "null" or "skip-row"), or { ref, keys, split } for several'
         )
-    policy = _missing_policy(spec, path)
+    finish = step_ref_finisher(spec, path)  # the policy is checked before the key compiles
     key_r = compile_value(spec["key"], f"{path}.key")
-    what = f"key of the reference in '{path}'"
 
     def ref(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
-        key = key_r(cells, ctx)
+        return finish(key_r(cells, ctx))
+
+    return ref
+
+
+def step_ref_finisher(spec: dict[str, Any], path: str) -> Callable[[FieldValue], FieldValue]:
+    """What a ``{ ref, key }`` renders from its rendered key (``spec`` already checked)."""
+    step = str(spec["ref"])
+    policy = _missing_policy(spec, path)
+    what = f"key of the reference in '{path}'"
+
+    def finish(key: FieldValue) -> FieldValue:
         if key is False or key is None:
             return _when_missing(policy, f"the {what} renders empty")
         return Ref(step, _as_key(key, what))
 
-    return ref
+    return finish
 
 
 def _compile_xmlid(spec: dict[str, Any], path: str) -> Renderer:
@@ -527,28 +571,42 @@ def _compile_xmlid(spec: dict[str, Any], path: str) -> Renderer:
             'with missing = "null" or "skip-row", or split = ";" for several)'
         )
     xmlid_r = compile_text(spec["xmlid"])
-
-    def checked(value: str) -> XmlidRef:
-        if "." not in value:
-            raise RenderError(f"'{path}': external id {value!r} is not 'module.name'")
-        return XmlidRef(value)
-
     if "split" in keys:
         separator = _check_split(spec, path)
+        checked = _xmlid_checker(path)
 
         def xmlids(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
             return [checked(item) for item in split_cell(xmlid_r(cells, ctx), separator)]
 
         return xmlids
-    policy = _missing_policy(spec, path)
+    finish = xmlid_finisher(spec, path)
 
     def xmlid(cells: Mapping[str, Any], ctx: Context) -> FieldValue:
-        rendered = xmlid_r(cells, ctx)
+        return finish(xmlid_r(cells, ctx))
+
+    return xmlid
+
+
+def _xmlid_checker(path: str) -> Callable[[str], XmlidRef]:
+    def checked(value: str) -> XmlidRef:
+        if "." not in value:
+            raise RenderError(f"'{path}': external id {value!r} is not 'module.name'")
+        return XmlidRef(value)
+
+    return checked
+
+
+def xmlid_finisher(spec: dict[str, Any], path: str) -> Callable[[FieldValue], FieldValue]:
+    """What an ``{ xmlid }`` (without ``split``) renders from its rendered text."""
+    policy = _missing_policy(spec, path)
+    checked = _xmlid_checker(path)
+
+    def finish(rendered: FieldValue) -> FieldValue:
         if rendered is False or rendered is None:
             return _when_missing(policy, f"the xmlid in '{path}' renders empty")
         return checked(_as_key(rendered, f"xmlid in '{path}'"))
 
-    return xmlid
+    return finish
 
 
 def _compile_search(spec: dict[str, Any], path: str) -> Renderer:

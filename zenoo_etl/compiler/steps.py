@@ -40,6 +40,7 @@ from zenoo_etl.compiler.render import (
     compile_value,
     has_template_syntax,
 )
+from zenoo_etl.compiler.rowcode import RowFn, compile_row
 from zenoo_etl.compiler.sources import SOURCE_KINDS, Source, SqlSource, resolve_inside
 from zenoo_etl.errors import MigrationFileError
 
@@ -196,6 +197,8 @@ class Step(BaseModel):  # type: ignore[no-redef]
     line: int
 
     _renderers: dict[str, Renderer] = PrivateAttr(default_factory=dict)
+    # all of _renderers in one generated function (compiler.rowcode), if any is inlined
+    _row_renderer: RowFn | None = PrivateAttr(default=None)
     _key_renderer: Renderer | None = PrivateAttr(default=None)
     _when_renderer: Renderer | None = PrivateAttr(default=None)
     _field_lines: dict[str, int] = PrivateAttr(default_factory=dict)
@@ -573,6 +576,7 @@ def _parse_step(
         except SpecError as exc:
             raise MigrationFileError(exc.detail, path=shown, line=lines[name], step=sid) from None
     step._renderers = renderers
+    step._row_renderer = compile_row(row_fields or {}, renderers, root)
     step._field_lines = lines
     if raw.key is not None:
         try:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from zenoo_etl.compiler.fastpath import CodeGen
 from zenoo_etl.compiler.plan import KeyFilter, count_rows
 from zenoo_etl.compiler.project import Project, truthy
 from zenoo_etl.compiler.render import RenderError, RowView, SkipRow
@@ -260,11 +261,13 @@ def _check_rows(
     in_file = step.source is not None and not isinstance(step.source, SqlSource)
     shown = (step.source.path or file) if step.source is not None and in_file else file
     base = project.template_context()
+    checkers = {name: _checker(known[name], project, schema) for name in known}
     fields = [
-        (name, render, _checker(known[name], project, schema))
+        (name, render, checkers[name][0])
         for name, render in step._renderers.items()
         if name in known
     ]
+    accepted = _accepts({name: checkers[name] for name, _r, _c in fields})
     when = step._when_renderer
 
     # Problems in data point at the data line; in the migration file, at the field.
@@ -291,6 +294,8 @@ def _check_rows(
         else None
     )
     keys_ok = True
+    row_renderer = step._row_renderer
+    too_many = Problem(shown, None, step.id, "too many problems; stopped checking rows")
     ctx = dict(base)  # one context, its row replaced per row (as the plan's renderer does)
     try:
         for index, line, cells in rows:
@@ -314,6 +319,24 @@ def _check_rows(
                         keys_ok = False
                     else:
                         keys.add(str(key))
+            if row_renderer is not None:
+                try:
+                    values = row_renderer(cells, ctx)
+                except Exception:
+                    pass  # the renderers below word (or skip) this row
+                else:
+                    if accepted(values):
+                        continue
+                    for name, _render, check in fields:
+                        message = check(values[name])
+                        if message:
+                            out.append(
+                                Problem(shown, at(name, where), step.id, message, name, number)
+                            )
+                            if len(out) >= MAX_PROBLEMS_PER_STEP:
+                                out.append(too_many)
+                                return out
+                    continue
             for name, render, check in fields:
                 try:
                     value = render(cells, ctx)
@@ -331,9 +354,7 @@ def _check_rows(
                     if message:
                         out.append(Problem(shown, at(name, where), step.id, message, name, number))
                 if len(out) >= MAX_PROBLEMS_PER_STEP:
-                    out.append(
-                        Problem(shown, None, step.id, "too many problems; stopped checking rows")
-                    )
+                    out.append(too_many)
                     return out
     except MigrationFileError as exc:
         out.append(Problem(exc.path or shown, exc.line, step.id, exc.detail, None, exc.row))
@@ -346,17 +367,29 @@ def _check_rows(
     return out
 
 
+Checker = Callable[[FieldValue], "str | None"]
+
+
 def _checker(
     attrs: Mapping[str, Any], project: Project, schema: Schema
-) -> Callable[[FieldValue], str | None]:
+) -> tuple[Checker, Callable[[CodeGen, str], str]]:
     """:func:`check_value` for one field, run once per row: the values most rows
     hold are accepted without the walk through every field type, anything else
-    goes to :func:`check_value` itself (so its messages are the ones shown)."""
+    goes to :func:`check_value` itself (so its messages are the ones shown).
+
+    With it, the code of a Python condition on a value (``accept(gen, v)``, ``v``
+    a local name) that holds exactly when the checker accepts the value at once:
+    :func:`_accepts` puts a row's conditions into one function.
+    """
     kind = attrs.get("type")
 
     def full(value: FieldValue) -> str | None:
         return check_value(value, attrs, project, schema)
 
+    def call(gen: CodeGen, v: str) -> str:
+        return f"{gen.name(check)}({v}) is None"
+
+    check: Checker = full
     if kind in _TEXT:
 
         def text(value: FieldValue) -> str | None:
@@ -364,12 +397,21 @@ def _checker(
                 return None  # False is an int: unset, as in check_value
             return full(value)
 
-        return text
+        def text_code(gen: CodeGen, v: str) -> str:
+            texts = gen.name((str, int, float))
+            return f"(type({v}) is str or {v} is None or isinstance({v}, {texts}))"
+
+        return text, text_code
     relation = attrs.get("relation")
     # steps whose references this field takes (those of another model get the message)
     fitting = {
         sid for sid, (_m, s) in project.steps_by_id.items() if not relation or s.model == relation
     }
+
+    def reference_code(gen: CodeGen, item: str) -> str:
+        xmlid, ref, steps = gen.name(XmlidRef), gen.name(Ref), gen.name(fitting)
+        return f"(type({item}) is {xmlid} or (type({item}) is {ref} and {item}.step in {steps}))"
+
     if kind == "many2one":
 
         def many2one(value: FieldValue) -> str | None:
@@ -379,7 +421,10 @@ def _checker(
                 return None
             return full(value)
 
-        return many2one
+        def many2one_code(gen: CodeGen, v: str) -> str:
+            return f"({v} is False or {v} is None or {reference_code(gen, v)})"
+
+        return many2one, many2one_code
     if kind in ("one2many", "many2many"):
 
         def many(value: FieldValue) -> str | None:
@@ -390,14 +435,34 @@ def _checker(
                 return None
             return full(value)
 
-        return many
+        def many_code(gen: CodeGen, v: str) -> str:
+            item = gen.temp()
+            return f"(type({v}) is list and all({reference_code(gen, item)} for {item} in {v}))"
+
+        return many, many_code
     if kind == "boolean":
 
         def boolean(value: FieldValue) -> str | None:
             return None if value is None or isinstance(value, bool) else full(value)
 
-        return boolean
-    return full
+        def boolean_code(gen: CodeGen, v: str) -> str:
+            return f"({v} is None or isinstance({v}, bool))"
+
+        return boolean, boolean_code
+    return check, call
+
+
+def _accepts(checkers: Mapping[str, tuple[Checker, Callable[[CodeGen, str], str]]]) -> Any:
+    """``accepts(values)``: True when every checker accepts its field's value at once
+    (then none has a message); False sends the row through the checkers one by one."""
+    gen = CodeGen()
+    body = []
+    for name, (_check, accept) in checkers.items():
+        v = gen.temp()
+        body.append(f"    {v} = values[{name!r}]\n")
+        body.append(f"    if not {accept(gen, v)}:\n        return False\n")
+    body.append("    return True\n")
+    return gen.compile("values", "".join(body), "<zenoo row checks>")
 
 
 def check_value(
