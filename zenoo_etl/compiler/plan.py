@@ -156,17 +156,23 @@ class KeyFilter:
         bloom = self.bloom
         # Double hashing with the interpreter's string hash: stable within this
         # process, which is all one pass needs; several times cheaper than blake2b.
+        # The _BLOOM_K (6) probes are written out: this runs once per row.
         h1 = hash(key)
         h2 = hash(key + "\0") | 1
         seen = True
-        for i in range(_BLOOM_K):
-            bit = (h1 + i * h2) & _BLOOM_MASK
-            byte = bit >> 3
+        for bit in (
+            h1 & _BLOOM_MASK,
+            (h1 + h2) & _BLOOM_MASK,
+            (h1 + 2 * h2) & _BLOOM_MASK,
+            (h1 + 3 * h2) & _BLOOM_MASK,
+            (h1 + 4 * h2) & _BLOOM_MASK,
+            (h1 + 5 * h2) & _BLOOM_MASK,
+        ):
             mask = 1 << (bit & 7)
-            current = bloom[byte]
+            current = bloom[bit >> 3]
             if not current & mask:
                 seen = False
-                bloom[byte] = current | mask
+                bloom[bit >> 3] = current | mask
         if seen:
             self.suspects.add(key)
 
