@@ -205,7 +205,8 @@ class Runner:
         if step.source is None:
             return None
         try:
-            return sum(1 for _ in iter_source(step.source, self.project.root, migration.path))
+            rows = iter_source(step.source, self.project.root, migration.path, cells=False)
+            return sum(1 for _ in rows)
         except ZenooError:
             return None  # iter_rows will report the problem with file and line
 
