@@ -128,6 +128,11 @@ class StepRun:
     # -- helpers -------------------------------------------------------------
 
     def convert(self, row: Row, resolved: dict[str, Any]) -> dict[str, Any]:
+        converters = self.converters
+        try:  # converters are pure: on a refusal, the loop below finds the field
+            return {name: converters[name](value) for name, value in resolved.items()}
+        except CoercionError:
+            pass
         out: dict[str, Any] = {}
         for name, value in resolved.items():
             try:
@@ -137,6 +142,10 @@ class StepRun:
         return out
 
     def load_cells(self, row: Row, resolved: dict[str, Any]) -> list[str]:
+        try:  # converters are pure: on a refusal, the loop below finds the field
+            return [conv(resolved.get(name, False)) for name, _column, conv in self.load_columns]
+        except CoercionError:
+            pass
         cells: list[str] = []
         for name, _column, conv in self.load_columns:
             try:

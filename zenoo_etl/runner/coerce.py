@@ -89,6 +89,8 @@ def to_float(value: Any) -> float | bool:
 
 
 def to_id(value: Any) -> int | bool:
+    if type(value) is int:  # a resolved reference, the common case
+        return value
     if _empty(value):
         return False
     if isinstance(value, bool):
@@ -131,12 +133,16 @@ def _is_commands(value: Any) -> bool:
 
 
 def to_set_command(value: Any) -> list[Any]:
+    if type(value) is list and all(type(item) is int for item in value):
+        return [(6, 0, list(dict.fromkeys(value)))]  # resolved references: as to_ids does
     if _is_commands(value):
         return list(value)
     return [(6, 0, to_ids(value))]
 
 
 def to_text(value: Any) -> str | bool:
+    if type(value) is str:
+        return value or False  # "" is empty: False, as below
     if _empty(value):
         return False
     if isinstance(value, str):
@@ -176,6 +182,10 @@ def rpc_converter(field_type: str) -> Converter:
 
 
 def _load_bool(value: Any) -> str:
+    if value is True:  # the common values first; to_bool says the rest
+        return "1"
+    if value is False:
+        return "0"
     return "1" if to_bool(value) else "0"
 
 
@@ -188,17 +198,24 @@ def _load_number(convert: Converter) -> Converter:
 
 
 def _load_id(value: Any) -> str:
+    if type(value) is int:  # a resolved reference: what to_id keeps as is
+        return str(value)
     one = to_id(value)
     return "" if one is False else str(one)
 
 
 def _load_ids(value: Any) -> str:
+    if type(value) is list and all(type(item) is int for item in value):
+        # resolved references: to_ids keeps each id once, in order (not commands: no triples)
+        return ",".join([str(i) for i in dict.fromkeys(value)])
     if _is_commands(value) and len(value) == 1 and value[0][0] == 6:
         value = list(value[0][2])
     return ",".join(str(i) for i in to_ids(value))
 
 
 def _load_text(value: Any) -> str:
+    if type(value) is str:  # to_text keeps text as is ("" included, as "")
+        return value
     text = to_text(value)
     return "" if text is False else str(text)
 

@@ -104,9 +104,25 @@ class Resolver:
         refs: dict[str, set[str]] = defaultdict(set)
         xmlids: dict[str, set[str]] = defaultdict(set)
         searches: dict[str, SearchRef] = {}
+        known_refs, known_xmlids = self._refs, self._xmlids
         for row in rows:
             for value in row.values.values():
                 if value.__class__ in _SCALAR_TYPES:
+                    continue
+                # the common shapes by exact type first: a ref, an xmlid
+                if type(value) is Ref:
+                    if (value.step, value.key) not in known_refs:
+                        refs[value.step].add(value.key)
+                    continue
+                if type(value) is XmlidRef:
+                    if value.xmlid not in known_xmlids:
+                        module, _, name = value.xmlid.partition(".")
+                        xmlids[module].add(name)
+                    continue
+                if type(value) is list and all(type(item) is Ref for item in value):
+                    for item in value:
+                        if (item.step, item.key) not in known_refs:  # type: ignore[union-attr]
+                            refs[item.step].add(item.key)  # type: ignore[union-attr]
                     continue
                 for ref in iter_refs(value):
                     if isinstance(ref, Ref):
@@ -192,11 +208,19 @@ class Resolver:
                 )
             return ids[0]
         if isinstance(value, list):
+            refs = self._refs
+            # a list of step references resolved in this run: ids without a call each
+            if all(type(item) is Ref and (item.step, item.key) in refs for item in value):
+                return [refs[(item.step, item.key)] for item in value]  # type: ignore[union-attr]
             return [self.value(item, row, field) for item in value]
         return value
 
     def resolve_row(self, row: Row) -> dict[str, Any]:
-        return {name: self.value(value, row, name) for name, value in row.values.items()}
+        scalar, value = _SCALAR_TYPES, self.value
+        return {
+            name: item if item.__class__ in scalar else value(item, row, name)
+            for name, item in row.values.items()
+        }
 
 
 __all__ = ["Resolver", "RowError", "iter_refs"]
