@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zenoo_etl.runner.coerce import (
     CoercionError,
     compile_converters,
     equal_values,
     load_converter,
+    load_row_converter,
     rpc_converter,
+    to_bool,
+    to_id,
     to_rpc_value,
+    to_set_command,
+    to_text,
 )
 
 FIELDS = {
@@ -67,3 +76,73 @@ def test_equal_values_compares_read_shapes_with_written_shapes() -> None:
     assert equal_values("float", 1.0, 1.0000000001)
     assert to_rpc_value("many2one", [5, "X"]) == 5
     assert to_rpc_value("many2many", [1, 2]) == [(6, 0, [1, 2])]
+
+
+class _Text(str):
+    """A str the exact-type fast paths do not take: the converters' general code runs."""
+
+
+class _Int(int):
+    pass
+
+
+class _List(list):  # type: ignore[type-arg]
+    pass
+
+
+def _general(value: Any) -> Any:
+    """``value`` in a form the exact-type fast paths step aside for."""
+    if type(value) is str:
+        return _Text(value)
+    if type(value) is int:
+        return _Int(value)
+    if type(value) is list:
+        return _List(_general(v) for v in value)
+    return value
+
+
+def _outcome(convert: Any, value: Any) -> tuple[str, Any]:
+    try:
+        return ("ok", convert(value))
+    except CoercionError as exc:
+        return ("error", str(exc))
+
+
+_VALUES = st.one_of(
+    st.text(max_size=6),
+    st.sampled_from(["", " 7 ", "yes", "off", "12.5", "x"]),
+    st.integers(-3, 10**12),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.lists(st.integers(-2, 9), max_size=4),
+    st.lists(
+        st.tuples(st.integers(0, 7), st.integers(0, 3), st.lists(st.integers(0, 9), max_size=3)),
+        max_size=2,
+    ),
+    st.lists(st.one_of(st.integers(0, 9), st.text(max_size=3)), max_size=3),
+)
+_CONVERTERS = [to_text, to_id, to_set_command, to_bool] + [
+    load_converter("f", kind)[1]
+    for kind in ("char", "boolean", "integer", "float", "many2one", "many2many")
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_VALUES)
+def test_fast_paths_give_what_the_general_code_gives(value: Any) -> None:
+    """Same result, or the same refusal, for the exact types and for subclasses of them."""
+    for convert in _CONVERTERS:
+        assert _outcome(convert, value) == _outcome(convert, _general(value)), convert
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.fixed_dictionaries({}, optional={name: _VALUES for name in FIELDS}))
+def test_one_function_per_row_gives_the_converters_cells(values: dict[str, Any]) -> None:
+    convs = [(name, load_converter(name, str(FIELDS[name]["type"]))[1]) for name in FIELDS]
+    cells = load_row_converter(convs)
+
+    def one_by_one(resolved: dict[str, Any]) -> list[str]:
+        return [conv(resolved.get(name, False)) for name, conv in convs]
+
+    assert _outcome(cells, values) == _outcome(one_by_one, values)

@@ -35,6 +35,7 @@ from zenoo_etl.runner.coerce import (
     equal_values,
     field_types,
     load_converter,
+    load_row_converter,
     rpc_converter,
     to_rpc_value,
 )
@@ -124,6 +125,7 @@ class StepRun:
         self.load_columns: list[tuple[str, str, Converter]] = [
             (name, *load_converter(name, self.types[name])) for name in names
         ]
+        self.load_row = load_row_converter([(n, conv) for n, _c, conv in self.load_columns])
 
     # -- helpers -------------------------------------------------------------
 
@@ -143,7 +145,7 @@ class StepRun:
 
     def load_cells(self, row: Row, resolved: dict[str, Any]) -> list[str]:
         try:  # converters are pure: on a refusal, the loop below finds the field
-            return [conv(resolved.get(name, False)) for name, _column, conv in self.load_columns]
+            return self.load_row(resolved)
         except CoercionError:
             pass
         cells: list[str] = []

@@ -15,8 +15,10 @@ same shape, so an upsert can tell which fields really differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from zenoo_etl.compiler.fastpath import CodeGen
 
 Converter = Callable[[Any], Any]
 
@@ -237,6 +239,39 @@ def load_converter(name: str, field_type: str) -> tuple[str, Converter]:
             return name, _load_text
 
 
+def load_row_converter(
+    fields: Sequence[tuple[str, Converter]],
+) -> Callable[[Mapping[str, Any]], list[str]]:
+    """``cells(resolved)``: the ``load()`` cells of a row's resolved values, one per
+    ``(name, converter)`` of :func:`load_converter` (an absent value is False).
+
+    One generated function: the values most rows carry (text, a boolean, an id, one
+    id in an x2many) are written as they are, anything else goes to its converter;
+    a refusal raises its :class:`CoercionError` (the caller names the field).
+    """
+    gen = CodeGen()
+    cells = []
+    for name, conv in fields:
+        v, slow = gen.temp(), gen.name(conv)
+        value = f"{v} := get({name!r}, False)"
+        if conv is _load_text:
+            cells.append(f"({v} if type({value}) is str else {slow}({v}))")
+        elif conv is _load_bool:
+            cells.append(f"('1' if ({value}) is True else '0' if {v} is False else {slow}({v}))")
+        elif conv is _load_id:
+            cells.append(f"(str({v}) if type({value}) is int else {slow}({v}))")
+        elif conv is _load_ids:
+            one = f"type({value}) is list and len({v}) == 1 and type({v}[0]) is int"
+            cells.append(f"(str({v}[0]) if {one} else {slow}({v}))")
+        else:
+            cells.append(f"{slow}(get({name!r}, False))")
+    body = f"    get = resolved.get\n    return [{', '.join(cells)}]\n"
+    fn: Callable[[Mapping[str, Any]], list[str]] = gen.compile(
+        "resolved", body, "<zenoo load cells>"
+    )
+    return fn
+
+
 def field_types(fields_get: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     return {name: str(spec.get("type", "char")) for name, spec in fields_get.items()}
 
@@ -319,6 +354,7 @@ __all__ = [
     "equal_values",
     "field_types",
     "load_converter",
+    "load_row_converter",
     "normalise_read",
     "normalise_written",
     "rpc_converter",

@@ -208,19 +208,27 @@ class Resolver:
                 )
             return ids[0]
         if isinstance(value, list):
-            refs = self._refs
-            # a list of step references resolved in this run: ids without a call each
-            if all(type(item) is Ref and (item.step, item.key) in refs for item in value):
-                return [refs[(item.step, item.key)] for item in value]  # type: ignore[union-attr]
-            return [self.value(item, row, field) for item in value]
+            refs, one = self._refs, self.value
+            try:  # step references by exact type; a ref that resolves to nothing: below
+                return [
+                    refs[(item.step, item.key)] if type(item) is Ref else one(item, row, field)
+                    for item in value
+                ]
+            except KeyError:
+                return [one(item, row, field) for item in value]
         return value
 
     def resolve_row(self, row: Row) -> dict[str, Any]:
-        scalar, value = _SCALAR_TYPES, self.value
-        return {
-            name: item if item.__class__ in scalar else value(item, row, name)
-            for name, item in row.values.items()
-        }
+        scalar, xmlids, value = _SCALAR_TYPES, self._xmlids, self.value
+        out: dict[str, Any] = {}
+        for name, item in row.values.items():
+            if item.__class__ in scalar:
+                out[name] = item
+            elif type(item) is XmlidRef and item.xmlid in xmlids:
+                out[name] = xmlids[item.xmlid]
+            else:
+                out[name] = value(item, row, name)
+        return out
 
 
 __all__ = ["Resolver", "RowError", "iter_refs"]
