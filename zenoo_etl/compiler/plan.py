@@ -154,11 +154,12 @@ class KeyFilter:
 
     def add(self, key: str) -> None:
         bloom = self.bloom
-        # Double hashing with the interpreter's string hash: stable within this
-        # process, which is all one pass needs; several times cheaper than blake2b.
-        # The _BLOOM_K (6) probes are written out: this runs once per row.
+        # Double hashing with the interpreter's string hash (64 bits of SipHash): its
+        # low bits and its high bits are the two hashes. Stable within this process,
+        # which is all one pass needs; several times cheaper than blake2b. The
+        # _BLOOM_K (6) probes are written out: this runs once per row.
         h1 = hash(key)
-        h2 = hash(key + "\0") | 1
+        h2 = (h1 >> 32) | 1
         seen = True
         for bit in (
             h1 & _BLOOM_MASK,
