@@ -53,6 +53,8 @@ async def test_apply_creates_resolves_and_a_second_apply_writes_nothing(
     assert [m.status for m in result.migrations] == ["applied", "applied"]
     partners_step = result.migrations[1].steps[0]
     assert partners_step.counts.created == 8
+    # the progress total: the preflight's row pass counted the source's rows
+    assert ("step_started", ("partners", "res.partner", "create", 8)) in progress.events
     spy = spies[0]
     # 8 rows in chunks of 3 = 3 load() calls; one ir.model.data look-up per chunk (module base)
     assert spy.calls["load"] == 1 + 3
@@ -83,6 +85,16 @@ async def test_apply_creates_resolves_and_a_second_apply_writes_nothing(
     assert second.migrations == []
     assert again[0].write_calls() == 0
     assert sum(again[0].calls.values()) == 0  # the ledger answers alone
+
+
+async def test_without_the_preflight_the_progress_total_is_counted_all_the_same(
+    project_files: ProjectFiles,
+) -> None:
+    _files(project_files, more=False)
+    progress = RecordingProgress()
+    result = await apply(project_files.load(), progress=progress, preflight=False)
+    assert result.ok
+    assert ("step_started", ("partners", "res.partner", "create", 8)) in progress.events
 
 
 async def test_every_action_then_rollback_restores_the_target_exactly(

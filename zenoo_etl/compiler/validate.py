@@ -145,6 +145,7 @@ def validate_project(
     *,
     keys: bool = True,
     seen_keys: dict[str, set[str]] | None = None,
+    row_counts: dict[str, int] | None = None,
 ) -> list[Problem]:
     """Every problem of every migration against ``schema``, in file order.
 
@@ -155,11 +156,13 @@ def validate_project(
     into a :class:`KeyFilter`: a step whose rows all rendered without a problem
     and whose keys all rendered gets ``seen_keys[step id]`` = the keys that may
     repeat (empty: unique), so that apply need not read the rows again for it.
+    ``row_counts[step id]`` receives the number of source rows of each step the row
+    pass read to the end (apply's progress total, without counting them again).
     """
     problems: list[Problem] = []
     for migration in project.migrations:
         for step in migration.steps:
-            found = _check_step(project, migration, step, schema, seen_keys)
+            found = _check_step(project, migration, step, schema, seen_keys, row_counts)
             if keys and not any(p.row is not None for p in found):
                 try:
                     count_rows(project, migration, step)
@@ -175,6 +178,7 @@ def _check_step(
     step: Step,
     schema: Schema,
     seen_keys: dict[str, set[str]] | None = None,
+    row_counts: dict[str, int] | None = None,
 ) -> list[Problem]:
     file = project.relative(migration.path)
     out: list[Problem] = []
@@ -228,7 +232,9 @@ def _check_step(
                 add(f"required field '{name}' of '{step.model}' is not set; add it to fields", name)
     known = {n: fields[n] for n in row_fields if n in fields}
     if known:
-        out.extend(_check_rows(project, migration, step, known, schema, file, seen_keys))
+        out.extend(
+            _check_rows(project, migration, step, known, schema, file, seen_keys, row_counts)
+        )
     return out
 
 
@@ -253,6 +259,7 @@ def _check_rows(
     schema: Schema,
     file: str,
     seen_keys: dict[str, set[str]] | None = None,
+    row_counts: dict[str, int] | None = None,
 ) -> list[Problem]:
     out: list[Problem] = []
     if step.source is None and step.action != "update":
@@ -297,8 +304,10 @@ def _check_rows(
     row_renderer = step._row_renderer
     too_many = Problem(shown, None, step.id, "too many problems; stopped checking rows")
     ctx = dict(base)  # one context, its row replaced per row (as the plan's renderer does)
+    read = 0
     try:
         for index, line, cells in rows:
+            read += 1
             where = line if data_lines else step.line
             number = index + 1 if step.source is not None else None
             ctx["row"] = RowView(cells)
@@ -359,6 +368,8 @@ def _check_rows(
     except MigrationFileError as exc:
         out.append(Problem(exc.path or shown, exc.line, step.id, exc.detail, None, exc.row))
         return out
+    if row_counts is not None and step.source is not None:
+        row_counts[step.id] = read  # every row of the source was read
     if seen_keys is not None and not out and keys_ok and step.source is not None:
         if keys is not None:
             seen_keys[step.id] = keys.suspects

@@ -172,6 +172,8 @@ class Runner:
         # apply --allow-rejects: a migration with rejected rows does not stop the run
         self.allow_rejects = False
         self.started = time.monotonic()
+        # step id -> rows of its source, as the preflight's row pass counted them
+        self.row_counts: dict[str, int] = {}
 
     async def step_run(self, migration: Migration, step: Step, fresh: bool) -> StepRun:
         session = self.session
@@ -204,6 +206,8 @@ class Runner:
         """Rows of a source without rendering them (for progress totals and ETA)."""
         if step.source is None:
             return None
+        if step.id in self.row_counts:
+            return self.row_counts[step.id]
         try:
             rows = iter_source(step.source, self.project.root, migration.path, cells=False)
             return sum(1 for _ in rows)
@@ -653,7 +657,7 @@ async def apply(
         seen_keys: dict[str, set[str]] = {}  # step id -> keys that may repeat
         if preflight and todo:
             began = time.monotonic()
-            await check_pending(session, todo, seen_keys)
+            await check_pending(session, todo, seen_keys, runner.row_counts)
             result.checks["preflight_seconds"] = time.monotonic() - began
         runner.allow_rejects = allow_rejects
         began = time.monotonic()

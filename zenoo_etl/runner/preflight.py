@@ -63,13 +63,17 @@ async def target_schema(session: Session, models: list[str]) -> Schema:
 
 
 async def preflight(
-    session: Session, todo: list[Migration], seen_keys: dict[str, set[str]] | None = None
+    session: Session,
+    todo: list[Migration],
+    seen_keys: dict[str, set[str]] | None = None,
+    row_counts: dict[str, int] | None = None,
 ) -> None:
     """Raise :class:`PreflightError` listing what ``validate`` finds in ``todo``.
 
     ``seen_keys`` receives, per step whose rows were all checked clean, the keys
     that may repeat (see :func:`validate_project`): :func:`.foreign.find_foreign`
-    then proves its keys unique without reading its rows again.
+    then proves its keys unique without reading its rows again. ``row_counts``
+    receives the number of source rows of each step whose rows were all read.
     """
     if not todo:
         return
@@ -82,7 +86,9 @@ async def preflight(
     rejecting = {s.id for m in todo for s in m.steps if s.on_error == "reject"}
     problems = [
         p
-        for p in validate_project(project, schema, keys=False, seen_keys=seen_keys)
+        for p in validate_project(
+            project, schema, keys=False, seen_keys=seen_keys, row_counts=row_counts
+        )
         if not (p.step in rejecting and (p.row is not None or p.line is None))
     ]
     if not problems:
