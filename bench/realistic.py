@@ -21,7 +21,9 @@ Contenders, interleaved in every repetition (the first one rotates):
 
 * ``zen_default`` / ``zen_xmlid`` / ``zen_none`` / ``zen_fields``: ``zenoo-etl
   apply`` (default settings unless ``--chunk-zen``/``--concurrency-zen`` are
-  given, or the contender is suffixed ``:N`` for ``chunk_size = N``; a suffix
+  given, or the contender is suffixed ``:N`` for ``chunk_size = N``, ``:auto``,
+  ``:NxC`` / ``:autoxC`` to fix the calls in flight too; the chunk size and
+  concurrency each step ended with are printed after its run; a suffix
   ``@DIR`` runs the zenoo-etl found in DIR, to compare two versions);
   rate = rows / the three steps' own seconds), then ``zenoo-etl rollback --to
   1`` (timed: the customers only) and ``--to 0`` (cleanup);
@@ -264,16 +266,27 @@ def _write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, str]]) -
         writer.writerows(rows)
 
 
+def _setting(value: str) -> str:
+    """A ``[runner]`` value as TOML: a number, ``"auto"`` or a ``{ min, max }`` table."""
+    return value if value.isdigit() or value.startswith("{") else f'"{value}"'
+
+
 def make_project(
-    folder: Path, target: Target, data: Data, identity: str | None, chunk: int | None, args: Any
+    folder: Path,
+    target: Target,
+    data: Data,
+    identity: str | None,
+    chunk: str | None,
+    args: Any,
+    concurrency: str | None = None,
 ) -> None:
     (folder / "migrations").mkdir(parents=True)
     (folder / "data").mkdir()
     runner = []
     if chunk or args.chunk_zen:
-        runner.append(f"chunk_size = {chunk or args.chunk_zen}")
-    if args.concurrency_zen:
-        runner.append(f"concurrency = {args.concurrency_zen}")
+        runner.append(f"chunk_size = {_setting(chunk or args.chunk_zen)}")
+    if concurrency or args.concurrency_zen:
+        runner.append(f"concurrency = {_setting(concurrency or args.concurrency_zen)}")
     (folder / "zenoo.toml").write_text(
         CONFIG.format(
             url=target.url,
@@ -660,20 +673,27 @@ async def run_raw(target: Target, data: Data, refs: Refs, variant: str, rep: int
 def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Run:
     label = variant
     variant, _, code = variant.partition("@")  # zen_none@DIR: zenoo-etl from DIR (A/B)
-    name, _, size = variant.partition(":")  # zen_xmlid:500 = chunk_size 500
+    # zen_xmlid:500 = chunk_size 500; zen_none:500x2 = and concurrency 2; zen_none:auto
+    name, _, setting = variant.partition(":")
+    size, _, calls = setting.partition("x")
     identity = None if name == "zen_default" else name.split("_", 1)[1]
     folder = Path(tempfile.mkdtemp(prefix=f"zenoo-realistic-{name}-"))
     env = {PASSWORD_ENV: target.password, **({"PYTHONPATH": code} if code else {})}
     try:
-        make_project(folder, target, data, identity, int(size) if size else None, args)
+        make_project(folder, target, data, identity, size or None, args, calls or None)
         common = ["--project", str(folder), "--target", "bench", "--json", "--no-progress"]
         applied = run_cli(["apply", "--yes", *common], env_extra=env)
         seconds, note, ok = 0.0, "", applied.returncode == 0
         if ok:
+            chosen = []
             for migration in applied.output["migrations"]:
                 for step in migration["steps"]:
                     if step["id"] in STEPS:
                         seconds += float(step["seconds"])
+                        # the chunk size and calls in flight each step ended with
+                        final = (step.get("chunk_size_final"), step.get("concurrency_final"))
+                        chosen.append(f"{step['id']} {final[0]}x{final[1]}")
+            note = "; ".join(chosen)
         else:
             note = applied.stderr.strip()[-600:]
         back = run_cli(["rollback", "--to", "1", "--yes", *common], env_extra=env)
@@ -746,8 +766,8 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--chunk", type=int, default=500, help="raw strategies' chunk")
     parser.add_argument("--concurrency", type=int, default=4, help="raw strategies' concurrency")
-    parser.add_argument("--chunk-zen", type=int, help="zenoo-etl chunk_size (default: its own)")
-    parser.add_argument("--concurrency-zen", type=int, help="zenoo-etl concurrency")
+    parser.add_argument("--chunk-zen", help="zenoo-etl chunk_size: N or auto (default: its own)")
+    parser.add_argument("--concurrency-zen", help="zenoo-etl concurrency: N or auto")
     parser.add_argument("--loop-rows", type=int, default=300)
     parser.add_argument("--unlink-page", type=int, default=5_000)
     parser.add_argument("--only", default=",".join(("zen_default", "zen_none", *RAW)))
@@ -799,6 +819,7 @@ async def measure(target: Target, args: Any, variants: list[str]) -> None:
                 print(
                     f"rep {rep + 1} {variant:18s} {run.rows:6d} rows {run.seconds:7.2f} s "
                     f"= {run.rate:7.1f} rec/s; rollback {run.rollback or float('nan'):6.2f} s"
+                    + (f"  ({run.note})" if run.ok and run.note else "")
                     + ("" if run.ok else f"  FAILED {run.note}"),
                     flush=True,
                 )
