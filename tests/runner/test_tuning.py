@@ -174,6 +174,17 @@ def test_bounds_hold_whatever_the_answers() -> None:
         faults["HTTP 503"] += 1
         drive(tuner, overhead_server(0.5, 0.0001), 1)
     assert (tuner.size, tuner.concurrency) == (50, 1)
+    assert tuner.changes[-1].reason.startswith("server busy")
+
+
+def test_timeouts_at_the_smallest_size_lower_the_calls_in_flight() -> None:
+    faults: Counter[str] = Counter()
+    tuner = Tuner(Bounds(50, 50, 400), Bounds(1, 4, 4), timeout=120, faults=lambda: faults)
+    drive(tuner, overhead_server(0.0, 0.001), 1)
+    faults["RequestTimeout"] += 1
+    drive(tuner, overhead_server(0.0, 0.001), 1)
+    assert (tuner.size, tuner.concurrency) == (50, 2)
+    assert tuner.changes[-1].reason == "timeouts at the smallest chunk size"
     assert all(50 <= c.size <= 150 and 1 <= c.concurrency <= 3 for c in tuner.changes)
 
 

@@ -19,7 +19,8 @@ lost. What it does:
   slower steps back to the best one. Then the size stays.
 * **Shrinking**: an answer slower than :data:`SLOW` × timeout, a timeout or a
   lost answer halves the size at once, and the size never grows back above
-  the halved one during the step (a lost answer costs a reconciliation).
+  the halved one during the step (a lost answer costs a reconciliation); at
+  the smallest size, timeouts halve the calls in flight instead.
 * **Concurrency**: 503/429/502/504 answers and Odoo's concurrency errors
   (lock contention on the server) halve the calls in flight at once; after
   :data:`RECOVER` clean periods one more call is allowed again, up to where it
@@ -131,12 +132,15 @@ class Tuner:
         if late and self.size > self.size_bounds.low:
             self._shrink("timeout or lost answer")
             return
-        if busy and self.concurrency > self.concurrency_bounds.low:
+        if (busy or late) and self.concurrency > self.concurrency_bounds.low:
+            # (timeouts at the smallest size: the server is overloaded, not the chunks big)
             self._recover_to = max(self._recover_to, self.concurrency)
             self._set(
                 self.size,
                 max(self.concurrency_bounds.low, (self.concurrency + 1) // 2),
-                "server busy or locked (503, 429 or concurrency error)",
+                "server busy or locked (503, 429 or concurrency error)"
+                if busy
+                else "timeouts at the smallest chunk size",
             )
             self._clean = 0
             self._best = None  # rates at another concurrency do not compare
