@@ -60,6 +60,24 @@ async def test_5xx_bursts_are_retried_until_success(
     assert await count(sb, "Burst0") == 1
 
 
+async def test_retried_faults_are_counted_by_reason(
+    sb: Any, faulty: tuple[ZenooClient, Sleeps]
+) -> None:
+    client, _ = faulty
+    sb.faults.configure(error_rate=0.4, error_statuses=[503, 502], throttle_rate=0.2, seed=5)
+    for i in range(8):
+        await client.search("res.partner", [["name", "=", f"Counted{i}"]])
+    history = list(sb.faults.history)
+    sb.faults.clear()
+    expected = {
+        "HTTP 503": history.count("error:503"),
+        "HTTP 502": history.count("error:502"),
+        "HTTP 429": history.count("throttle"),
+    }
+    assert sum(expected.values()) >= 3  # the seed gives a few of each kind
+    assert {k: v for k, v in client.faults.items()} == {k: v for k, v in expected.items() if v}
+
+
 async def test_persistent_503_gives_up_after_the_retry_budget(
     sb: Any, faulty: tuple[ZenooClient, Sleeps]
 ) -> None:
