@@ -198,3 +198,31 @@ def test_rich_progress_draws_bars_with_rate_on_a_terminal() -> None:
     assert "0003_customers" in text
     assert "customers (create)" in text and "10/10" in text and "rec/s" in text
     assert "applied" in text
+
+
+def test_tuned_chunks_show_in_plan_json_and_the_summary(tmp_path: Path) -> None:
+    rows = "".join(f"{i},P{i},BE,Retail\n" for i in range(1, 41))
+    root = _project(tmp_path, "legacy_id,name,country,tag\n" + rows)
+    partners = PARTNERS.replace("chunk_size = 3", "chunk_size = { min = 1, start = 1, max = 4 }")
+    (root / "migrations" / "0002_partners.toml").write_text(partners)
+    (root / "zenoo.toml").write_text(CONFIG + "\n[runner]\nconcurrency = 1\n")
+    code, out, err = _invoke("plan", "--project", str(root), "--json")
+    assert code == 0, err
+    step = json.loads(out)["migrations"][1]["steps"][0]
+    assert (step["records"], step["chunks"], step["chunk_size"]) == (40, "auto", "auto")
+    code, out, _err = _invoke("plan", "--project", str(root))
+    assert "chunks sized while running" in out
+    code, out, err = _invoke("apply", "--project", str(root), "--yes", "--json")
+    assert code == 0, err
+    step = json.loads(out)["migrations"][1]["steps"][0]
+    assert step["created"] == 40
+    # after 3 one-record chunks the tuner tries 2 (the first period always grows)
+    assert step["tuning_changes"] >= 1 and 1 <= step["chunk_size_final"] <= 4
+    assert step["concurrency_final"] == 1  # a number is fixed
+    code, out, _err = _invoke("rollback", "--project", str(root), "--to", "0", "--yes")
+    assert code == 0
+    code, out, _err = _invoke("apply", "--project", str(root), "--yes")
+    assert code == 0
+    assert "chunk × calls" in out
+    row = next(line for line in out.splitlines() if line.lstrip("│ ").startswith("0002_partners"))
+    assert row.rstrip(" │").endswith(" × 1")

@@ -41,7 +41,7 @@ from zenoo_etl.cli.common import CommandEnv, common_options, emit_json, output_c
 from zenoo_etl.cli.completion import complete_versions
 from zenoo_etl.errors import UsageError
 from zenoo_etl.runner.progress import NullProgress, ProgressReporter, StepCounts
-from zenoo_etl.runner.results import RunFailed, RunResult
+from zenoo_etl.runner.results import RunFailed, RunResult, StepResult
 from zenoo_etl.runner.stop import StopRequested, stop_on_signals
 
 
@@ -219,15 +219,19 @@ def _summary(console: Console, result: RunResult) -> None:
     archived = ["archived"] if any(s.counts.archived for s in steps) else []
     extra = [c for c in ("filtered", "lines", "rejected") if any(s.to_dict()[c] for s in steps)]
     counted = ["created", "updated", "deleted", *archived, "skipped", *extra]
+    # chunk_size / concurrency = "auto": what a step ended with, when the tuning moved it
+    tuned = any(s.tuner is not None and s.tuner.changes for s in steps)
     for column in ("migration", "step", "status", *counted):
         table.add_column(column)
     table.add_column("time", justify="right")
     table.add_column("rec/s", justify="right")
+    if tuned:
+        table.add_column("chunk × calls", justify="right")
     for migration in result.migrations:
         label = f"{migration.version:04d}_{migration.name}"
         status = migration.status
         if not migration.steps:
-            table.add_row(label, "-", status, *[""] * (len(counted) + 2))
+            table.add_row(label, "-", status, *[""] * (len(counted) + 2 + tuned))
         for step in migration.steps:
             data = step.to_dict()
             data["updated"] += data["unchanged"]
@@ -238,6 +242,7 @@ def _summary(console: Console, result: RunResult) -> None:
                 *(str(data[c]) for c in counted),
                 f"{step.seconds:.2f}s",
                 f"{data['records_per_second']:,.0f}",
+                *([_chunking(step)] if tuned else []),
             )
             label = status = ""
     if not result.migrations:
@@ -246,6 +251,12 @@ def _summary(console: Console, result: RunResult) -> None:
         # Records rollback skipped (gone, changed since apply) were told once already:
         # as a warning when found, or in the error that ends the run.
         console.print(table)
+
+
+def _chunking(step: StepResult) -> str:
+    """``675 × 4``: the chunk size and calls in flight a step ended with."""
+    tuner = step.tuner
+    return "" if tuner is None else f"{tuner.size} × {tuner.concurrency}"
 
 
 def _confirm_policy(yes: bool) -> tuple[bool, Any]:
