@@ -104,8 +104,8 @@ def _general(value: Any) -> Any:
 def _outcome(convert: Any, value: Any) -> tuple[str, Any]:
     try:
         return ("ok", convert(value))
-    except CoercionError as exc:
-        return ("error", str(exc))
+    except Exception as exc:
+        return (type(exc).__name__, str(exc))
 
 
 _VALUES = st.one_of(

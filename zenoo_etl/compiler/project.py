@@ -542,9 +542,25 @@ def _source_rows(
         if key_renderer is None:
             key = str(index + 1)
         else:
-            key = _render_key(
-                key_renderer, cells, ctx, "key", shown, where_line, step, index, prefix, key_text
-            )
+            try:  # most keys render as text; anything else (or an error): _render_key
+                rendered = key_renderer(cells, ctx)
+            except RenderError:
+                rendered = None
+            if type(rendered) is str:
+                key = rendered
+            else:
+                key = _render_key(
+                    key_renderer,
+                    cells,
+                    ctx,
+                    "key",
+                    shown,
+                    where_line,
+                    step,
+                    index,
+                    prefix,
+                    key_text,
+                )
         yield Row(index, line, key, values), header
 
 

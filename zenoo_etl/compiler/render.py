@@ -291,6 +291,8 @@ def compile_text(text: str) -> Renderer:
                 value = cells[column]
             except KeyError:
                 raise RenderError(f"no column '{column}' in this row", column=column) from None
+            if type(value) is str:  # what _cell_value gives a str
+                return value or False
             return _cell_value(value)
 
         return lookup

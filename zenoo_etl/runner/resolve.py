@@ -105,35 +105,35 @@ class Resolver:
         xmlids: dict[str, set[str]] = defaultdict(set)
         searches: dict[str, SearchRef] = {}
         known_refs, known_xmlids = self._refs, self._xmlids
+
+        def note(ref: Ref | XmlidRef | SearchRef) -> None:
+            if isinstance(ref, Ref):
+                if (ref.step, ref.key) not in known_refs:
+                    refs[ref.step].add(ref.key)
+            elif isinstance(ref, XmlidRef):
+                if ref.xmlid not in known_xmlids:
+                    module, _, name = ref.xmlid.partition(".")
+                    xmlids[module].add(name)
+            elif ref.cache_key not in self._searches:
+                searches[ref.cache_key] = ref
+
         for row in rows:
             for value in row.values.values():
                 if value.__class__ in _SCALAR_TYPES:
                     continue
-                # the common shapes by exact type first: a ref, an xmlid
-                if type(value) is Ref:
-                    if (value.step, value.key) not in known_refs:
-                        refs[value.step].add(value.key)
-                    continue
-                if type(value) is XmlidRef:
-                    if value.xmlid not in known_xmlids:
-                        module, _, name = value.xmlid.partition(".")
-                        xmlids[module].add(name)
-                    continue
-                if type(value) is list and all(type(item) is Ref for item in value):
-                    for item in value:
-                        if (item.step, item.key) not in known_refs:  # type: ignore[union-attr]
-                            refs[item.step].add(item.key)  # type: ignore[union-attr]
-                    continue
-                for ref in iter_refs(value):
-                    if isinstance(ref, Ref):
-                        if (ref.step, ref.key) not in self._refs:
-                            refs[ref.step].add(ref.key)
-                    elif isinstance(ref, XmlidRef):
-                        if ref.xmlid not in self._xmlids:
-                            module, _, name = ref.xmlid.partition(".")
+                # a value, or the items of a list, in iter_refs' order; the common
+                # shapes (a step ref, an xmlid) by exact type first
+                for item in value if type(value) is list else (value,):
+                    if type(item) is Ref:
+                        if (item.step, item.key) not in known_refs:
+                            refs[item.step].add(item.key)
+                    elif type(item) is XmlidRef:
+                        if item.xmlid not in known_xmlids:
+                            module, _, name = item.xmlid.partition(".")
                             xmlids[module].add(name)
-                    elif ref.cache_key not in self._searches:
-                        searches[ref.cache_key] = ref
+                    elif item.__class__ not in _SCALAR_TYPES:
+                        for ref in iter_refs(item):
+                            note(ref)
         if len(self._refs) > _MAX_REF_CACHE:
             self._refs.clear()
         for step, keys in refs.items():
@@ -219,15 +219,25 @@ class Resolver:
         return value
 
     def resolve_row(self, row: Row) -> dict[str, Any]:
-        scalar, xmlids, value = _SCALAR_TYPES, self._xmlids, self.value
+        scalar, refs, xmlids, value = _SCALAR_TYPES, self._refs, self._xmlids, self.value
         out: dict[str, Any] = {}
         for name, item in row.values.items():
             if item.__class__ in scalar:
                 out[name] = item
-            elif type(item) is XmlidRef and item.xmlid in xmlids:
-                out[name] = xmlids[item.xmlid]
-            else:
-                out[name] = value(item, row, name)
+                continue
+            try:  # the common shapes by exact type; anything else, or a miss: value()
+                if type(item) is XmlidRef:
+                    out[name] = xmlids[item.xmlid]
+                    continue
+                if type(item) is list:
+                    out[name] = [
+                        refs[(i.step, i.key)] if type(i) is Ref else value(i, row, name)
+                        for i in item
+                    ]
+                    continue
+            except KeyError:
+                pass
+            out[name] = value(item, row, name)
         return out
 
 
