@@ -56,6 +56,13 @@ def test_bad_values_raise_a_message_naming_the_value() -> None:
         compile_converters("res.partner", ["nme"], FIELDS)
 
 
+def test_a_digit_int_cannot_read_is_refused_not_a_crash() -> None:
+    """'¹' is a digit to str.isdigit but not to int(): refused like any other text."""
+    with pytest.raises(CoercionError, match="is not a record id"):
+        rpc_converter("many2one")("¹")
+    assert rpc_converter("many2one")(" ٣ ") == 3  # an Arabic-Indic 3: int() reads it
+
+
 def test_load_converters_produce_strings_and_id_columns() -> None:
     assert load_converter("country_id", "many2one")[0] == "country_id/.id"
     assert load_converter("country_id", "many2one")[1](21) == "21"

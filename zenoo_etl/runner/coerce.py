@@ -99,7 +99,7 @@ def to_id(value: Any) -> int | bool:
         raise CoercionError(f"{value!r} is not a record id")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():  # what int() reads ("¹" is not)
         return int(value.strip())
     if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], int):
         return value[0]  # a read() many2one pair
