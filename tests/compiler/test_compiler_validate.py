@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from zenoo_etl.compiler import Ref, SearchRef, XmlidRef, load_project
+from zenoo_etl.compiler import Ref, SearchRef, XmlidRef, load_project, validate
 from zenoo_etl.compiler.schema import cache_path, load_schema, read_cache, write_cache
 from zenoo_etl.compiler.validate import (
     _accepts,
@@ -234,3 +238,76 @@ def test_the_row_pass_sees_keys_only_of_steps_it_checked_clean(make_project: Mak
     assert seen == {"clean": set(), "twice": {"1"}}
     # without seen_keys the problems are the same
     assert validate_project(project, schema, keys=False) == problems
+
+
+NARROW_STEP = """\
+[[steps]]
+id = "p"
+model = "res.partner"
+action = "create"
+source = { csv = "data/p.csv" }
+key = "{{ row.id }}"
+
+[steps.fields]
+name = "{{ row.name | trim }}"
+is_company = "{{ row.kind == 'company' }}"
+active = "{{ row.kind }}"
+ref = "LEG-{{ row.id }}"
+type = "{{ row.kind }}"
+country_id = { xmlid = "base.{{ row.country | lower }}" }
+parent_id = { ref = "tags", key = "T-{{ row.tag }}" }
+category_id = [{ ref = "tags", key = "{{ row.tag }}" }]
+comment = "fixed"
+"""
+NARROW_SCHEMA: dict[str, Any] = {
+    "res.partner": {
+        "name": {"type": "char"},
+        "is_company": {"type": "boolean"},
+        "active": {"type": "boolean"},
+        "ref": {"type": "char"},
+        "type": {"type": "selection", "selection": [["contact", "C"], ["invoice", "I"]]},
+        "country_id": {"type": "many2one", "relation": "res.country"},
+        "parent_id": {"type": "many2one", "relation": "res.partner"},
+        "category_id": {"type": "many2many", "relation": "res.partner.category"},
+        "comment": {"type": "text"},
+    },
+    "res.partner.category": {"name": {"type": "char"}},
+    "res.country": {"code": {"type": "char"}},
+}
+narrow_rows = st.lists(
+    st.tuples(
+        st.text(alphabet='ab ,."', max_size=4),
+        st.sampled_from(["company", "person", "contact", "invoice", "", "True"]),
+        st.sampled_from(["us", "BE", "", "x.y"]),
+        st.sampled_from(["", "a", "b"]),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=narrow_rows)
+def test_leaving_proven_fields_out_of_a_csv_row_pass_finds_the_same_problems(
+    make_project: MakeProject, rows: list[tuple[str, str, str, str]]
+) -> None:
+    """Fields proven to render an accepted value on every CSV row are not rendered by
+    the row pass: the problems found (and the 20-problem cut) are exactly the same."""
+    lines = ["id,name,kind,country,tag"]
+    for i, (name, kind, country, tag) in enumerate(rows):
+        quoted = name.replace('"', '""')
+        lines.append(f'{i},"{quoted}",{kind},{country},{tag}')
+    root = make_project(
+        {
+            "migrations/0001_tags.toml": TAGS,
+            "migrations/0002_p.toml": NARROW_STEP,
+            "data/p.csv": "\n".join(lines) + "\n",
+        }
+    )
+    project = load_project(root, environ={})
+    narrowed = validate_project(project, NARROW_SCHEMA, keys=False)
+    with patch.object(validate, "csv_shape", lambda *args: None):
+        every_field = validate_project(project, NARROW_SCHEMA, keys=False)
+    assert [p.to_dict() for p in narrowed] == [p.to_dict() for p in every_field]

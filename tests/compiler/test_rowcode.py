@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from zenoo_etl.compiler.fastpath import Shape
 from zenoo_etl.compiler.render import RenderError, SkipRow, compile_value, row_context
-from zenoo_etl.compiler.rowcode import compile_row
+from zenoo_etl.compiler.rowcode import compile_row, csv_shape
 from zenoo_etl.compiler.values import Ref, XmlidRef
 
 BASE = {"vars": {"company": "Acme"}, "target": {"name": "local"}}
@@ -155,3 +156,68 @@ def test_only_renderer_calls_need_no_row_function() -> None:
     fields = {"name": "{{ row.name | replace('a', 'b') }}"}
     renderers = {name: compile_value(spec, name) for name, spec in fields.items()}
     assert compile_row(fields, renderers, None) is None
+
+
+COLUMNS = frozenset({"name", "email", "city", "kind", "id", "tag", "country"})
+csv_rows = st.fixed_dictionaries(
+    {
+        k: st.one_of(st.text(max_size=8), st.sampled_from(["", " ", "a.b", "x;y", "US"]))
+        for k in COLUMNS
+    }
+)
+
+
+def fits(value: Any, shape: Shape) -> bool:
+    """Whether a rendered ``value`` is of the proven ``shape``."""
+    if shape.kind == "text":
+        nonempty = bool(shape.constant)
+        return (type(value) is str and (value != "")) or (value is False and not nonempty)
+    if shape.kind == "bool":
+        return type(value) is bool
+    if shape.kind == "const":
+        return typed(value) == typed(shape.value)
+    if shape.kind == "xmlid":
+        return type(value) is XmlidRef and "." in value.xmlid
+    if shape.kind == "ref":
+        return type(value) is Ref and value.step == shape.step and value.key != ""
+    return (
+        type(value) is list
+        and len(value) == len(shape.items)
+        and all(fits(v, s) for v, s in zip(value, shape.items, strict=True))
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=csv_rows)
+def test_a_proven_shape_holds_for_every_csv_row(cells: dict[str, Any]) -> None:
+    """A spec csv_shape proves renders, on any row of text cells in those columns, a
+    value of that shape and never raises: the CSV row pass may leave it out."""
+    proven = 0
+    for i, spec in enumerate(SPECS):
+        shape = csv_shape(spec, COLUMNS, f"f{i}")
+        if shape is None:
+            continue
+        proven += 1
+        render = compile_value(spec, f"f{i}")
+        assert fits(render(cells, row_context(cells, BASE)), shape), spec
+    assert proven >= 12
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind"),
+    [
+        ("{{ row.name | trim }}", "text"),
+        ("LEG-{{ row.id }}", "text"),
+        ("{{ row.kind == 'company' }}", "bool"),
+        ({"xmlid": "base.{{ row.country | lower }}"}, "xmlid"),
+        ([{"ref": "tags", "key": "T-{{ row.tag }}"}], "list"),
+        ("{{ row.nope }}", None),  # not a column: the renderer words an error
+        ({"ref": "tags", "key": "{{ row.tag }}"}, None),  # an empty cell: an empty key
+        ({"xmlid": "{{ row.country }}"}, None),  # may lack the dot
+        ("{{ vars.company }}", None),
+        ("{{ row.name | replace('a', 'b') }}", None),
+    ],
+)
+def test_what_is_proven_on_csv_rows(spec: Any, kind: str | None) -> None:
+    shape = csv_shape(spec, COLUMNS)
+    assert (shape.kind if shape is not None else None) == kind

@@ -18,12 +18,14 @@ the caller re-renders that row through Jinja so the message is Jinja's.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import filters as jinja_filters
 from jinja2 import nodes
 from jinja2.environment import Environment
+from markupsafe import soft_str
 
 FastFn = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
 """``fn(cells, ctx)``: the raw value of the template for one row (before ``to_native``)."""
@@ -159,10 +161,97 @@ def _filtered(gen: CodeGen, env: Environment, name: str, inner: nodes.Node) -> s
     return f"{gen.name(function)}({source})"
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What a field renders for EVERY row of a CSV source with given columns (its
+    cells are text, each row has every column), proven from the spec alone; the
+    renderer never raises for such a row.
+
+    ``kind``: ``text`` (a str or False), ``bool``, ``const`` (always ``value``),
+    ``xmlid`` (an XmlidRef), ``ref`` (a Ref of step ``step``), ``list`` (``items``).
+    For ``text``, ``constant`` is the template's literal text around its
+    expressions (so the value is never empty when it is not, and holds what it holds).
+    """
+
+    kind: Literal["text", "bool", "const", "xmlid", "ref", "list"]
+    value: Any = None
+    constant: str = ""
+    step: str = ""
+    items: tuple[Shape, ...] = ()
+
+
+def template_shape(
+    env: Environment, text: str, *, lone: bool, columns: frozenset[str]
+) -> Shape | None:
+    """The :class:`Shape` of the template's raw value (before ``to_native``; ``const``
+    holds the raw constant) for rows with text cells in ``columns``, or None when it
+    cannot be proven (anything but cells, constants, the text filters, == and ~)."""
+    try:
+        tree = env.parse(text)
+    except Exception:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
+        return None
+    parts = tree.body[0].nodes
+    if lone:
+        if len(parts) != 1 or isinstance(parts[0], nodes.TemplateData):
+            return None
+        return _shape(env, parts[0], columns)
+    constant = ""
+    for part in parts:
+        if isinstance(part, nodes.TemplateData):
+            constant += part.data
+        elif _shape(env, part, columns) is None:
+            return None
+    return Shape("text", constant=constant)
+
+
+def _shape(env: Environment, node: nodes.Node, columns: frozenset[str]) -> Shape | None:
+    """The shape of one expression node over text cells, as :func:`_expression` computes it."""
+    match node:
+        case nodes.Const(value=value) if isinstance(value, str | int | float | bool) or (
+            value is None
+        ):
+            return Shape("const", value)
+        case nodes.Getattr(node=nodes.Name(name="row"), attr=attr) if not attr.startswith("_"):
+            return Shape("text") if attr in columns else None
+        case nodes.Getitem(node=nodes.Name(name="row"), arg=nodes.Const(value=str() as key)):
+            return Shape("text") if key in columns else None
+        case nodes.Filter(
+            node=inner, name=name, args=[], kwargs=[], dyn_args=None, dyn_kwargs=None
+        ) if name in _TEXT_FILTERS and inner is not None:
+            if env.filters[name] is not _TEXT_FILTERS[name]:
+                return None  # not Jinja's own filter: nothing known of what it gives
+            source = _shape(env, inner, columns)
+            if source is None or (source.kind == "const" and not isinstance(source.value, str)):
+                return None
+            return Shape("text")  # the filter of a str is a str
+        case nodes.Compare(expr=left, ops=[nodes.Operand(op="eq" | "ne", expr=right)]):
+            if _shape(env, left, columns) is None or _shape(env, right, columns) is None:
+                return None
+            return Shape("bool")  # == of str and builtin constants is a bool
+        case nodes.Concat(nodes=parts):
+            if any(_shape(env, part, columns) is None for part in parts):
+                return None
+            return Shape("text")
+    return None
+
+
+# Jinja's filters that turn a str into a str and never raise on one.
+_TEXT_FILTERS: dict[str, Any] = {
+    "trim": jinja_filters.do_trim,
+    "lower": jinja_filters.do_lower,
+    "upper": jinja_filters.do_upper,
+    "title": jinja_filters.do_title,
+    "capitalize": jinja_filters.do_capitalize,
+    "string": soft_str,
+}
+
+
 @lru_cache(maxsize=4096)
 def _title(text: str) -> str:
     """Jinja's ``title`` of a str, remembered: columns such as a city repeat a lot."""
     return jinja_filters.do_title(text)
 
 
-__all__ = ["CodeGen", "FastFn", "compile_fast", "template_code"]
+__all__ = ["CodeGen", "FastFn", "Shape", "compile_fast", "template_code", "template_shape"]

@@ -23,7 +23,14 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context as JinjaContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
-from zenoo_etl.compiler.fastpath import CodeGen, FastFn, compile_fast, template_code
+from zenoo_etl.compiler.fastpath import (
+    CodeGen,
+    FastFn,
+    Shape,
+    compile_fast,
+    template_code,
+    template_shape,
+)
 from zenoo_etl.compiler.sources import resolve_inside
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 
@@ -343,6 +350,24 @@ def text_code(gen: CodeGen, text: str) -> str | None:
         return None
     native = gen.name(to_native)
     return f"(({value} or False) if type({value} := {code}) is str else {native}({value}))"
+
+
+def text_shape(text: str, columns: frozenset[str]) -> Shape | None:
+    """The :class:`Shape` of what :func:`compile_text` renders for ``text`` on every
+    row of a CSV source with ``columns``, or None when it is not proven."""
+    if not has_template_syntax(text):
+        return Shape("const", text if text != "" else False)
+    fast = _ROW_ATTR.match(text)
+    if fast:
+        column = fast.group("attr") or fast.group("item") or ""
+        return Shape("text") if column in columns else None  # a cell: its text, or False
+    lone = _LONE_EXPR.match(text) is not None
+    shape = template_shape(_ENV, text, lone=lone, columns=columns)
+    if shape is None or not lone:
+        return shape  # joined parts: a str, so to_native gives it or False
+    if shape.kind == "const":
+        return Shape("const", to_native(shape.value))
+    return shape
 
 
 def _fast_then_jinja(fast: FastFn, slow: Renderer) -> Renderer:

@@ -22,13 +22,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from zenoo_etl.compiler.fastpath import CodeGen
+from zenoo_etl.compiler.fastpath import CodeGen, Shape
 from zenoo_etl.compiler.render import (
     Context,
     Renderer,
     compile_value,
     step_ref_finisher,
     text_code,
+    text_shape,
     xmlid_finisher,
 )
 from zenoo_etl.compiler.values import FieldValue, Ref, XmlidRef
@@ -127,4 +128,48 @@ def _made(
     return cache, made
 
 
-__all__ = ["RowFn", "compile_row"]
+def csv_shape(spec: Any, columns: frozenset[str], path: str = "") -> Shape | None:
+    """The :class:`Shape` of what a field spec renders on every row of a CSV source with
+    ``columns`` (as :func:`.render.compile_value` reads it), or None when not proven.
+
+    Proven: literals, cells, the whitelisted templates, ``{ ref, key }`` whose key
+    template has literal text (never empty), ``{ xmlid }`` whose template's literal
+    text holds the dot (``base.{{ row.country | lower }}``), lists of those.
+    """
+    if isinstance(spec, str):
+        return text_shape(spec, columns)
+    if isinstance(spec, bool | int | float):
+        return Shape("const", spec)
+    if isinstance(spec, list):
+        items = [csv_shape(item, columns, f"{path}[{i}]") for i, item in enumerate(spec)]
+        if any(item is None for item in items):
+            return None
+        return Shape("list", items=tuple(item for item in items if item is not None))
+    if not isinstance(spec, dict):
+        return None
+    keys = set(spec)
+    if "ref" in keys and not keys - {"ref", "key", "missing"} and "key" in keys:
+        key = csv_shape(spec["key"], columns, f"{path}.key")
+        if key is not None and key.kind == "text" and key.constant:
+            return Shape("ref", step=str(spec["ref"]))
+        if key is not None and key.kind == "const":
+            return _constant(step_ref_finisher(spec, path), key.value)
+        return None
+    if "xmlid" in keys and "split" not in keys and isinstance(spec["xmlid"], str):
+        text = text_shape(spec["xmlid"], columns)
+        if text is not None and text.kind == "text" and "." in text.constant:
+            return Shape("xmlid")
+        if text is not None and text.kind == "const":
+            return _constant(xmlid_finisher(spec, path), text.value)
+    return None
+
+
+def _constant(finish: Callable[[FieldValue], FieldValue], rendered: Any) -> Shape | None:
+    """A reference rendered from a constant: the same on every row (unless it raises)."""
+    try:
+        return Shape("const", finish(rendered))
+    except Exception:
+        return None
+
+
+__all__ = ["RowFn", "compile_row", "csv_shape"]

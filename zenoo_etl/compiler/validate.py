@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zenoo_etl.compiler.fastpath import CodeGen
+from zenoo_etl.compiler.fastpath import CodeGen, Shape
 from zenoo_etl.compiler.plan import KeyFilter, count_rows
 from zenoo_etl.compiler.project import Project, truthy
 from zenoo_etl.compiler.render import RenderError, RowView, SkipRow
-from zenoo_etl.compiler.sources import SqlSource, iter_source
+from zenoo_etl.compiler.rowcode import compile_row, csv_shape
+from zenoo_etl.compiler.sources import CsvSource, SqlSource, iter_source
 from zenoo_etl.compiler.steps import Migration, Step
 from zenoo_etl.compiler.values import FieldValue, Ref, SearchRef, XmlidRef
 from zenoo_etl.errors import MigrationFileError
@@ -302,6 +303,9 @@ def _check_rows(
     )
     keys_ok = True
     row_renderer = step._row_renderer
+    # Every row of a CSV file has every column, as text: at its first row, the fields
+    # proven to render a value their checker accepts (csv_shape) are left out of the pass.
+    narrow = isinstance(step.source, CsvSource)
     too_many = Problem(shown, None, step.id, "too many problems; stopped checking rows")
     ctx = dict(base)  # one context, its row replaced per row (as the plan's renderer does)
     read = 0
@@ -318,6 +322,25 @@ def _check_rows(
                 except RenderError as exc:
                     out.append(Problem(shown, where, step.id, f"when: {exc.detail}", None, number))
                     continue
+            if narrow:
+                narrow = False
+                columns = frozenset(cells)
+                fields = [
+                    (name, render, check)
+                    for name, render, check in fields
+                    if not _proven_fine(
+                        csv_shape(step.row_fields[name], columns, name),
+                        known[name],
+                        project,
+                        check,
+                    )
+                ]
+                row_renderer = compile_row(
+                    {name: step.row_fields[name] for name, _r, _c in fields},
+                    {name: render for name, render, _c in fields},
+                    project.root,
+                )
+                accepted = _accepts({name: checkers[name] for name, _r, _c in fields})
             if keys is not None and key_r is not None and keys_ok:
                 try:
                     key = key_r(cells, ctx)
@@ -461,6 +484,38 @@ def _checker(
 
         return boolean, boolean_code
     return check, call
+
+
+def _proven_fine(
+    shape: Shape | None, attrs: Mapping[str, Any], project: Project, check: Checker
+) -> bool:
+    """Whether every value of ``shape`` passes the field's checker without a message
+    (then the CSV row pass need not render the field: it cannot fail either)."""
+    if shape is None:
+        return False
+    if shape.kind == "const":
+        return check(shape.value) is None
+    kind = attrs.get("type")
+    if kind in _TEXT:
+        return shape.kind in ("text", "bool")  # a str, False or a bool: text accepts them
+    if kind == "boolean":
+        return shape.kind == "bool"
+    relation = attrs.get("relation")
+    fitting = {
+        sid for sid, (_m, s) in project.steps_by_id.items() if not relation or s.model == relation
+    }
+
+    def reference(item: Shape) -> bool:
+        if item.kind == "const":
+            value = item.value
+            return type(value) is XmlidRef or (type(value) is Ref and value.step in fitting)
+        return item.kind == "xmlid" or (item.kind == "ref" and item.step in fitting)
+
+    if kind == "many2one":
+        return shape.kind != "list" and reference(shape)
+    if kind in ("one2many", "many2many"):
+        return shape.kind == "list" and all(reference(item) for item in shape.items)
+    return False
 
 
 def _accepts(checkers: Mapping[str, tuple[Checker, Callable[[CodeGen, str], str]]]) -> Any:
