@@ -15,6 +15,7 @@ from zenoo_etl.runner.coerce import (
     load_converter,
     load_row_converter,
     rpc_converter,
+    rpc_row_converter,
     to_bool,
     to_id,
     to_rpc_value,
@@ -135,6 +136,17 @@ _CONVERTERS = [to_text, to_id, to_set_command, to_bool] + [
 ]
 
 
+# values each field's converter mostly takes (else the first refusal hides the rest)
+_FITTING = {
+    "name": st.one_of(st.text(max_size=4), st.none(), st.integers()),
+    "is_company": st.one_of(st.booleans(), st.sampled_from(["yes", "no", ""])),
+    "color": st.one_of(st.integers(), st.sampled_from(["7", ""])),
+    "list_price": st.one_of(st.floats(allow_nan=False), st.integers()),
+    "country_id": st.one_of(st.integers(0, 9), st.none(), st.just(False)),
+    "category_id": st.one_of(st.lists(st.integers(0, 9), max_size=3), st.integers(0, 9)),
+}
+
+
 @settings(max_examples=400, deadline=None)
 @given(value=_VALUES)
 def test_fast_paths_give_what_the_general_code_gives(value: Any) -> None:
@@ -144,7 +156,12 @@ def test_fast_paths_give_what_the_general_code_gives(value: Any) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(values=st.fixed_dictionaries({}, optional={name: _VALUES for name in FIELDS}))
+@given(
+    values=st.one_of(
+        st.fixed_dictionaries({name: _FITTING[name] for name in FIELDS}),
+        st.fixed_dictionaries({}, optional={name: _VALUES for name in FIELDS}),
+    )
+)
 def test_one_function_per_row_gives_the_converters_cells(values: dict[str, Any]) -> None:
     convs = [(name, load_converter(name, str(FIELDS[name]["type"]))[1]) for name in FIELDS]
     cells = load_row_converter(convs)
@@ -153,3 +170,27 @@ def test_one_function_per_row_gives_the_converters_cells(values: dict[str, Any])
         return [conv(resolved.get(name, False)) for name, conv in convs]
 
     assert _outcome(cells, values) == _outcome(one_by_one, values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.one_of(
+        st.fixed_dictionaries({name: st.one_of(_FITTING[name], _VALUES) for name in FIELDS}),
+        st.fixed_dictionaries({name: _FITTING[name] for name in FIELDS}),
+        st.fixed_dictionaries({}, optional={name: _VALUES for name in FIELDS}),
+    )
+)
+def test_one_function_per_row_gives_the_converters_values(values: dict[str, Any]) -> None:
+    convs = [(name, rpc_converter(str(FIELDS[name]["type"]))) for name in FIELDS]
+    row = rpc_row_converter(convs)
+
+    def one_by_one(resolved: dict[str, Any]) -> dict[str, Any]:
+        return {name: dict(convs)[name](value) for name, value in resolved.items()}
+
+    got = _outcome(row, values)
+    if list(values) != list(FIELDS):
+        assert got == ("ok", None)  # other names, or another order: field by field
+        return
+    assert got == _outcome(one_by_one, values)
+    if got[0] == "ok":
+        assert list(got[1]) == list(FIELDS)

@@ -37,6 +37,7 @@ from zenoo_etl.runner.coerce import (
     load_converter,
     load_row_converter,
     rpc_converter,
+    rpc_row_converter,
     to_rpc_value,
 )
 from zenoo_etl.runner.drift import pack_created, pack_previous
@@ -126,15 +127,17 @@ class StepRun:
             (name, *load_converter(name, self.types[name])) for name in names
         ]
         self.load_row = load_row_converter([(n, conv) for n, _c, conv in self.load_columns])
+        self.rpc_row = rpc_row_converter([(n, self.converters[n]) for n in names])
 
     # -- helpers -------------------------------------------------------------
 
     def convert(self, row: Row, resolved: dict[str, Any]) -> dict[str, Any]:
-        converters = self.converters
         try:  # converters are pure: on a refusal, the loop below finds the field
-            return {name: converters[name](value) for name, value in resolved.items()}
+            values = self.rpc_row(resolved)
         except CoercionError:
-            pass
+            values = None
+        if values is not None:
+            return values
         out: dict[str, Any] = {}
         for name, value in resolved.items():
             try:

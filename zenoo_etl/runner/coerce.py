@@ -272,6 +272,45 @@ def load_row_converter(
     return fn
 
 
+def rpc_row_converter(
+    fields: Sequence[tuple[str, Converter]],
+) -> Callable[[Mapping[str, Any]], dict[str, Any] | None]:
+    """``values(resolved)``: a row's ``create``/``write`` values, each field through its
+    :func:`rpc_converter`, for ``resolved`` holding exactly ``fields``' names in that
+    order (else None: the caller converts field by field).
+
+    One generated function: text, booleans, ids and single-id x2many values are
+    written as the converters would make them, anything else goes to its converter
+    (a refusal raises its :class:`CoercionError`).
+    """
+    gen = CodeGen()
+    names = gen.name(tuple(name for name, _conv in fields))
+    values = []
+    for name, conv in fields:
+        v, slow = gen.temp(), gen.name(conv)
+        value = f"{v} := resolved[{name!r}]"
+        if conv is to_text:
+            code = f"(({v} or False) if type({value}) is str else {slow}({v}))"
+        elif conv is to_bool:
+            code = f"({v} if type({value}) is bool else {slow}({v}))"
+        elif conv is to_id:
+            code = f"({v} if type({value}) is int else {slow}({v}))"
+        elif conv is to_set_command:
+            one = f"type({value}) is list and len({v}) == 1 and type({v}[0]) is int"
+            code = f"([(6, 0, [{v}[0]])] if {one} else {slow}({v}))"
+        else:
+            code = f"{slow}(resolved[{name!r}])"
+        values.append(f"{name!r}: {code}")
+    body = (
+        f"    if tuple(resolved) != {names}:\n        return None\n"
+        f"    return {{{', '.join(values)}}}\n"
+    )
+    fn: Callable[[Mapping[str, Any]], dict[str, Any] | None] = gen.compile(
+        "resolved", body, "<zenoo rpc values>"
+    )
+    return fn
+
+
 def field_types(fields_get: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     return {name: str(spec.get("type", "char")) for name, spec in fields_get.items()}
 
@@ -358,6 +397,7 @@ __all__ = [
     "normalise_read",
     "normalise_written",
     "rpc_converter",
+    "rpc_row_converter",
     "to_bool",
     "to_rpc_value",
 ]
