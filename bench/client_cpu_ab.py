@@ -33,10 +33,12 @@ SMALL = 1_000
 
 
 def apply_once(
-    work: Path, csv_file: Path, rows: int, tree: str, flags: list[str]
+    work: Path, csv_file: Path, rows: int, tree: str, flags: list[str], identity: str = "xmlid"
 ) -> dict[str, float]:
     with SandboxProcess(work / "sandbox.db") as sandbox:
-        project = make_project(work / "project", sandbox.url, rows, csv_file=csv_file)
+        project = make_project(
+            work / "project", sandbox.url, rows, identity=identity, csv_file=csv_file
+        )
         run = run_cli(
             ["apply", "--project", str(project), "--yes", "--json", *flags],
             env_extra={"PYTHONPATH": str(Path(tree).resolve())},
@@ -59,6 +61,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--identity",
+        default="xmlid",
+        help="the customers step's identity (bench/run.py: e2e measures xmlid, none measures none)",
+    )
     parser.add_argument("variants", nargs="+", metavar="LABEL=TREE[:FLAGS]")
     args = parser.parse_args()
     if (Path.cwd() / "zenoo_etl").is_dir():
@@ -80,20 +87,27 @@ def main() -> None:
             order = variants if r % 2 == 0 else variants[::-1]
             for label, tree, flags in order:
                 n += 1
-                res = apply_once(root / f"run{n}", csv_big, args.rows, tree, flags)
+                res = apply_once(root / f"run{n}", csv_big, args.rows, tree, flags, args.identity)
                 big[label].append(res)
                 n += 1
                 small[label].append(
-                    apply_once(root / f"run{n}", csv_small, SMALL, tree, flags)["cpu"]
+                    apply_once(root / f"run{n}", csv_small, SMALL, tree, flags, args.identity)[
+                        "cpu"
+                    ]
                 )
                 print(
                     f"round {r + 1} {label}: {1e6 * res['cpu'] / args.rows:.1f} µs/rec, "
                     f"checks {res['checks_seconds']:.2f} s of {res['apply_seconds']:.2f} s",
                     flush=True,
                 )
-    report: dict[str, Any] = {"rows": args.rows, "rounds": args.rounds, "machine": machine()}
+    report: dict[str, Any] = {
+        "rows": args.rows,
+        "rounds": args.rounds,
+        "identity": args.identity,
+        "machine": machine(),
+    }
     first = ""
-    print(f"\nmedians of {args.rounds} rounds, {args.rows:,} rows:")
+    print(f"\nmedians of {args.rounds} rounds, {args.rows:,} rows, identity {args.identity}:")
     print(f"{'variant':<14}{'µs/rec':>8}{'marginal':>10}{'checks s':>10}{'share':>8}{'ratio':>8}")
     for label, _tree, flags in variants:
         cpu = statistics.median(x["cpu"] for x in big[label])
