@@ -243,7 +243,7 @@ def _iter_csv(source: CsvSource, path: Path, shown: str, cells: bool = True) -> 
         last_line = 0
         skipped = 0
         try:
-            for record in reader:
+            for record in reader:  # the rows to skip, then the header
                 start = last_line + 1
                 last_line = reader.line_num
                 if skipped < source.skip_rows:
@@ -251,25 +251,33 @@ def _iter_csv(source: CsvSource, path: Path, shown: str, cells: bool = True) -> 
                     continue
                 if not record:
                     continue
-                if header is None:
-                    header = [name.strip() for name in record]
-                    dupes = sorted({n for n in header if header.count(n) > 1})
-                    if dupes:
-                        raise MigrationFileError(
-                            f"duplicate column name(s) {', '.join(dupes)} in the header",
-                            path=shown,
-                            line=start,
-                        )
+                header = [name.strip() for name in record]
+                dupes = sorted({n for n in header if header.count(n) > 1})
+                if dupes:
+                    raise MigrationFileError(
+                        f"duplicate column name(s) {', '.join(dupes)} in the header",
+                        path=shown,
+                        line=start,
+                    )
+                break
+            if header is None:
+                return
+            width = len(header)
+            for record in reader:  # the data rows: the same reader, from the header on
+                start = last_line + 1
+                last_line = reader.line_num
+                if not record:
                     continue
-                if len(record) != len(header):
+                if len(record) != width:
                     raise MigrationFileError(
                         f"this record has {len(record)} fields but the header has "
-                        f"{len(header)}; fix the quoting or the delimiter",
+                        f"{width}; fix the quoting or the delimiter",
                         path=shown,
                         line=start,
                         row=index + 1,
                     )
-                yield index, start, dict(zip(header, record, strict=True)) if cells else {}
+                # lengths are equal (checked above): strict would check again
+                yield index, start, dict(zip(header, record, strict=False)) if cells else {}
                 index += 1
         except csv.Error as exc:
             raise MigrationFileError(
