@@ -38,8 +38,16 @@ Contenders, interleaved in every repetition (the first one rotates):
   rows taken evenly from the three shapes (the "script" everyone writes first).
 
 Raw records are deleted with ``unlink`` in pages of ``--unlink-page`` (5,000)
-ids, timed: the rollback baseline. Every repetition leaves the target as it
-found it (counts of partners checked at the end). Prints one line per run,
+ids, one call at a time, timed: the rollback baseline, through a web session
+opened before the clock (``--raw-unlink session``, the best raw unlink: with
+``password``, every page after the first of records with external ids pays
+execute_kw's password hash again). zenoo-etl's rollback time is the migration's
+own undo (the ``migrations[].seconds`` of ``rollback --json``: reconcile, the
+change check, the unlinks, the ledger), like its apply rate counts the steps'
+own seconds; the command's own ``seconds`` (that plus opening the ledger, the
+lock and the login; not process start and imports) is printed beside it.
+Every repetition leaves the target as it found it (counts of partners checked
+at the end). Prints one line per run,
 then medians and ratios against the median of ``raw_create``.
 """
 
@@ -352,10 +360,14 @@ class Target:
         )
 
 
-async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> Any:
-    async with session.post(
-        f"{url}/jsonrpc", data=body, headers={"Content-Type": "application/json"}
-    ) as resp:
+async def _post(
+    session: aiohttp.ClientSession, url: str, body: bytes, cookie: str | None = None
+) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if cookie is not None:  # a web session: /web/dataset/call_kw, see session_body
+        headers["Cookie"] = f"session_id={cookie}"
+    path = "/jsonrpc" if cookie is None else "/web/dataset/call_kw"
+    async with session.post(f"{url}{path}", data=body, headers=headers) as resp:
         answer = orjson.loads(await resp.read())
     if "error" in answer:
         error = answer["error"]
@@ -366,8 +378,12 @@ async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> Any:
     return result
 
 
-async def post_all(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[Any]]:
-    """Post every body, ``concurrency`` at a time; wall seconds and answers in body order."""
+async def post_all(
+    url: str, bodies: list[bytes], concurrency: int, cookie: str | None = None
+) -> tuple[float, list[Any]]:
+    """Post every body, ``concurrency`` at a time; wall seconds and answers in body order.
+
+    With ``cookie``, the bodies are ``call_kw`` ones sent with that web session."""
     answers: list[Any] = [None] * len(bodies)
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=900)
@@ -376,7 +392,7 @@ async def post_all(url: str, bodies: list[bytes], concurrency: int) -> tuple[flo
 
         async def worker() -> None:
             for n, body in pending:
-                answers[n] = await _post(session, url, body)
+                answers[n] = await _post(session, url, body, cookie)
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -617,11 +633,50 @@ async def count_ref(target: Target, prefix: str) -> list[int]:
     return sorted(int(i) for i in ids)
 
 
-async def unlink_timed(target: Target, ids: list[int], page: int) -> float:
-    bodies = [
-        target.body("res.partner", "unlink", [ids[s : s + page]], {})
-        for s in range(0, len(ids), page)
-    ]
+async def web_session(target: Target) -> str:
+    """A web session's cookie (``/web/session/authenticate``), as zenoo-etl's client opens."""
+    body = orjson.dumps(
+        {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"db": target.db, "login": target.user, "password": target.password},
+        }
+    )
+    async with (
+        aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session,
+        session.post(
+            f"{target.url}/web/session/authenticate",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        ) as resp,
+    ):
+        await resp.read()
+        for value in resp.headers.getall("Set-Cookie", []):
+            name, _, rest = value.partition("=")
+            if name.strip() == "session_id":
+                return rest.split(";", 1)[0]
+    raise SystemExit(f"no web session from {target.url}")
+
+
+def session_body(model: str, method: str, args: list[Any]) -> bytes:
+    params = {"model": model, "method": method, "args": args, "kwargs": {}}
+    return orjson.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params})
+
+
+async def unlink_timed(target: Target, ids: list[int], page: int, auth: str) -> float:
+    """Seconds to unlink ``ids`` in pages of ``page``, one call at a time.
+
+    ``auth = "session"``: through a web session opened before the clock (the
+    best raw unlink: an unlink of records with external ids clears Odoo's
+    caches, and with ``"password"``, execute_kw's next call hashes the
+    password again, ~0.3 s)."""
+    pages = [ids[s : s + page] for s in range(0, len(ids), page)]
+    if auth == "session":
+        cookie = await web_session(target)
+        bodies = [session_body("res.partner", "unlink", [p]) for p in pages]
+        seconds, _ = await post_all(target.url, bodies, 1, cookie)
+        return seconds
+    bodies = [target.body("res.partner", "unlink", [p], {}) for p in pages]
     seconds, _ = await post_all(target.url, bodies, 1)
     return seconds
 
@@ -639,6 +694,8 @@ class Run:
     cpu: float | None = None
     ok: bool = True
     note: str = ""
+    # zenoo-etl: the rollback command's ``seconds`` (ledger, lock and login included)
+    rollback_total: float | None = None
 
     @property
     def rate(self) -> float:
@@ -665,7 +722,7 @@ async def run_raw(target: Target, data: Data, refs: Refs, variant: str, rep: int
             context={"active_test": False},
         )
         ids = sorted(int(i) for i in ids)
-        rollback = await unlink_timed(target, ids, args.unlink_page)
+        rollback = await unlink_timed(target, ids, args.unlink_page, args.raw_unlink)
     ok = len(ids) == rows
     return Run(variant, rep, rows, seconds, rollback, ok=ok, note="" if ok else f"{len(ids)} made")
 
@@ -697,7 +754,13 @@ def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Ru
         else:
             note = applied.stderr.strip()[-600:]
         back = run_cli(["rollback", "--to", "1", "--yes", *common], env_extra=env)
-        rollback = float(back.output["seconds"]) if back.returncode == 0 and back.output else None
+        rollback = total = None
+        if back.returncode == 0 and back.output:
+            # like apply's rate (the steps' own seconds): the migration's undo, i.e.
+            # reconcile, the change check, the unlinks and the ledger; not opening
+            # the ledger, the lock and the login (nor process start and imports)
+            rollback = sum(float(m["seconds"]) for m in back.output["migrations"])
+            total = float(back.output["seconds"])
         clean = run_cli(["rollback", "--to", "0", "--yes", *common], env_extra=env)
         if back.returncode != 0 or clean.returncode != 0:
             ok = False
@@ -705,7 +768,7 @@ def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Ru
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rows = sum(len(s) for s in data.segments.values())
-    return Run(label, rep, rows, seconds or float("nan"), rollback, applied.cpu, ok, note)
+    return Run(label, rep, rows, seconds or float("nan"), rollback, applied.cpu, ok, note, total)
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -720,6 +783,10 @@ def report(runs: list[Run], variants: list[str]) -> dict[str, Any]:
     med = {v: _median([r.rate for r in runs if r.variant == v]) for v in variants}
     back = {
         v: _median([r.rollback for r in runs if r.variant == v and r.rollback is not None])
+        for v in variants
+    }
+    total = {
+        v: _median([r.rollback_total for r in runs if r.variant == v and r.rollback_total])
         for v in variants
     }
     base = med.get("raw_create", float("nan"))
@@ -742,6 +809,7 @@ def report(runs: list[Run], variants: list[str]) -> dict[str, Any]:
         print(
             f"{v:20s} {med[v]:9.1f} {ratio:7.2f} {speed:7.1f} {back[v]:9.2f} {rb_ratio:7.2f}  "
             + ", ".join(f"{x:.0f}" for x in rates)
+            + (f"  (rollback command {total[v]:.2f} s)" if total[v] == total[v] else "")
             + (f"  (client CPU {_median(cpu):.0f} µs/rec)" if cpu else "")
         )
         table[v] = {
@@ -749,6 +817,7 @@ def report(runs: list[Run], variants: list[str]) -> dict[str, Any]:
             "ratio_raw_create": ratio,
             "speedup_loop": speed,
             "rollback_s": back[v],
+            "rollback_command_s": total[v],
             "rollback_ratio": rb_ratio,
             "runs": rates,
         }
@@ -770,6 +839,12 @@ async def main() -> None:
     parser.add_argument("--concurrency-zen", help="zenoo-etl concurrency: N or auto")
     parser.add_argument("--loop-rows", type=int, default=300)
     parser.add_argument("--unlink-page", type=int, default=5_000)
+    parser.add_argument(
+        "--raw-unlink",
+        choices=("session", "password"),
+        default="session",
+        help="raw unlink through a web session (the best; default) or execute_kw + password",
+    )
     parser.add_argument("--only", default=",".join(("zen_default", "zen_none", *RAW)))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -819,6 +894,11 @@ async def measure(target: Target, args: Any, variants: list[str]) -> None:
                 print(
                     f"rep {rep + 1} {variant:18s} {run.rows:6d} rows {run.seconds:7.2f} s "
                     f"= {run.rate:7.1f} rec/s; rollback {run.rollback or float('nan'):6.2f} s"
+                    + (
+                        f" (command {run.rollback_total:.2f} s)"
+                        if run.rollback_total is not None
+                        else ""
+                    )
                     + (f"  ({run.note})" if run.ok and run.note else "")
                     + ("" if run.ok else f"  FAILED {run.note}"),
                     flush=True,
