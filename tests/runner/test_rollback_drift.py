@@ -18,8 +18,14 @@ import pytest
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import RunFailed, apply, rollback
-from zenoo_etl.runner.drift import first_difference, pack_previous, split_previous
-from zenoo_etl.runner.odoo import OdooTarget
+from zenoo_etl.runner.drift import (
+    first_difference,
+    modified_after_create,
+    pack_previous,
+    split_previous,
+)
+from zenoo_etl.runner.odoo import ClientTarget, OdooTarget
+from zenoo_etl.runner.rollback import _dates
 
 from .helpers import (
     CSV,
@@ -351,8 +357,11 @@ async def test_created_records_are_checked_up_front_and_unlinked_in_one_call(
     assert f"key 'Q-2' (id {before['Q-2']})" in str(caught.value)
     calls = [c for c in spies[0].log if c[1] == "res.partner"]
     first_unlink = calls.index(("unlink", "res.partner"))
-    assert ("search_read", "res.partner") in calls[:first_unlink]
-    assert ("search_read", "res.partner") not in calls[first_unlink:]
+    # the dates of all 4 records in one read_group (three arrays), before any unlink
+    assert calls[:first_unlink].count(("read_group", "res.partner")) == 1
+    assert not {("read_group", "res.partner"), ("search_read", "res.partner")} & set(
+        calls[first_unlink:]
+    )
     assert spies[0].calls["unlink"] == 1
     async with looking_at(project_files.sandbox_db) as client:
         assert await _ids(client, "Q-") == {"Q-2": before["Q-2"]}
@@ -364,3 +373,33 @@ async def test_created_records_are_checked_up_front_and_unlinked_in_one_call(
     async with looking_at(project_files.sandbox_db) as client:
         assert await _ids(client, "Q-") == {}
     assert await _statuses(project_files) == {1: "rolled_back"}
+
+
+async def test_the_change_check_reads_what_search_read_reads(project_files: ProjectFiles) -> None:
+    """The up-front check's one read_group gives the records search_read gives.
+
+    Created records as apply left them, one edited a second later, one
+    archived, one deleted, and an id that never existed: same ids, same
+    create_date and write_date strings, so the same records are found edited.
+    """
+    ids = await _setup(project_files)
+    await asyncio.sleep(1.1)  # write_date has whole seconds
+    async with looking_at(project_files.sandbox_db) as client:
+        await client.write("res.partner", [ids["P-2"]], {"name": "Edited"})
+        await client.write("res.partner", [ids["P-3"]], {"active": False})
+        await client.unlink("res.partner", [ids["P-4"]])
+        target = ClientTarget(client)
+        wanted = [*sorted(ids[f"P-{n}"] for n in range(1, 6)), ids["S-1"], 999_999]
+        dates = await _dates(target, "res.partner", wanted)
+        read = await client.search_read(
+            "res.partner",
+            [["id", "in", wanted]],
+            ["id", "create_date", "write_date"],
+            context={"active_test": False},
+        )
+        assert target.calls == {"read_group": 1}
+        assert await _dates(target, "res.partner", [999_999]) == {}
+    assert dates == {r["id"]: r for r in read}
+    assert sorted(dates) == sorted(i for i in wanted if i not in (ids["P-4"], 999_999))
+    edited = {i for i, r in dates.items() if modified_after_create(r)}
+    assert ids["P-2"] in edited and ids["P-1"] not in edited and ids["P-5"] not in edited

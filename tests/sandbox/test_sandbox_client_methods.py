@@ -67,6 +67,37 @@ async def test_read_group(wire: Wire) -> None:
     assert len(flat) == 2
 
 
+async def test_read_group_array_agg_without_groupby(wire: Wire) -> None:
+    """Rollback's change check: three arrays in id order, one group even of nothing.
+
+    Real 18 and 19 answered ``[{"__count": 2, "id": [a, b], "create_date": [..],
+    "write_date": [..], "__domain": domain}]``, and for no match the same with
+    ``__count`` 0 and empty arrays (``/tmp/i17c/rg.py``, issue 17).
+    """
+    fields = ["id:array_agg", "create_date:array_agg", "write_date:array_agg"]
+    domain = [["id", "in", [3, 1, 999_999]]]
+    found = await wire.call("res.partner", "read_group", domain, fields, [], lazy=False)
+    assert [sorted(g) for g in found] == [
+        ["__count", "__domain", "create_date", "id", "write_date"]
+    ]
+    group = found[0]
+    assert group["__count"] == 2 and group["id"] == [1, 3] and group["__domain"] == domain
+    assert all(_STAMP.match(v) for v in group["create_date"] + group["write_date"])
+    read = await wire.call("res.partner", "read", [1, 3], ["create_date", "write_date"])
+    assert group["create_date"] == [r["create_date"] for r in read]
+    assert group["write_date"] == [r["write_date"] for r in read]
+    none = await wire.call("res.partner", "read_group", [["id", "=", 0]], fields, [], lazy=False)
+    assert none == [
+        {
+            "__count": 0,
+            "id": [],
+            "create_date": [],
+            "write_date": [],
+            "__domain": [["id", "=", 0]],
+        }
+    ]
+
+
 async def test_web_search_read_and_web_read(wire: Wire) -> None:
     spec = {"name": {}, "company_id": {"fields": {"display_name": {}}}}
     assert await wire.call("res.partner", "web_search_read", [["id", "=", 3]], spec) == {

@@ -31,6 +31,7 @@ _AGGREGATES: dict[str, Callable[[list[Any]], Any]] = {
     "count_distinct": lambda values: len(set(values)),
     "bool_and": all,
     "bool_or": any,
+    "array_agg": list,  # ARRAY_AGG(field ORDER BY id): every member, NULLs included
 }
 
 
@@ -148,6 +149,8 @@ def read_group(
                 value = _date_group(value, granularity)
             parts.append(value)
         groups.setdefault(tuple(parts), []).append(rid)
+    if not keys:
+        groups.setdefault((), [])  # no groupby: Odoo answers one group, even of nothing
     ordered = sorted(groups, key=lambda k: [(v is None, _sort_key(v)) for v in k])
     if limit:
         ordered = ordered[int(offset or 0) : int(offset or 0) + int(limit)]
@@ -181,6 +184,11 @@ def read_group(
         for name, field, func in aggregates:
             if func == "count" and field == "id":
                 row[name] = len(members)
+                continue
+            if func == "array_agg":
+                # Odoo: ARRAY_AGG(expr ORDER BY id), NULLs kept; no rows -> []
+                by_id = sorted(members)
+                row[name] = [m if field == "id" else raw[m][field] for m in by_id]
                 continue
             values = [raw[m][field] for m in members if raw[m][field] is not None]
             row[name] = _AGGREGATES[func](values) if values or func == "count" else False
