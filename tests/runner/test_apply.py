@@ -44,7 +44,8 @@ def _spying(spies: list[Spy]) -> Any:
 async def test_apply_creates_resolves_and_a_second_apply_writes_nothing(
     project_files: ProjectFiles,
 ) -> None:
-    """Creates via load() with xmlids, resolves xmlid/ref in bulk, reruns are no-ops."""
+    """Creates with external ids (create + ir.model.data), resolves xmlid/ref in bulk,
+    reruns are no-ops."""
     _files(project_files, more=False)
     spies: list[Spy] = []
     progress = RecordingProgress()
@@ -56,9 +57,14 @@ async def test_apply_creates_resolves_and_a_second_apply_writes_nothing(
     # the progress total: the preflight's row pass counted the source's rows
     assert ("step_started", ("partners", "res.partner", "create", 8)) in progress.events
     spy = spies[0]
-    # 8 rows in chunks of 3 = 3 load() calls; one ir.model.data look-up per chunk (module base)
-    assert spy.calls["load"] == 1 + 3
-    assert spy.calls["create"] == 0
+    # 8 rows in chunks of 3 = 3 create calls, each followed by one that names its records
+    # (ir.model.data); tags: one chunk. No load(): it converts every cell, create does not
+    assert spy.calls["load"] == 0
+    assert spy.log.count(("create", "res.partner")) == 3
+    assert spy.log.count(("create", "res.partner.category")) == 1
+    assert spy.log.count(("create", "ir.model.data")) == 1 + 3
+    # per step: may this user create external ids, and the id floor
+    assert spy.log.count(("has_access", "ir.model.data")) == 2
     # once per model per run, and once more by the preflight (validate's attributes)
     assert spy.calls["fields_get"] == 2 + 2
     imd = [m for m in spy.log if m == ("search_read", "ir.model.data")]
@@ -221,12 +227,12 @@ async def test_the_lock_is_held_with_heartbeats_during_a_run_and_released_after(
     seen: list[Any] = []
 
     class Slow(Spy):
-        async def load(self, *args: Any, **kwargs: Any) -> Any:
+        async def create(self, *args: Any, **kwargs: Any) -> Any:
             async with open_ledger("sqlite:///.zenoo/ledger.db", project_files.root) as ledger:
                 info = await ledger.scope("sandbox:.zenoo/sandbox.db", "etl").lock_info()
                 seen.append(info)
             await asyncio.sleep(0.05)
-            return await super().load(*args, **kwargs)
+            return await super().create(*args, **kwargs)
 
     await apply(project_files.load(), wrap_target=lambda t: Slow(t))
     assert seen and all(info is not None and info.command == "apply" for info in seen)

@@ -1,8 +1,11 @@
-"""identity xmlid: relations go to load() as ``field/.id`` cells, each id once."""
+"""identity xmlid where the user may not create external ids itself (``load()``):
+relations go as ``field/.id`` cells, each id once."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from zenoo_etl.runner import apply
 from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
@@ -30,9 +33,23 @@ CSV = "id,country,tag\n1,be,Retail\n2,de,VIP\n3,fr,Wholesale\n"
 
 @dataclass
 class Columns(Spy):
-    """Keeps the columns and cells of every load() call."""
+    """Keeps the columns and cells of every load() call; answers ``has_access`` on
+    ir.model.data like real Odoo does for a user without Settings rights (False)."""
 
     loads: list[tuple[list[str], list[list[str]]]] = field(default_factory=list)
+
+    async def call(
+        self,
+        model: str,
+        method: str,
+        ids: list[int],
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any],
+        context: Context | None = None,
+    ) -> Any:
+        if (model, method) == ("ir.model.data", "has_access"):
+            return False
+        return await super().call(model, method, ids, args, kwargs, context)
 
     async def load(
         self, model: str, fields: list[str], rows: list[list[str]], context: Context | None = None

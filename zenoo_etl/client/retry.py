@@ -48,6 +48,8 @@ IDEMPOTENT_METHODS: frozenset[str] = frozenset(
         "version",
         "login",
         "authenticate",
+        "has_access",  # read-only: may this user create external ids (runner.identity)
+        "check_access_rights",
     }
 )
 

@@ -438,12 +438,21 @@ class LedgerWriter(Protocol):
         ...
 
     async def record_intents(
-        self, version: int, step: str, model: str, operation: Operation, keys: Sequence[str]
+        self,
+        version: int,
+        step: str,
+        model: str,
+        operation: Operation,
+        keys: Sequence[str],
+        notes: Sequence[JsonValue] | None = None,
     ) -> None:
         """Write-ahead: these keys are about to be sent (one transaction).
 
         A key already ``done`` is left untouched (its odoo id is never lost);
-        intent/compensated rows are reset to ``intent`` with no id.
+        intent/compensated rows are reset to ``intent`` with no id and their
+        note (one per key, stored as ``previous``: what a resumed run needs to
+        settle a lost answer, e.g. the chunk and id floor of a create,
+        :func:`zenoo_etl.runner.identity.create_and_bind`).
         """
         ...
 

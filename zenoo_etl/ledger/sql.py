@@ -26,6 +26,7 @@ from zenoo_etl.ledger.protocol import (
     Counts,
     DoneEntry,
     EventKind,
+    JsonValue,
     LedgerEvent,
     LedgerRecord,
     LockInfo,
@@ -52,18 +53,18 @@ _RECORD_COLUMNS = "seq, version, step, key, model, odoo_id, operation, state, pr
 # Batched record writes. A done row keeps its id: the WHERE makes a repeated
 # intent a no-op for it.
 _INTENTS = (
-    "INSERT INTO zenoo_records (scope_id, version, step, key, model, operation, state) "
-    "VALUES (?, ?, ?, ?, ?, ?, 'intent') "
+    "INSERT INTO zenoo_records (scope_id, version, step, key, model, operation, state, previous) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'intent', ?) "
     "ON CONFLICT (key, step, scope_id, version) DO UPDATE SET model = excluded.model, "
-    "operation = excluded.operation, state = 'intent', odoo_id = NULL, previous = NULL "
-    "WHERE zenoo_records.state <> 'done'"
+    "operation = excluded.operation, state = 'intent', odoo_id = NULL, "
+    "previous = excluded.previous WHERE zenoo_records.state <> 'done'"
 )
 _PG_INTENTS = (
-    "INSERT INTO zenoo_records (scope_id, version, step, key, model, operation, state) "
-    "SELECT ?, ?, ?, t.k, ?, ?, 'intent' FROM unnest(?::text[]) AS t(k) "
+    "INSERT INTO zenoo_records (scope_id, version, step, key, model, operation, state, previous) "
+    "SELECT ?, ?, ?, t.k, ?, ?, 'intent', t.p::jsonb FROM unnest(?::text[], ?::text[]) AS t(k, p) "
     "ON CONFLICT (key, step, scope_id, version) DO UPDATE SET model = excluded.model, "
-    "operation = excluded.operation, state = 'intent', odoo_id = NULL, previous = NULL "
-    "WHERE zenoo_records.state <> 'done'"
+    "operation = excluded.operation, state = 'intent', odoo_id = NULL, "
+    "previous = excluded.previous WHERE zenoo_records.state <> 'done'"
 )
 _DONE_CONFLICT = (
     "ON CONFLICT (key, step, scope_id, version) DO UPDATE SET model = excluded.model, "
@@ -476,19 +477,32 @@ class SqlScope(LockMixin):
     # -- records ---------------------------------------------------------------
 
     async def record_intents(
-        self, version: int, step: str, model: str, operation: Operation, keys: Sequence[str]
+        self,
+        version: int,
+        step: str,
+        model: str,
+        operation: Operation,
+        keys: Sequence[str],
+        notes: Sequence[JsonValue] | None = None,
     ) -> None:
         if not keys:
             return
         if operation not in OPERATIONS:
             raise LedgerError(f"Unknown record operation {operation!r} for step {step!r}.")
+        dumped = [None] * len(keys) if notes is None else [_dump(n) for n in notes]
         async with self._d.session(write=True) as conn:
             sid = await self._write_scope(conn)
             if self._pg:
-                await conn.execute(_PG_INTENTS, (sid, version, step, model, operation, list(keys)))
+                await conn.execute(
+                    _PG_INTENTS, (sid, version, step, model, operation, list(keys), dumped)
+                )
                 return
             await conn.executemany(
-                _INTENTS, [(sid, version, step, key, model, operation) for key in keys]
+                _INTENTS,
+                [
+                    (sid, version, step, key, model, operation, note)
+                    for key, note in zip(keys, dumped, strict=True)
+                ],
             )
 
     async def record_done(

@@ -17,15 +17,25 @@ and always ahead of the work they describe:
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from typing_extensions import assert_never  # typing has it from 3.11 only
 
-from zenoo_etl.client.errors import ConnectError, MissingRecordError, OdooError, OutcomeUnknownError
+from zenoo_etl.client.errors import (
+    AccessError,
+    AuthenticationError,
+    ConcurrencyError,
+    ConnectError,
+    MissingRecordError,
+    OdooError,
+    OutcomeUnknownError,
+)
 from zenoo_etl.compiler.steps import LINES_SUFFIX, Step
 from zenoo_etl.compiler.values import Row
 from zenoo_etl.ledger.protocol import DoneEntry, LedgerScope, StepRow
@@ -44,9 +54,14 @@ from zenoo_etl.runner.drift import pack_created, pack_previous
 from zenoo_etl.runner.identity import (
     LoadFailed,
     UnknownOutcome,
+    bind_xmlids,
+    can_bind,
+    create_and_bind,
     create_by_fields,
     create_by_load,
     create_plain,
+    find_unbound,
+    id_floor,
     lookup_xmlids,
     search_matches,
     xmlid_name,
@@ -100,6 +115,12 @@ class StepRun:
     on_lost: Callable[[], None] | None = None  # told of every lost answer
     # [steps.lines]: fields_get of the lines' model (the one2many's relation)
     line_fields_get: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # identity xmlid by create + ir.model.data (None: not decided yet; see _binds)
+    binds: bool | None = None
+    floor: int | None = None  # the model's highest id before this step's first create
+    made: set[int] = field(default_factory=set)  # ids this step's creates returned
+    notes: dict[str, dict[str, Any]] | None = None  # see _intent_notes
+    _deciding: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.types = field_types(self.fields_get)
@@ -297,10 +318,11 @@ class StepRun:
         if not rows:
             return
         resolved = await self._resolved(rows)
-        if self.step.identity == "fields" and any(
-            r.key in states and states[r.key].state == "intent" for r in rows
-        ):
+        intents = any(r.key in states and states[r.key].state == "intent" for r in rows)
+        if self.step.identity == "fields" and intents:
             rows, resolved = await self._adopt_by_fields(rows, resolved, states)
+        elif self.step.identity == "xmlid" and intents:
+            rows, resolved = await self._adopt_unbound(rows, resolved)
         if rows:
             await self._create_rows(rows, resolved)
 
@@ -332,13 +354,92 @@ class StepRun:
             self.counts.created += len(entries)
         return rest_rows, rest_resolved
 
+    async def _adopt_unbound(
+        self, rows: list[Row], resolved: list[dict[str, Any]]
+    ) -> tuple[list[Row], list[dict[str, Any]]]:
+        """Intents of an interrupted run that may have created records it had not named.
+
+        Each intent of a create-and-name chunk notes its chunk and the id floor
+        (``_create_rows``); the rows of each such chunk here are looked for among the
+        unnamed records above the floor (:func:`find_unbound`). Found: adopted and
+        named; not found: created as usual.
+        """
+        notes = await self._intent_notes()
+        by_chunk: dict[str, list[tuple[Row, dict[str, Any]]]] = {}
+        for row, res in zip(rows, resolved, strict=True):
+            note = notes.get(row.key)
+            if note is not None:
+                by_chunk.setdefault(str(note["chunk"]), []).append((row, res))
+        adopted: set[str] = set()
+        for members in by_chunk.values():
+            values = [self.convert(r, v) for r, v in members]
+            floor = int(notes[members[0][0].key]["floor"])
+            ids = await find_unbound(
+                self.odoo, self.step.model, floor, self.types, values, self.context, self.made
+            )
+            if ids is None:
+                raise UnknownOutcome([r.key for r, _v in members], self.step.model)
+            if not ids:
+                continue
+            keys = [r.key for r, _v in members]
+            names = [xmlid_name(self.step.id, k, self.project_id) for k in keys]
+            self.made.update(ids)
+            await bind_xmlids(self.odoo, self.step.model, names, ids)
+            await self.scope.record_done(
+                self.version,
+                self.step.id,
+                self.step.model,
+                [DoneEntry(k, i, "created") for k, i in zip(keys, ids, strict=True)],
+            )
+            adopted.update(keys)
+        if not adopted:
+            return rows, resolved
+        self.counts.adopted += len(adopted)
+        self.counts.created += len(adopted)
+        kept = [(r, v) for r, v in zip(rows, resolved, strict=True) if r.key not in adopted]
+        return [r for r, _v in kept], [v for _r, v in kept]
+
+    async def _intent_notes(self) -> dict[str, dict[str, Any]]:
+        """key -> note of this step's create-and-name intents (read once per step run)."""
+        if self.notes is None:
+            self.notes = {
+                r.key: r.previous
+                for r in await self.scope.intents(self.version)
+                if r.step == self.step.id
+                and isinstance(r.previous, dict)
+                and "chunk" in r.previous
+                and "floor" in r.previous
+            }
+        return self.notes
+
+    async def _binds(self, rows: list[Row]) -> bool:
+        """Whether this chunk's rows are created by ``create`` + naming (else ``load()``).
+
+        ``load()`` stays for headers with lines, for rows whose record exists already
+        (``--force``: load() updates it) and where the user may not create external ids.
+        """
+        if self.step.identity != "xmlid" or self.step.lines is not None:
+            return False
+        if any(r.key in self.overwrite for r in rows):
+            return False
+        async with self._deciding:  # chunks in flight ask at once: one answer for all
+            if self.binds is None:
+                self.binds = await can_bind(self.odoo)
+            if self.binds and self.floor is None:
+                self.floor = await id_floor(self.odoo, self.step.model, self.context)
+        return self.binds
+
     async def _create_rows(self, rows: list[Row], resolved: list[dict[str, Any]]) -> None:
         step, model = self.step, self.step.model
         keys = [r.key for r in rows]
         overwritten = await self._overwritten(rows, resolved)
         if step.action == "upsert" and step.identity == "xmlid" and not self.force:
             await self._refuse_existing_xmlids(rows)
-        await self.scope.record_intents(self.version, step.id, model, "created", keys)
+        notes: list[Any] | None = None
+        if await self._binds(rows):
+            token = uuid.uuid4().hex[:12]
+            notes = [{"chunk": token, "floor": self.floor}] * len(keys)
+        await self.scope.record_intents(self.version, step.id, model, "created", keys, notes)
 
         def adopted(n: int) -> None:
             self.counts.adopted += n
@@ -351,7 +452,10 @@ class StepRun:
                 self.on_lost()
 
         try:
-            ids = await self._send_creates(rows, resolved, keys, adopted, unknown)
+            if notes is not None:
+                ids = await self._create_and_bind(rows, resolved, keys, adopted, unknown)
+            else:
+                ids = await self._send_creates(rows, resolved, keys, adopted, unknown)
         except (OdooError, ConnectError, LoadFailed, RowError):
             # Odoo refused the call (or it was never sent: a value did not convert): nothing
             # of it was kept, so these keys are not pending; a rerun or rollback must not
@@ -422,6 +526,41 @@ class StepRun:
             return pack_created(self.convert(row, resolved))
         except RowError:
             return None  # load() took a value the RPC form cannot express: no late-commit check
+
+    async def _create_and_bind(
+        self,
+        rows: list[Row],
+        resolved: list[dict[str, Any]],
+        keys: list[str],
+        adopted: Callable[[int], None],
+        unknown: Callable[[], None],
+    ) -> list[int]:
+        """Identity xmlid at ``create``'s speed (:func:`create_and_bind`).
+
+        Odoo refusing the chunk: it is sent once more as ``load()``, which commits
+        nothing either and names the row it refuses (``LoadFailed``), as before.
+        """
+        values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]
+        names = [xmlid_name(self.step.id, k, self.project_id) for k in keys]
+        assert self.floor is not None
+        try:
+            return await create_and_bind(
+                self.odoo,
+                self.step.model,
+                names,
+                values,
+                self.types,
+                self.context,
+                self.floor,
+                made=self.made,
+                on_adopt=adopted,
+                on_unknown=unknown,
+                settle=self.settle,
+            )
+        except OdooError as refused:
+            if not _data_error(refused):
+                raise
+        return await self._send_creates(rows, resolved, keys, adopted, unknown)
 
     async def _send_creates(
         self,
@@ -710,6 +849,11 @@ class StepRun:
             )
         except OutcomeUnknownError:
             raise UnknownOutcome([str(i) for i in ids], self.step.model) from None
+
+
+def _data_error(error: OdooError) -> bool:
+    """Odoo refused the values (not the user, the session or a concurrent transaction)."""
+    return not isinstance(error, (AuthenticationError, AccessError, ConcurrencyError))
 
 
 def lines_model(step: Step, fields_get: dict[str, dict[str, Any]]) -> str:

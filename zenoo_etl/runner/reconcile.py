@@ -43,7 +43,12 @@ def _group(intents: list[LedgerRecord]) -> dict[tuple[str, str, str], list[Ledge
 
 
 async def reconcile(
-    session: Session, migration: Migration | None, version: int, *, for_rollback: bool = False
+    session: Session,
+    migration: Migration | None,
+    version: int,
+    *,
+    for_rollback: bool = False,
+    force: bool = False,
 ) -> int:
     """Settle the intents of ``version``; returns how many records were adopted.
 
@@ -75,9 +80,11 @@ async def reconcile(
                 await scope.record_done(version, step_id, model, entries)
                 adopted += len(entries)
             if for_rollback:
-                rest = [k for k in keys if k not in settled]
+                rest = [r for r in records if r.key not in settled]
+                if not force:
+                    await _refuse_unnamed(session, where, step_id, model, rest)
                 if rest:
-                    await scope.mark_compensated(version, step_id, rest)
+                    await scope.mark_compensated(version, step_id, [r.key for r in rest])
             continue
         if operation == "created" and identity == "fields" and not for_rollback:
             continue  # settled per chunk by the run (it has the match values)
@@ -108,6 +115,46 @@ async def reconcile(
             'the ledger, or use identity = "xmlid" so reruns can settle this on their own.'
         )
     return adopted
+
+
+async def _refuse_unnamed(
+    session: Session, where: str, step_id: str, model: str, intents: list[LedgerRecord]
+) -> None:
+    """Intents of a create-and-name chunk (identity xmlid by ``create``) whose records
+    may exist without their external ids yet (the run died between the two calls):
+    apply recognises them by their rows' values and names them; rollback, which has
+    no values, neither deletes records it cannot attribute nor forgets them."""
+    floors = [
+        int(r.previous["floor"])
+        for r in intents
+        if isinstance(r.previous, dict) and "chunk" in r.previous and "floor" in r.previous
+    ]
+    if not floors:
+        return  # sent by load(): records and names commit together, nothing unnamed
+    context = {"active_test": False}
+    above = await session.odoo.search(model, [["id", ">", min(floors)]], context)
+    if not above:
+        return
+    named = await session.odoo.search_read(
+        "ir.model.data", [["model", "=", model], ["res_id", "in", above]], ["res_id"]
+    )
+    unnamed = set(above) - {int(n["res_id"]) for n in named}
+    if unnamed:  # records this migration holds otherwise (identity none steps) are not in doubt
+        version = intents[0].version
+        async for record in session.scope.records_for_rollback(version):
+            if record.model == model and record.odoo_id is not None:
+                unnamed.discard(record.odoo_id)
+    if not unnamed:
+        return
+    unnamed_ids = sorted(unnamed)
+    raise OutcomeUnknown(
+        f"{where}, step '{step_id}': an interrupted apply sent {len(intents)} {model} "
+        f"record(s) and died before naming them, and {len(unnamed_ids)} record(s) without an "
+        f"external id were created since (ids {unnamed_ids[:5]}...): they may be those rows. Run "
+        "'zenoo-etl apply' first (it recognises its rows by their values, names them and "
+        "finishes the migration), then roll back; or pass --force to roll back without "
+        "them and check those records by hand."
+    )
 
 
 _SNAPSHOT_MATCH = frozenset({"char", "selection", "many2one", "integer", "date"})

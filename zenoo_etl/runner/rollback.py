@@ -541,7 +541,7 @@ async def undo_migration(
     file = project.relative(migration.path) if migration else f"version {record.version}"
     result = MigrationResult(record.version, record.name, file, "rolled_back")
     session.progress.migration_started(record.version, record.name, 1)
-    await reconcile(session, migration, record.version, for_rollback=True)
+    await reconcile(session, migration, record.version, for_rollback=True, force=force)
     if record.status != "rolling_back":
         # before the first undo: an interrupted rollback must never leave "applied"
         await session.scope.set_status(record.version, "rolling_back", error=error)
