@@ -104,7 +104,8 @@ async def test_3_a_garbled_answer_to_a_committed_create_is_reconciled(
     sandbox_server: Any, tmp_path: Path, identity: str, garbage: str
 ) -> None:
     """Scenario 3: HTML, random bytes, half JSON or an empty 200 after the server committed."""
-    method = b'"create"' if identity == "fields" else b'"load"'
+    # identity xmlid: the partners' create, not the call naming them (ir.model.data)
+    method = b'"create"' if identity == "fields" else b'"res.partner","create"'
     rules = Rules(scripted=[Rule("garbled", match=method, nth=2)], garbled=garbage)
     async with FaultProxy(sandbox_server.port, rules) as proxy:
         root = tmp_path / "p"
@@ -134,14 +135,16 @@ async def test_3_other_answers_lost_after_commit_are_reconciled(
 async def test_6_a_late_commit_does_not_trip_the_change_check(
     sandbox_server: Any, tmp_path: Path
 ) -> None:
-    """Scenario 6: a load held past the timeout commits after apply re-sent it."""
-    rules = Rules(scripted=[Rule("hold", match=b'"load"', nth=2)])
+    """Scenario 6: a create held past the timeout (1 s) reaches the server 2.5 s after it
+    was sent: apply looks for its records for twice the timeout before sending the chunk
+    again, finds and names them; nothing is made twice and rollback needs no --force."""
+    rules = Rules(scripted=[Rule("hold", match=b'"res.partner","create"', nth=2)])
     async with FaultProxy(sandbox_server.port, rules, late=2.5) as proxy:
         root = tmp_path / "p"
         write(root, proxy.url, "xmlid", timeout=1)
         result = await apply(load_project(root))
         assert result.ok, result.error
-        await proxy.settle()  # the held load reaches the server now and rewrites its rows
+        await proxy.settle()  # nothing is held any more
         assert proxy.kinds_seen() == {"hold": 1}
         assert [e.forwarded for e in proxy.log if e.kind == "hold"] == [True]
         assert await refs(sandbox_server.url) == EXPECTED

@@ -112,6 +112,9 @@ class StepRun:
     gone: int = 0  # rows the ledger said created whose record was gone on resume
     # after a lost answer: seconds to let a call still running server-side land
     settle: float = 0.0
+    # identity xmlid by create: seconds after a lost answer during which its records
+    # are looked for before the chunk is sent again (create_and_bind)
+    window: float = 0.0
     on_lost: Callable[[], None] | None = None  # told of every lost answer
     # [steps.lines]: fields_get of the lines' model (the one2many's relation)
     line_fields_get: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -384,6 +387,7 @@ class StepRun:
             keys = [r.key for r, _v in members]
             names = [xmlid_name(self.step.id, k, self.project_id) for k in keys]
             self.made.update(ids)
+            await self.scope.heartbeat()  # fenced: no call after losing the lock
             await bind_xmlids(self.odoo, self.step.model, names, ids)
             await self.scope.record_done(
                 self.version,
@@ -553,9 +557,11 @@ class StepRun:
                 self.context,
                 self.floor,
                 made=self.made,
+                before_bind=self.scope.heartbeat,  # fenced: no call after losing the lock
                 on_adopt=adopted,
                 on_unknown=unknown,
                 settle=self.settle,
+                window=self.window,
             )
         except OdooError as refused:
             if not _data_error(refused):

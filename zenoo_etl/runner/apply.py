@@ -75,6 +75,17 @@ def settle_delay(project: Project) -> float:
     return min(project.config.runner.timeout, SETTLE_MAX)
 
 
+LOOKOUT_MAX = 30.0
+
+
+def lookout_window(project: Project) -> float:
+    """Seconds after a lost ``create`` answer (identity xmlid) during which its records
+    are looked for before the chunk is sent again: twice the client's timeout (a call
+    that outlived it commits meanwhile and is adopted, never made twice), at most
+    :data:`LOOKOUT_MAX`."""
+    return min(2 * project.config.runner.timeout, LOOKOUT_MAX)
+
+
 class StepFailure(Exception):
     """A chunk of a step failed; carries what is needed to explain it."""
 
@@ -196,6 +207,7 @@ class Runner:
                 force=self.force,
                 line_fields_get=line_fields,
                 settle=settle_delay(self.project),
+                window=lookout_window(self.project),
                 on_lost=session.lost_answer,
             )
         except (RowError, OdooError) as exc:  # an unknown field, an unknown model

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from zenoo_etl.client.errors import OdooError, OutcomeUnknownError
@@ -33,6 +34,7 @@ from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
 
 XMLID_MODULE = "__zenoo__"
 _MAX_ATTEMPTS = 4
+_POLL = 0.5  # seconds between looks for the records of a lost create
 
 
 class LoadFailed(Exception):
@@ -284,9 +286,11 @@ async def create_and_bind(
     floor: int,
     *,
     made: set[int] | None = None,
+    before_bind: Callable[[], Awaitable[None]] | None = None,
     on_adopt: Callable[[int], None] | None = None,
     on_unknown: Callable[[], None] | None = None,
     settle: float = 0.0,
+    window: float = 0.0,
 ) -> list[int]:
     """``create`` the rows, then name them ``__zenoo__.<names>``; ids in row order.
 
@@ -297,7 +301,8 @@ async def create_and_bind(
     :func:`id_floor` taken before this step's first call (and kept in the ledger's
     intents, for a run that resumes after a crash). ``made``: ids this run created
     for the step so far, named or not yet (no candidates for a lost answer); the
-    new ids are added before they are named.
+    new ids are added before they are named. ``before_bind`` runs between the two
+    calls (the ledger's fence: a run that lost its lock stops before naming).
     """
     ids: list[int] | None = None
     for attempt in range(_MAX_ATTEMPTS):
@@ -309,10 +314,18 @@ async def create_and_bind(
                 on_unknown()
             if attempt == _MAX_ATTEMPTS - 1:
                 raise
-            await asyncio.sleep(settle)  # a call still running server-side lands first
-            found = await find_unbound(
-                odoo, model, floor, types, values, context, made if made is not None else ()
-            )
+            # A call still running server-side (it outlived the client's timeout) would
+            # commit records without their names after a resend made them again: look
+            # for it until ``window`` seconds after the loss before sending again.
+            lost = time.monotonic()
+            await asyncio.sleep(settle)
+            while True:
+                found = await find_unbound(
+                    odoo, model, floor, types, values, context, made if made is not None else ()
+                )
+                if found != [] or time.monotonic() - lost >= window:
+                    break
+                await asyncio.sleep(min(_POLL, max(0.0, window - (time.monotonic() - lost))))
             if found is None:
                 raise
             if found:
@@ -323,6 +336,8 @@ async def create_and_bind(
     assert ids is not None
     if made is not None:
         made.update(ids)
+    if before_bind is not None:
+        await before_bind()
     await bind_xmlids(odoo, model, names, ids)
     return ids
 
