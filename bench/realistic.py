@@ -681,6 +681,42 @@ async def unlink_timed(target: Target, ids: list[int], page: int, auth: str) -> 
     return seconds
 
 
+# -- the server's own CPU -------------------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(entry))
+    return kids
+
+
+def server_cpu(roots: list[int]) -> float:
+    """CPU seconds used so far by ``roots`` (Odoo, PostgreSQL) and every descendant
+    (PostgreSQL's backends): the server's work, whatever else loads the machine.
+    Only processes alive now count: start a server's pool before measuring."""
+    if not roots:
+        return float("nan")
+    kids = _children()
+    todo, total, tick = list(roots), 0.0, os.sysconf("SC_CLK_TCK")
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+        todo.extend(kids.get(pid, []))
+    return total
+
+
 # -- one measurement -----------------------------------------------------------------------
 
 
@@ -696,6 +732,7 @@ class Run:
     note: str = ""
     # zenoo-etl: the rollback command's ``seconds`` (ledger, lock and login included)
     rollback_total: float | None = None
+    server: float = float("nan")  # server CPU seconds (--server-pids)
 
     @property
     def rate(self) -> float:
@@ -711,7 +748,9 @@ async def run_raw(target: Target, data: Data, refs: Refs, variant: str, rep: int
         bodies = raw_bodies(target, data, refs, variant, tag, args.chunk)
         rows, concurrency = sum(len(s) for s in data.segments.values()), args.concurrency
     try:
+        used = server_cpu(args.server_pids)
         seconds, _ = await post_all(target.url, bodies, concurrency)
+        used = server_cpu(args.server_pids) - used
     finally:
         ids = await count_ref(target, f"{data.run}-")  # every customer ref starts with the run
         ids = await call(
@@ -724,7 +763,8 @@ async def run_raw(target: Target, data: Data, refs: Refs, variant: str, rep: int
         ids = sorted(int(i) for i in ids)
         rollback = await unlink_timed(target, ids, args.unlink_page, args.raw_unlink)
     ok = len(ids) == rows
-    return Run(variant, rep, rows, seconds, rollback, ok=ok, note="" if ok else f"{len(ids)} made")
+    note = "" if ok else f"{len(ids)} made"
+    return Run(variant, rep, rows, seconds, rollback, ok=ok, note=note, server=used)
 
 
 def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Run:
@@ -739,7 +779,9 @@ def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Ru
     try:
         make_project(folder, target, data, identity, size or None, args, calls or None)
         common = ["--project", str(folder), "--target", "bench", "--json", "--no-progress"]
+        used = server_cpu(args.server_pids)  # the whole apply: the 170 tags and companies too
         applied = run_cli(["apply", "--yes", *common], env_extra=env)
+        used = server_cpu(args.server_pids) - used
         seconds, note, ok = 0.0, "", applied.returncode == 0
         if ok:
             chosen = []
@@ -768,7 +810,9 @@ def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Ru
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rows = sum(len(s) for s in data.segments.values())
-    return Run(label, rep, rows, seconds or float("nan"), rollback, applied.cpu, ok, note, total)
+    return Run(
+        label, rep, rows, seconds or float("nan"), rollback, applied.cpu, ok, note, total, used
+    )
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -806,11 +850,13 @@ def report(runs: list[Run], variants: list[str]) -> dict[str, Any]:
         raw_back = xmlid_back if exact else plain_back
         rb_ratio = raw_back / back[v] if back[v] == back[v] and back[v] else float("nan")
         cpu = [r.cpu / r.rows * 1e6 for r in runs if r.variant == v and r.cpu is not None]
+        server = _median([r.server / r.rows * 1e6 for r in runs if r.variant == v])
         print(
             f"{v:20s} {med[v]:9.1f} {ratio:7.2f} {speed:7.1f} {back[v]:9.2f} {rb_ratio:7.2f}  "
             + ", ".join(f"{x:.0f}" for x in rates)
             + (f"  (rollback command {total[v]:.2f} s)" if total[v] == total[v] else "")
             + (f"  (client CPU {_median(cpu):.0f} µs/rec)" if cpu else "")
+            + (f"  (server CPU {server:.0f} µs/rec)" if server == server else "")
         )
         table[v] = {
             "rate": med[v],
@@ -820,6 +866,7 @@ def report(runs: list[Run], variants: list[str]) -> dict[str, Any]:
             "rollback_command_s": total[v],
             "rollback_ratio": rb_ratio,
             "runs": rates,
+            "server_cpu_us_per_record": server,
         }
     return table
 
@@ -847,6 +894,13 @@ async def main() -> None:
     )
     parser.add_argument("--only", default=",".join(("zen_default", "zen_none", *RAW)))
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--server-pids",
+        type=lambda text: [int(p) for p in text.replace(",", " ").split()],
+        default=[],
+        help="pids of a server on this machine (Odoo, PostgreSQL's postmaster; e.g. $PIDS of "
+        "/tmp/odoo18-run/odoo.env): report the server's CPU per record, descendants included",
+    )
     args = parser.parse_args()
     variants = args.only.split(",")
     unknown = {v.partition("@")[0].partition(":")[0] for v in variants} - set(ZEN) - set(RAW)

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
 
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.client.errors import OutcomeUnknownError
-from zenoo_etl.runner import apply
+from zenoo_etl.runner import apply, rollback
 from zenoo_etl.runner.odoo import OdooTarget
+from zenoo_etl.runner.results import RunFailed
 from zenoo_etl.sandbox import serve_sandbox
 
-from .helpers import CSV, PARTNERS, PASSWORD_ENV, TAGS, ProjectFiles, Spy, exactly_once
+from .helpers import (
+    CSV,
+    PARTNERS,
+    PASSWORD_ENV,
+    TAGS,
+    Killed,
+    ProjectFiles,
+    Spy,
+    exactly_once,
+    looking_at,
+    table,
+)
 
 
 def _lost() -> BaseException:
@@ -70,3 +83,44 @@ async def test_dropped_responses_from_the_server_still_giveexactly_once(
         async with ZenooClient(url=sb.url) as client:
             await client.login(sb.database, sb.username, sb.password)
             await exactly_once(client)
+
+
+async def test_killed_between_create_and_naming_rollback_asks_for_apply_first(
+    project_files: ProjectFiles,
+) -> None:
+    """Records a killed run created but had not named yet: rollback (no values to know them
+    by) neither deletes nor forgets them; apply finds them by their values and names them;
+    then rollback removes everything."""
+    project_files.runner = "chunk_size = 3\nconcurrency = 1"
+    project_files.write(
+        {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS}, {"data/partners.csv": CSV}
+    )
+
+    def wrap(target: OdooTarget) -> OdooTarget:
+        # creates: tags, their names, partners chunk 1, its names, partners chunk 2 (killed)
+        return Spy(target, lose_after={("create", 5): Killed})
+
+    with contextlib.suppress(Killed):
+        await apply(project_files.load(), wrap_target=wrap)
+    async with looking_at(project_files.sandbox_db) as client:
+        made = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
+        named = await table(
+            client,
+            "ir.model.data",
+            ["res_id"],
+            [["model", "=", "res.partner"], ["res_id", "in", [r["id"] for r in made]]],
+        )
+    assert len(made) == 6 and len(named) == 3  # chunk 2 exists without its names
+
+    with pytest.raises(RunFailed, match="Run 'zenoo-etl apply' first"):
+        await rollback(project_files.load(), to_version=0)
+
+    result = await apply(project_files.load())
+    step = result.migrations[0].steps[0]
+    assert (step.counts.skipped, step.counts.adopted, step.counts.created) == (3, 3, 5)
+    async with looking_at(project_files.sandbox_db) as client:
+        await exactly_once(client)
+    undone = await rollback(project_files.load(), to_version=0)
+    assert undone.ok
+    async with looking_at(project_files.sandbox_db) as client:
+        assert await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]]) == []

@@ -150,11 +150,15 @@ async def _refuse_unnamed(
     raise OutcomeUnknown(
         f"{where}, step '{step_id}': an interrupted apply sent {len(intents)} {model} "
         f"record(s) and died before naming them, and {len(unnamed_ids)} record(s) without an "
-        f"external id were created since (ids {unnamed_ids[:5]}...): they may be those rows. Run "
+        f"external id were created since (ids {_ids(unnamed_ids)}): they may be those rows. Run "
         "'zenoo-etl apply' first (it recognises its rows by their values, names them and "
         "finishes the migration), then roll back; or pass --force to roll back without "
         "them and check those records by hand."
     )
+
+
+def _ids(ids: list[int], shown: int = 5) -> str:
+    return ", ".join(map(str, ids[:shown])) + (", ..." if len(ids) > shown else "")
 
 
 _SNAPSHOT_MATCH = frozenset({"char", "selection", "many2one", "integer", "date"})
