@@ -68,7 +68,7 @@ def test_the_wheel_metadata_and_entry_point(wheel: Path) -> None:
     info = f"zenoo_etl-{zenoo_etl.__version__}.dist-info"
     entry_points = _read(wheel, f"{info}/entry_points.txt")
     assert "[console_scripts]" in entry_points
-    assert "zenoo-etl = zenoo_etl.cli:main" in entry_points
+    assert "zenoo-etl = zenoo_etl.cli:entry" in entry_points
     meta = Parser().parsestr(_read(wheel, f"{info}/METADATA"))
     assert meta["Name"] == "zenoo-etl" and meta["Version"] == zenoo_etl.__version__
     assert meta["License-Expression"] == "MIT"

@@ -1,6 +1,6 @@
 """``python -m zenoo_etl`` runs the command-line interface."""
 
-from zenoo_etl.cli import main
+from zenoo_etl.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -7,6 +7,7 @@ module only builds the group. Shared options and error mapping are in
 
 from __future__ import annotations
 
+import gc
 import importlib
 
 import click
@@ -41,3 +42,24 @@ for _name in _COMMAND_MODULES:
     _module = importlib.import_module(f"zenoo_etl.cli.{_name}")
     for _command in _module.COMMANDS:
         main.add_command(_command)
+
+
+# Allocations between two collections of the youngest generation (Python's default: 700).
+GC_THRESHOLD = 10_000
+
+
+def entry() -> None:
+    """The ``zenoo-etl`` program: :func:`main`, with the garbage collector tuned for a
+    process that streams rows.
+
+    What is imported by now lives as long as the process: ``gc.freeze`` keeps it out
+    of every collection's scan. The youngest generation is collected every
+    :data:`GC_THRESHOLD` allocations instead of 700. Measured on the benchmark's
+    apply (100,000 rows), the collector otherwise took ~4 us of CPU per record, an
+    eighth of the client's CPU; memory stays flat (a run's garbage is freed by
+    reference counting; cycles wait at most one collection). Only the program does
+    this: the library leaves its host process's collector alone.
+    """
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 10, 10)
+    main()
