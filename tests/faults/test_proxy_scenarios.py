@@ -41,6 +41,11 @@ is_company = true
 """
 
 
+# In the body of a create of companies (over /jsonrpc or a web session's call_kw) and
+# of no other call: not the ir.model.data create naming them, not a search.
+PARTNER_VALUES = b'"is_company":true'
+
+
 def write(root: Path, url: str, identity: str, *, timeout: float = 30) -> None:
     root.mkdir(parents=True, exist_ok=True)
     (root / "zenoo.toml").write_text(
@@ -104,8 +109,8 @@ async def test_3_a_garbled_answer_to_a_committed_create_is_reconciled(
     sandbox_server: Any, tmp_path: Path, identity: str, garbage: str
 ) -> None:
     """Scenario 3: HTML, random bytes, half JSON or an empty 200 after the server committed."""
-    # identity xmlid: the partners' create, not the call naming them (ir.model.data)
-    method = b'"create"' if identity == "fields" else b'"res.partner","create"'
+    # identity xmlid: the partners' create (its values), not the call naming them
+    method = b'"create"' if identity == "fields" else PARTNER_VALUES
     rules = Rules(scripted=[Rule("garbled", match=method, nth=2)], garbled=garbage)
     async with FaultProxy(sandbox_server.port, rules) as proxy:
         root = tmp_path / "p"
@@ -138,7 +143,7 @@ async def test_6_a_late_commit_does_not_trip_the_change_check(
     """Scenario 6: a create held past the timeout (1 s) reaches the server 2.5 s after it
     was sent: apply looks for its records for twice the timeout before sending the chunk
     again, finds and names them; nothing is made twice and rollback needs no --force."""
-    rules = Rules(scripted=[Rule("hold", match=b'"res.partner","create"', nth=2)])
+    rules = Rules(scripted=[Rule("hold", match=PARTNER_VALUES, nth=2)])
     async with FaultProxy(sandbox_server.port, rules, late=2.5) as proxy:
         root = tmp_path / "p"
         write(root, proxy.url, "xmlid", timeout=1)
