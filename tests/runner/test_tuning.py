@@ -196,3 +196,14 @@ def test_growth_stops_before_answers_would_get_slow() -> None:
     answer = server(tuner.size, 4)
     assert answer < 30 <= answer * GROW
     assert tuner.size == 2280
+
+
+def test_a_size_measured_a_little_slower_also_steps_back() -> None:
+    tuner = Tuner(AUTO_SIZE, AUTO_CALLS, timeout=120)
+
+    def mild(n: int, c: int) -> float:  # 300 records 3 % slower per record than 200
+        return c * n * 0.002 * (1.03 if n > 200 else 1.0)
+
+    sent = drive(tuner, mild, 30)
+    assert [c.size for c in tuner.changes] == [300, 200]
+    assert sent[-1] == (200, 4)

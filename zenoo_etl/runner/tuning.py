@@ -15,8 +15,8 @@ lost. What it does:
   period, so one slow answer does not decide.
 * **Chunk size**: from ``start`` it grows by half while a period is at least
   :data:`GAIN` faster than the best so far and the answers stay well under
-  the client's timeout (:data:`SLOW` of it); a size that is :data:`LOSS`
-  slower steps back to the best one. Then the size stays.
+  the client's timeout (:data:`SLOW` of it); a size measured slower than the
+  best steps back to it, one not clearly faster stays. Then the size stays.
 * **Shrinking**: an answer slower than :data:`SLOW` × timeout, a timeout or a
   lost answer halves the size at once, and the size never grows back above
   the halved one during the step (a lost answer costs a reconciliation); at
@@ -49,7 +49,6 @@ log = logging.getLogger("zenoo_etl.runner")
 PERIOD = 3  # chunks measured per setting (at least; or as many as are in flight)
 GROW = 1.5  # chunk size growth per step
 GAIN = 0.05  # faster by this much: worth growing again
-LOSS = 0.10  # slower by this much: step back to the best size
 SLOW = 0.25  # answers above this share of the client timeout are too slow
 RECOVER = 3  # clean periods before one more call in flight after contention
 
@@ -179,7 +178,9 @@ class Tuner:
             if grown > self.size and answer * GROW < self.slow:
                 self._set(grown, self.concurrency, "faster per record")
                 return
-        elif rate < best[0] * (1 - LOSS):
+        elif rate < best[0]:
+            # slower than the best size (by more than the noise, or within it: then the
+            # measured best is still the better bet)
             self._phase = "concurrency"
             self._set(best[1], self.concurrency, "slower per record: back to the best size")
             return
