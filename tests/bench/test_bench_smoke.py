@@ -83,3 +83,18 @@ def test_realistic_scenario_runs_against_a_sandbox(tmp_path: Path) -> None:
     assert "FAILED" not in done.stdout
     before, after = done.stdout.rsplit("partners after: ", 1)[1].split(" (before: ")
     assert int(before) == int(after.rstrip(")\n"))  # the target is left as it was found
+
+
+def test_identity_cost_runs_against_a_sandbox() -> None:
+    """bench/identity_cost.py: each call shape makes exactly its rows (and removes them)."""
+    done = subprocess.run(
+        [sys.executable, "identity_cost.py", "--rows", "120", "--rounds", "1", "--chunk", "50"],
+        cwd=ROOT / "bench",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    made = [line for line in done.stdout.splitlines() if line.startswith("round 1")]
+    assert len(made) == 3 and all("(120 made" in line for line in made), done.stdout
