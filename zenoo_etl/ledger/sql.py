@@ -115,6 +115,19 @@ def _dump(value: Any) -> str | None:
     return None if value is None else _ENCODER.encode(value)
 
 
+def _dump_each(values: Sequence[Any]) -> list[str | None]:
+    """:func:`_dump` of each value; one object given many times (a chunk's rows share
+    one note) is encoded once."""
+    done: dict[int, str | None] = {}
+    out: list[str | None] = []
+    for value in values:
+        key = id(value)  # values holds every object for the whole call: ids stay unique
+        if key not in done:
+            done[key] = _dump(value)
+        out.append(done[key])
+    return out
+
+
 def _run_by(row: Sequence[Any]) -> RunBy | None:
     """host, user, pid columns as a RunBy; None for rows written before schema version 2."""
     host, user, pid = row
@@ -489,7 +502,7 @@ class SqlScope(LockMixin):
             return
         if operation not in OPERATIONS:
             raise LedgerError(f"Unknown record operation {operation!r} for step {step!r}.")
-        dumped = [None] * len(keys) if notes is None else [_dump(n) for n in notes]
+        dumped = [None] * len(keys) if notes is None else _dump_each(notes)
         async with self._d.session(write=True) as conn:
             sid = await self._write_scope(conn)
             if self._pg:
