@@ -7,7 +7,7 @@ a login refused) runs with ``--debug -vv --log-format json`` (and ``--json``
 where it prints data). Then stdout, stderr, the plan file, every file under
 the project (``.zenoo/`` with the ledger, its WAL, caches) and, for the
 PostgreSQL backend, every row of every ledger table are searched for the
-secrets: zero hits.
+secrets, and for the web session's cookie name: zero hits.
 """
 
 from __future__ import annotations
@@ -187,6 +187,10 @@ async def test_no_secret_in_any_artefact(tmp_path: Path, ledger_url: str) -> Non
         for secret in (password, api_key, wrong):
             hits = [name for name, data in artefacts.items() if secret.encode() in data]
             assert hits == [], f"secret found in {hits}"
+        # the password targets ran through a web session: its cookie is a secret too
+        # (its value is the sandbox's; the header or cookie name never shows either)
+        hits = [name for name, data in artefacts.items() if b"session_id" in data]
+        assert hits == [], f"session cookie found in {hits}"
         # the runs really happened (not a vacuous search)
         assert any("S-1" in text or "partners" in text for text in outputs)
     finally:

@@ -51,18 +51,19 @@ from zenoo_etl.runner.results import MigrationResult, RunFailed, RunResult, Step
 from zenoo_etl.runner.session import Session, TargetWrapper, open_session
 from zenoo_etl.runner.stop import RunInterrupted, StopRequested, stop_requested
 
-# Records undone per page: one read (what exists, what changed) and one unlink per
-# group. On a real Odoo every unlink of records with external ids clears the
-# server's caches, so the NEXT call re-checks the password (600,000 PBKDF2 rounds,
-# ~0.25 s): big pages pay that a few times instead of once per 500 records
-# (issue 17: 10,000 partners rolled back in 25 s with pages of 500 against 5 s
-# for a raw unlink in pages of 5,000). Memory stays a few MB per page.
+# Records undone per page: one unlink per group. On a real Odoo every unlink of
+# records with external ids clears the server's caches; a client sending its
+# password with each call pays a password re-check (600,000 PBKDF2 rounds, ~0.3 s)
+# on the NEXT call, which big pages pay a few times instead of once per 500
+# records (issue 17: 25 s with pages of 500 against 5 s for a raw unlink in pages
+# of 5,000). The client's web session (JSON-RPC with a password) is re-checked
+# with one query instead. Memory stays a few MB per page.
 PAGE = 5000
 # Ledger records taken per read-ahead window: what still exists and what changed
-# since apply is read for the whole window (one search_read per model and READ
-# ids) BEFORE its first unlink, then the window's pages are unlinked back to
-# back. Interleaving those reads with unlinks made every read pay the password
-# re-check an unlink's cache clear causes; memory stays bounded by the window.
+# since apply is read for the whole window (one read_group per model and READ
+# ids, :func:`_dates`) BEFORE its first unlink, then the window's pages are
+# unlinked back to back, so no unlink's effects (a parent's recomputed fields)
+# are mistaken for an edit; memory stays bounded by the window.
 WINDOW = 50_000
 READ = 20_000
 _UNDOABLE = ("applied", "applied_with_rejects", "failed", "applying", "rolling_back")
@@ -331,8 +332,8 @@ class _Batch:
     """Created groups of one model and context, checked and marked, unlinked in one call.
 
     Groups of different steps (customers, then contacts of one model) would
-    otherwise cost an unlink each, and on Odoo every unlink after one that
-    removed external ids pays the password re-check.
+    otherwise cost an unlink each (and, with the password in every call, every
+    unlink after one that removed external ids pays the password re-check).
     """
 
     def __init__(self) -> None:
@@ -414,11 +415,12 @@ async def _read_ahead(
 ) -> dict[str, dict[int, dict[str, Any]]]:
     """What exists of a window's created records, and their dates: few large reads.
 
-    Done before the window's first unlink, so no read pays the password re-check
-    that an unlink's cache clear causes, and the dates are those from before
-    this rollback touched anything (an unlinked child recomputing a field of its
-    parent does not make the parent look edited). A record someone edits after
-    this read is as undetected as one edited after a per-page read was.
+    Done before the window's first unlink, so no read pays a password re-check
+    that an unlink's cache clear causes (without a web session), and the dates
+    are those from before this rollback touched anything (an unlinked child
+    recomputing a field of its parent does not make the parent look edited). A
+    record someone edits after this read is as undetected as one edited after
+    a per-page read was.
     """
     wanted: dict[str, set[int]] = {}
     for record in records:
