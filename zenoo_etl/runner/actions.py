@@ -121,7 +121,7 @@ class StepRun:
     # identity xmlid by create + ir.model.data (None: not decided yet; see _binds)
     binds: bool | None = None
     floor: int | None = None  # the model's highest id before this step's first create
-    made: set[int] = field(default_factory=set)  # ids this step's creates returned
+    made: set[int] = field(default_factory=set)  # ids created, not named yet (create_and_bind)
     notes: dict[str, dict[str, Any]] | None = None  # see _intent_notes
     _deciding: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -300,8 +300,10 @@ async def create_and_bind(
     real Odoo 18: 0.4-0.55x ``create`` for rows with tags). ``floor`` is
     :func:`id_floor` taken before this step's first call (and kept in the ledger's
     intents, for a run that resumes after a crash). ``made``: ids this run created
-    for the step so far, named or not yet (no candidates for a lost answer); the
-    new ids are added before they are named. ``before_bind`` runs between the two
+    for the step and has not named yet (no candidates for a lost answer); the new
+    ids are added before they are named and dropped once they are (a named record
+    is no candidate anyway), so it holds the chunks in flight, not the whole step:
+    memory stays flat at a million rows. ``before_bind`` runs between the two
     calls (the ledger's fence: a run that lost its lock stops before naming).
     """
     ids: list[int] | None = None
@@ -339,6 +341,8 @@ async def create_and_bind(
     if before_bind is not None:
         await before_bind()
     await bind_xmlids(odoo, model, names, ids)
+    if made is not None:
+        made.difference_update(ids)  # named now: find_unbound leaves them out by their names
     return ids
 
 
