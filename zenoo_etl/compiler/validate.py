@@ -436,11 +436,7 @@ def _checker(
             return f"(type({v}) is str or {v} is None or isinstance({v}, {texts}))"
 
         return text, text_code
-    relation = attrs.get("relation")
-    # steps whose references this field takes (those of another model get the message)
-    fitting = {
-        sid for sid, (_m, s) in project.steps_by_id.items() if not relation or s.model == relation
-    }
+    fitting = _fitting_steps(attrs, project)
 
     def reference_code(gen: CodeGen, item: str) -> str:
         xmlid, ref, steps = gen.name(XmlidRef), gen.name(Ref), gen.name(fitting)
@@ -449,9 +445,7 @@ def _checker(
     if kind == "many2one":
 
         def many2one(value: FieldValue) -> str | None:
-            if value is False or value is None or type(value) is XmlidRef:
-                return None
-            if type(value) is Ref and value.step in fitting:
+            if value is False or value is None or _fitting_ref(value, fitting):
                 return None
             return full(value)
 
@@ -462,10 +456,7 @@ def _checker(
     if kind in ("one2many", "many2many"):
 
         def many(value: FieldValue) -> str | None:
-            if type(value) is list and all(
-                type(item) is XmlidRef or (type(item) is Ref and item.step in fitting)
-                for item in value
-            ):
+            if type(value) is list and all(_fitting_ref(item, fitting) for item in value):
                 return None
             return full(value)
 
@@ -486,6 +477,21 @@ def _checker(
     return check, call
 
 
+def _fitting_steps(attrs: Mapping[str, Any], project: Project) -> set[str]:
+    """The steps whose references a relational field takes (those of another model
+    get :func:`check_value`'s message)."""
+    relation = attrs.get("relation")
+    return {
+        sid for sid, (_m, s) in project.steps_by_id.items() if not relation or s.model == relation
+    }
+
+
+def _fitting_ref(value: Any, fitting: set[str]) -> bool:
+    """Whether ``value`` is a reference the field takes as it is: an xmlid, or a step
+    reference to one of ``fitting``."""
+    return type(value) is XmlidRef or (type(value) is Ref and value.step in fitting)
+
+
 def _proven_fine(
     shape: Shape | None, attrs: Mapping[str, Any], project: Project, check: Checker
 ) -> bool:
@@ -500,15 +506,11 @@ def _proven_fine(
         return shape.kind in ("text", "bool")  # a str, False or a bool: text accepts them
     if kind == "boolean":
         return shape.kind == "bool"
-    relation = attrs.get("relation")
-    fitting = {
-        sid for sid, (_m, s) in project.steps_by_id.items() if not relation or s.model == relation
-    }
+    fitting = _fitting_steps(attrs, project)
 
     def reference(item: Shape) -> bool:
         if item.kind == "const":
-            value = item.value
-            return type(value) is XmlidRef or (type(value) is Ref and value.step in fitting)
+            return _fitting_ref(item.value, fitting)
         return item.kind == "xmlid" or (item.kind == "ref" and item.step in fitting)
 
     if kind == "many2one":
