@@ -50,7 +50,7 @@ def compile_row(
     for name, render in renderers.items():
         code = _value_code(gen, fields[name], name, root)
         if code is None:
-            code = f"{gen.name(render, '_r')}(cells, ctx)"
+            code = _call(gen, render)
         else:
             inlined = True
         var = gen.temp()
@@ -61,6 +61,11 @@ def compile_row(
     body.append(f"    return {{{', '.join(out)}}}\n")
     fn: RowFn = gen.compile("cells, ctx", "".join(body), "<zenoo row renderer>")
     return fn
+
+
+def _call(gen: CodeGen, render: Renderer) -> str:
+    """The expression calling a field's own renderer (a spec not written inline)."""
+    return f"{gen.name(render, '_r')}(cells, ctx)"
 
 
 def _value_code(gen: CodeGen, spec: Any, path: str, root: Path | None) -> str | None:
@@ -76,7 +81,7 @@ def _value_code(gen: CodeGen, spec: Any, path: str, root: Path | None) -> str | 
             where = f"{path}[{i}]"
             code = _value_code(gen, item, where, root)
             if code is None:
-                code = f"{gen.name(compile_value(item, where, root=root), '_r')}(cells, ctx)"
+                code = _call(gen, compile_value(item, where, root=root))
             parts.append(code)
         return f"[{', '.join(parts)}]"
     if isinstance(spec, dict):
@@ -92,7 +97,7 @@ def _reference_code(gen: CodeGen, spec: dict[str, Any], path: str, root: Path | 
         # finisher decides (an empty key: the missing policy; another type: an error).
         key = _value_code(gen, spec["key"], f"{path}.key", root)
         if key is None:
-            key = f"{gen.name(compile_value(spec['key'], f'{path}.key'), '_r')}(cells, ctx)"
+            key = _call(gen, compile_value(spec["key"], f"{path}.key"))
         step = str(spec["ref"])
         cache, made = _made(lambda text: Ref(step, text), step_ref_finisher(spec, path))
     elif "xmlid" in keys and "split" not in keys and isinstance(spec["xmlid"], str):
