@@ -405,14 +405,7 @@ class ZenooClient:
         then logs in with ``common.authenticate`` and sends the password with
         every call, and reports any error exactly as before.
         """
-        body = dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "id": self._next_id(),
-                "params": {"db": db, "login": user, "password": password},
-            }
-        )
+        body = self._rpc_body({"db": db, "login": user, "password": password})
         request = Request("POST", f"{self.url}/web/session/authenticate", self._json_headers, body)
         try:
             response = await self._transport.handle(request)
@@ -517,14 +510,8 @@ class ZenooClient:
         anything. An unknown model is answered there by routing (a bare 404),
         so that call is sent again over ``/jsonrpc`` for Odoo's own error.
         """
-        body = dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "id": self._next_id(),
-                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-            }
-        )
+        params = {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}
+        body = self._rpc_body(params)
         url = f"{self.url}/web/dataset/call_kw/{model}/{method}"
         sent_with = self._session_id
         try:
@@ -539,10 +526,6 @@ class ZenooClient:
             return await self._password_call(model, method, args, kwargs)
         return await self._send(url, body, self._session_headers, model, method, args, kwargs)
 
-    def _next_id(self) -> int:
-        self._request_id += 1
-        return self._request_id
-
     async def _call_service(self, service: str, method: str, args: list[Any]) -> Any:
         body = self._envelope(service, method, args)
         return await self._send(
@@ -550,14 +533,12 @@ class ZenooClient:
         )
 
     def _envelope(self, service: str, method: str, args: list[Any]) -> bytes:
-        return dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "id": self._next_id(),
-                "params": {"service": service, "method": method, "args": args},
-            }
-        )
+        return self._rpc_body({"service": service, "method": method, "args": args})
+
+    def _rpc_body(self, params: Mapping[str, Any]) -> bytes:
+        """A JSON-RPC ``call`` of ``params`` with the next request id."""
+        self._request_id += 1
+        return dumps({"jsonrpc": "2.0", "method": "call", "id": self._request_id, "params": params})
 
     def _check_open(self) -> None:
         if self._state == "closed":
