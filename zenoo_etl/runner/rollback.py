@@ -439,7 +439,8 @@ async def _read_ahead(
     return found
 
 
-_DATES = ["id:array_agg", "create_date:array_agg", "write_date:array_agg"]
+_DATE_FIELDS = ["id", "create_date", "write_date"]
+_DATES = [f"{name}:array_agg" for name in _DATE_FIELDS]
 
 
 async def _dates(odoo: OdooTarget, model: str, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -463,10 +464,9 @@ async def _dates(odoo: OdooTarget, model: str, ids: list[int]) -> dict[int, dict
         context,
     )
     group = answer[0] if isinstance(answer, list) and len(answer) == 1 else None
-    columns = [group.get(k) for k in ("id", "create_date", "write_date")] if group else []
-    if len(columns) != 3 or not all(isinstance(c, list) for c in columns):
-        fields = ["id", "create_date", "write_date"]
-        rows = await odoo.search_read(model, [["id", "in", ids]], fields, context)
+    columns = [group.get(name) for name in _DATE_FIELDS] if group else []
+    if not columns or not all(isinstance(c, list) for c in columns):
+        rows = await odoo.search_read(model, [["id", "in", ids]], _DATE_FIELDS, context)
         return {int(r["id"]): r for r in rows}
     return {
         int(i): {"id": int(i), "create_date": created, "write_date": written}
