@@ -54,8 +54,8 @@ from zenoo_etl.runner.drift import pack_created, pack_previous
 from zenoo_etl.runner.identity import (
     LoadFailed,
     UnknownOutcome,
-    bind_xmlids,
     can_bind,
+    chunk_note,
     create_and_bind,
     create_by_fields,
     create_by_load,
@@ -63,6 +63,7 @@ from zenoo_etl.runner.identity import (
     find_unbound,
     id_floor,
     lookup_xmlids,
+    name_records,
     search_matches,
     xmlid_name,
 )
@@ -386,9 +387,10 @@ class StepRun:
                 continue
             keys = [r.key for r, _v in members]
             names = [xmlid_name(self.step.id, k, self.project_id) for k in keys]
-            self.made.update(ids)
-            await self.scope.heartbeat()  # fenced: no call after losing the lock
-            await bind_xmlids(self.odoo, self.step.model, names, ids)
+            # fenced: no call after losing the lock
+            await name_records(
+                self.odoo, self.step.model, names, ids, self.made, self.scope.heartbeat
+            )
             await self.scope.record_done(
                 self.version,
                 self.step.id,
@@ -407,12 +409,9 @@ class StepRun:
         """key -> note of this step's create-and-name intents (read once per step run)."""
         if self.notes is None:
             self.notes = {
-                r.key: r.previous
+                r.key: note
                 for r in await self.scope.intents(self.version)
-                if r.step == self.step.id
-                and isinstance(r.previous, dict)
-                and "chunk" in r.previous
-                and "floor" in r.previous
+                if r.step == self.step.id and (note := chunk_note(r.previous)) is not None
             }
         return self.notes
 

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from zenoo_etl.client.errors import OdooError, OutcomeUnknownError
-from zenoo_etl.runner.coerce import normalise_read, normalise_written
+from zenoo_etl.runner.coerce import equal_values, normalise_read, normalise_written
 from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
 
 XMLID_MODULE = "__zenoo__"
@@ -198,15 +198,53 @@ async def bind_xmlids(
         except OutcomeUnknownError:
             if attempt == _MAX_ATTEMPTS - 1:
                 raise
-            rows = await odoo.search_read(
-                "ir.model.data",
-                [["module", "=", XMLID_MODULE], ["name", "in", [n for n, _i in todo]]],
-                ["name"],
-            )
-            there = {str(r["name"]) for r in rows}
+            there = await lookup_xmlids(odoo, model, [n for n, _i in todo])
             todo = [(n, i) for n, i in todo if n not in there]
             if not todo:
                 return
+
+
+async def name_records(
+    odoo: OdooTarget,
+    model: str,
+    names: Sequence[str],
+    ids: Sequence[int],
+    made: set[int],
+    before_bind: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Name records this run created (:func:`bind_xmlids`); while the call is out their
+    ids are in ``made``, so a lost answer of another chunk never takes them for its own."""
+    made.update(ids)
+    if before_bind is not None:
+        await before_bind()
+    await bind_xmlids(odoo, model, names, ids)
+    made.difference_update(ids)  # named now: unnamed_above leaves them out by their names
+
+
+def chunk_note(previous: Any) -> dict[str, Any] | None:
+    """The note of a create-and-name intent (``{"chunk", "floor"}``), else None."""
+    if isinstance(previous, dict) and "chunk" in previous and "floor" in previous:
+        return previous
+    return None
+
+
+async def unnamed_above(
+    odoo: OdooTarget, model: str, floor: int, fields: Sequence[str], context: Context
+) -> list[dict[str, Any]]:
+    """The records of ``model`` above ``floor`` without any external id, id ascending,
+    read with ``fields``: what a create whose records were not named yet can have left."""
+    records = await odoo.search_read(
+        model, [["id", ">", floor]], list(fields), {**context, "active_test": False}
+    )
+    if not records:
+        return []
+    named = await odoo.search_read(
+        "ir.model.data",
+        [["model", "=", model], ["res_id", "in", sorted(int(r["id"]) for r in records)]],
+        ["res_id"],
+    )
+    taken = {int(n["res_id"]) for n in named}
+    return sorted((r for r in records if int(r["id"]) not in taken), key=lambda r: int(r["id"]))
 
 
 def _likeness(
@@ -215,12 +253,7 @@ def _likeness(
     """Share of ``fields`` whose read value equals the value sent (0 when none compare)."""
     if not fields:
         return 0.0
-    same = 0
-    for f in fields:
-        if normalise_read(types[f], record.get(f, False)) == normalise_written(
-            types[f], values.get(f, False)
-        ):
-            same += 1
+    same = sum(equal_values(types[f], record.get(f, False), values.get(f, False)) for f in fields)
     return same / len(fields)
 
 
@@ -246,22 +279,12 @@ async def find_unbound(
     else (some rows found, or found in two transactions) is None.
     """
     names = sorted({f for v in values for f in v if types.get(f) in _COMPARABLE})
-    records = await odoo.search_read(
-        model, [["id", ">", floor]], ["create_date", *names], {**context, "active_test": False}
-    )
     skip = set(exclude)
-    records = [r for r in records if int(r["id"]) not in skip]
-    if not records:
-        return []
-    named = await odoo.search_read(
-        "ir.model.data",
-        [["model", "=", model], ["res_id", "in", sorted(int(r["id"]) for r in records)]],
-        ["res_id"],
-    )
-    taken = {int(n["res_id"]) for n in named}
-    candidates = sorted(
-        (r for r in records if int(r["id"]) not in taken), key=lambda r: int(r["id"])
-    )
+    candidates = [
+        r
+        for r in await unnamed_above(odoo, model, floor, ["create_date", *names], context)
+        if int(r["id"]) not in skip
+    ]
     found: list[dict[str, Any] | None] = []
     for row in values:
         fields = [f for f in names if f in row]
@@ -336,13 +359,7 @@ async def create_and_bind(
                     on_adopt(len(found))
                 break
     assert ids is not None
-    if made is not None:
-        made.update(ids)
-    if before_bind is not None:
-        await before_bind()
-    await bind_xmlids(odoo, model, names, ids)
-    if made is not None:
-        made.difference_update(ids)  # named now: find_unbound leaves them out by their names
+    await name_records(odoo, model, names, ids, made if made is not None else set(), before_bind)
     return ids
 
 
@@ -459,6 +476,7 @@ __all__ = [
     "UnknownOutcome",
     "bind_xmlids",
     "can_bind",
+    "chunk_note",
     "create_and_bind",
     "create_by_fields",
     "create_by_load",
@@ -466,6 +484,8 @@ __all__ = [
     "find_unbound",
     "id_floor",
     "lookup_xmlids",
+    "name_records",
     "search_matches",
+    "unnamed_above",
     "xmlid_name",
 ]

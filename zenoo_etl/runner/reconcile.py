@@ -27,7 +27,7 @@ from zenoo_etl.compiler import Migration
 from zenoo_etl.errors import MigrationFailed
 from zenoo_etl.ledger.protocol import DoneEntry, LedgerRecord
 from zenoo_etl.runner.coerce import field_types
-from zenoo_etl.runner.identity import lookup_xmlids, xmlid_name
+from zenoo_etl.runner.identity import chunk_note, lookup_xmlids, unnamed_above, xmlid_name
 from zenoo_etl.runner.session import Session
 
 
@@ -124,21 +124,11 @@ async def _refuse_unnamed(
     may exist without their external ids yet (the run died between the two calls):
     apply recognises them by their rows' values and names them; rollback, which has
     no values, neither deletes records it cannot attribute nor forgets them."""
-    floors = [
-        int(r.previous["floor"])
-        for r in intents
-        if isinstance(r.previous, dict) and "chunk" in r.previous and "floor" in r.previous
-    ]
+    floors = [int(note["floor"]) for r in intents if (note := chunk_note(r.previous))]
     if not floors:
         return  # sent by load(): records and names commit together, nothing unnamed
-    context = {"active_test": False}
-    above = await session.odoo.search(model, [["id", ">", min(floors)]], context)
-    if not above:
-        return
-    named = await session.odoo.search_read(
-        "ir.model.data", [["model", "=", model], ["res_id", "in", above]], ["res_id"]
-    )
-    unnamed = set(above) - {int(n["res_id"]) for n in named}
+    above = await unnamed_above(session.odoo, model, min(floors), ["id"], {})
+    unnamed = {int(r["id"]) for r in above}
     if unnamed:  # records this migration holds otherwise (identity none steps) are not in doubt
         version = intents[0].version
         async for record in session.scope.records_for_rollback(version):
