@@ -421,9 +421,8 @@ def _checker(
         return check_value(value, attrs, project, schema)
 
     def call(gen: CodeGen, v: str) -> str:
-        return f"{gen.name(check)}({v}) is None"
+        return f"{gen.name(full)}({v}) is None"
 
-    check: Checker = full
     if kind in _TEXT:
 
         def text(value: FieldValue) -> str | None:
@@ -474,7 +473,7 @@ def _checker(
             return f"({v} is None or isinstance({v}, bool))"
 
         return boolean, boolean_code
-    return check, call
+    return full, call
 
 
 def _fitting_steps(attrs: Mapping[str, Any], project: Project) -> set[str]:
