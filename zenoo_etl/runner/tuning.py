@@ -106,7 +106,7 @@ class Tuner:
         self._seen: dict[str, int] = dict(faults()) if faults is not None else {}
         self._generation = 0
         self._rates: list[float] = []  # records/s x calls in flight, of the current setting
-        self._answers: list[float] = []
+        self._slowest = 0.0  # the slowest answer of the current setting
         self._best: tuple[float, int] | None = None  # (rate, size) at this concurrency
         self._phase = "size" if not size.fixed else "concurrency"
         self._size_ceiling = size.high
@@ -152,14 +152,14 @@ class Tuner:
         if records <= 0 or seconds <= 0:
             return
         self._rates.append(self.concurrency * records / seconds)
-        self._answers.append(seconds)
+        self._slowest = max(self._slowest, seconds)
         if len(self._rates) >= max(PERIOD, self.concurrency):
-            self._period(median(self._rates), max(self._answers))
+            self._period(median(self._rates), self._slowest)
 
     # ------------------------------------------------------------------ decisions
 
     def _period(self, rate: float, answer: float) -> None:
-        self._rates, self._answers = [], []
+        self._rates, self._slowest = [], 0.0
         self._clean += 1
         if self._phase == "size":
             self._tune_size(rate, answer)
@@ -215,7 +215,7 @@ class Tuner:
 
     def _set(self, size: int, concurrency: int, reason: str) -> None:
         self._generation += 1
-        self._rates, self._answers = [], []
+        self._rates, self._slowest = [], 0.0
         if (size, concurrency) == (self.size, self.concurrency):
             return
         what = []
