@@ -115,6 +115,24 @@ async def test_kill_around_any_write_then_rerun_converges(kill_at: int, after: b
         await _check_converged(files, original)
 
 
+async def test_killed_after_an_upserts_create_then_rerun_and_rollback_restore_exactly(
+    tmp_path: Path,
+) -> None:
+    """The upsert's create (NEW-1, NEW-2) committed, the run dies before naming them: the
+    rerun adopts them as created (not as records its match found), so rollback removes
+    them. Creates before it: tags and their names, 4 partner chunks and their names."""
+    files = _write(tmp_path)
+    files.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    original = await _snapshot(files)
+
+    def wrap(target: OdooTarget) -> OdooTarget:
+        return Spy(target, lose_after={("create", 11): Killed})
+
+    with contextlib.suppress(Killed):
+        await apply(files.load(), wrap_target=wrap)
+    await _check_converged(files, original)
+
+
 async def test_cancelling_apply_at_random_moments_then_rerun_converges(tmp_path: Path) -> None:
     rng = random.Random(20261127)
     for attempt in range(4):

@@ -625,6 +625,14 @@ class StepRun:
         if not rows:
             return
         resolved = await self._resolved(rows)
+        if self.step.identity == "xmlid" and any(
+            r.key in states and states[r.key].state == "intent" for r in rows
+        ):
+            # an interrupted run's create whose records were not named yet: adopted as
+            # created (rollback removes them), not found by the match as someone's record
+            rows, resolved = await self._adopt_unbound(rows, resolved)
+            if not rows:
+                return
         values = [self.convert(r, v) for r, v in zip(rows, resolved, strict=True)]
         hits = await search_matches(
             self.odoo,
