@@ -19,6 +19,7 @@ exact whatever the order. Memory stays bounded by the window.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -90,38 +91,34 @@ def grouped_chunks(
 def _pack(
     groups: list[list[Row]], loose: list[Row], size: Callable[[], int]
 ) -> Iterator[list[Row]]:
-    loose_at = 0
+    spare = deque(loose)
     current: list[Row] = []
     limit = size()  # of the chunk being filled; asked again when a new one starts
     for group in groups:
-        while len(group) >= limit:  # a big family: whole chunks of its own
-            yield group[:limit]
-            group = group[limit:]
-            if not current:
-                limit = size()
-        if not group:
-            continue
-        if len(current) + len(group) > limit:
-            room = limit - len(current)
-            current.extend(loose[loose_at : loose_at + room])
-            loose_at += min(room, len(loose) - loose_at)
-            yield current
-            current = []
-            limit = size()
-            while len(group) >= limit:  # the size shrank meanwhile
+        while group:
+            if len(group) >= limit:  # a big family (or the size shrank): a whole chunk of its own
                 yield group[:limit]
                 group = group[limit:]
+                if not current:
+                    limit = size()
+            elif len(current) + len(group) > limit:  # no room for the family: close the chunk
+                yield _topped_up(current, limit, spare)
+                current = []
                 limit = size()
-        current.extend(group)
-    room = limit - len(current)
-    current.extend(loose[loose_at : loose_at + room])
-    loose_at += min(room, len(loose) - loose_at)
-    if current:
+            else:
+                current.extend(group)
+                group = []
+    _topped_up(current, limit, spare)
+    while current:
         yield current
-    while loose_at < len(loose):
-        limit = size()
-        yield loose[loose_at : loose_at + limit]
-        loose_at += limit
+        current = _topped_up([], size(), spare) if spare else []
+
+
+def _topped_up(chunk: list[Row], limit: int, spare: deque[Row]) -> list[Row]:
+    """``chunk`` with rows without a parent added, up to ``limit`` rows."""
+    while spare and len(chunk) < limit:
+        chunk.append(spare.popleft())
+    return chunk
 
 
 def chunk_groups(rows: list[Row], field: str) -> frozenset[Hashable]:
