@@ -402,78 +402,65 @@ def _check_rows(
 
 
 Checker = Callable[[FieldValue], "str | None"]
+# The code of a Python condition on a value (``accept(gen, v)``, ``v`` a local name).
+Accept = Callable[[CodeGen, str], str]
 
 
-def _checker(
-    attrs: Mapping[str, Any], project: Project, schema: Schema
-) -> tuple[Checker, Callable[[CodeGen, str], str]]:
-    """:func:`check_value` for one field, run once per row: the values most rows
-    hold are accepted without the walk through every field type, anything else
-    goes to :func:`check_value` itself (so its messages are the ones shown).
+def _checker(attrs: Mapping[str, Any], project: Project, schema: Schema) -> tuple[Checker, Accept]:
+    """:func:`check_value` for one field, run once per row, and the code of a
+    condition that holds exactly when the checker accepts a value at once
+    (:func:`_accepts` puts a row's conditions into one function).
 
-    With it, the code of a Python condition on a value (``accept(gen, v)``, ``v``
-    a local name) that holds exactly when the checker accepts the value at once:
-    :func:`_accepts` puts a row's conditions into one function.
+    The values most rows hold are accepted by :func:`_accepted_at_once`'s
+    condition, compiled, without the walk through every field type; anything
+    else goes to :func:`check_value` itself (so its messages are the ones shown).
+    The condition is written once, as code, for both.
     """
-    kind = attrs.get("type")
 
     def full(value: FieldValue) -> str | None:
         return check_value(value, attrs, project, schema)
 
-    def call(gen: CodeGen, v: str) -> str:
-        return f"{gen.name(full)}({v}) is None"
+    accept = _accepted_at_once(attrs, project)
+    if accept is None:
+        return full, lambda gen, v: f"{gen.name(full)}({v}) is None"
+    gen = CodeGen()
+    at_once = gen.compile("value", f"    return {accept(gen, 'value')}\n", "<zenoo field check>")
 
+    def check(value: FieldValue) -> str | None:
+        return None if at_once(value) else full(value)
+
+    return check, accept
+
+
+def _accepted_at_once(attrs: Mapping[str, Any], project: Project) -> Accept | None:
+    """The condition under which a value of the field needs no :func:`check_value`
+    (None, unset, or a value of the field's own kind), or None for a field with none."""
+    kind = attrs.get("type")
     if kind in _TEXT:
 
-        def text(value: FieldValue) -> str | None:
-            if value is None or isinstance(value, str | int | float):
-                return None  # False is an int: unset, as in check_value
-            return full(value)
-
-        def text_code(gen: CodeGen, v: str) -> str:
+        def text(gen: CodeGen, v: str) -> str:  # False is an int: unset, as in check_value
             texts = gen.name((str, int, float))
             return f"(type({v}) is str or {v} is None or isinstance({v}, {texts}))"
 
-        return text, text_code
+        return text
+    if kind == "boolean":
+        return lambda gen, v: f"({v} is None or isinstance({v}, bool))"
+    if kind not in _RELATIONAL:
+        return None
     fitting = _fitting_steps(attrs, project)
 
-    def reference_code(gen: CodeGen, item: str) -> str:
+    def reference(gen: CodeGen, item: str) -> str:  # as _fitting_ref
         xmlid, ref, steps = gen.name(XmlidRef), gen.name(Ref), gen.name(fitting)
         return f"(type({item}) is {xmlid} or (type({item}) is {ref} and {item}.step in {steps}))"
 
     if kind == "many2one":
+        return lambda gen, v: f"({v} is False or {v} is None or {reference(gen, v)})"
 
-        def many2one(value: FieldValue) -> str | None:
-            if value is False or value is None or _fitting_ref(value, fitting):
-                return None
-            return full(value)
+    def many(gen: CodeGen, v: str) -> str:
+        item = gen.temp()
+        return f"(type({v}) is list and all({reference(gen, item)} for {item} in {v}))"
 
-        def many2one_code(gen: CodeGen, v: str) -> str:
-            return f"({v} is False or {v} is None or {reference_code(gen, v)})"
-
-        return many2one, many2one_code
-    if kind in ("one2many", "many2many"):
-
-        def many(value: FieldValue) -> str | None:
-            if type(value) is list and all(_fitting_ref(item, fitting) for item in value):
-                return None
-            return full(value)
-
-        def many_code(gen: CodeGen, v: str) -> str:
-            item = gen.temp()
-            return f"(type({v}) is list and all({reference_code(gen, item)} for {item} in {v}))"
-
-        return many, many_code
-    if kind == "boolean":
-
-        def boolean(value: FieldValue) -> str | None:
-            return None if value is None or isinstance(value, bool) else full(value)
-
-        def boolean_code(gen: CodeGen, v: str) -> str:
-            return f"({v} is None or isinstance({v}, bool))"
-
-        return boolean, boolean_code
-    return full, call
+    return many
 
 
 def _fitting_steps(attrs: Mapping[str, Any], project: Project) -> set[str]:
@@ -519,7 +506,7 @@ def _proven_fine(
     return False
 
 
-def _accepts(checkers: Mapping[str, tuple[Checker, Callable[[CodeGen, str], str]]]) -> Any:
+def _accepts(checkers: Mapping[str, tuple[Checker, Accept]]) -> Any:
     """``accepts(values)``: True when every checker accepts its field's value at once
     (then none has a message); False sends the row through the checkers one by one."""
     gen = CodeGen()
