@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
 
 import pytest
 
 from zenoo_etl.compiler.values import Ref, Row
+from zenoo_etl.ledger.open import open_ledger
 from zenoo_etl.runner import RunFailed, apply
-from zenoo_etl.runner.coerce import to_ids, to_set_command
-from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
+from zenoo_etl.runner.coerce import (
+    load_converter,
+    load_row_converter,
+    rpc_row_converter,
+    to_ids,
+    to_set_command,
+)
+from zenoo_etl.runner.identity import XMLID_MODULE, xmlid_name
+from zenoo_etl.runner.odoo import Context, OdooTarget
 from zenoo_etl.runner.ordering import chunk_groups, grouped_chunks, parent_field
 from zenoo_etl.runner.pipeline import run_chunks
 
-from .helpers import ProjectFiles, Spy, looking_at, table
+from .helpers import TAGS, ProjectFiles, Spy, looking_at, table
 
 
 def _rows(parents: list[str | None]) -> list[Row]:
@@ -47,10 +59,22 @@ def test_families_are_packed_whole_and_loose_rows_fill_the_gaps() -> None:
 
 
 def test_without_a_window_big_enough_rows_still_all_come_out_once() -> None:
+    """Rows are grouped within a window of the source only (memory stays bounded): no
+    chunk mixes two windows, and within one a family that fits a chunk is in one."""
     rows = _rows([["a", "b", None][i % 3] for i in range(25)])
     chunks = list(grouped_chunks(iter(rows), 4, "parent_id", window=7))
     assert sorted(r.index for c in chunks for r in c) == list(range(25))
     assert all(0 < len(c) <= 4 for c in chunks)
+    assert all(len({r.index // 7 for r in c}) == 1 for c in chunks)  # one window each
+    for window in range(4):  # 2-3 rows of a family per window: one chunk holds them
+        for parent in "ab":
+            family = [
+                r
+                for r in rows
+                if r.index // 7 == window and r.values["parent_id"] == Ref("co", parent)
+            ]
+            holding = [c for c in chunks if any(r in c for r in family)]
+            assert len(holding) == 1
 
 
 def test_parent_field_is_a_many2one_to_the_model_itself() -> None:
@@ -64,8 +88,20 @@ def test_parent_field_is_a_many2one_to_the_model_itself() -> None:
 
 
 def test_x2many_ids_are_sent_once_each() -> None:
+    """Every way an x2many value reaches Odoo carries each id once, in first-seen order:
+    the converters and the generated row functions of ``create`` values and ``load`` cells."""
     assert to_ids([3, 5, 3, 3, 7, 5]) == [3, 5, 7]
+    assert to_ids(["3", 3, (5, "Five"), 5]) == [3, 5]  # the same id written differently
     assert to_set_command([4, 4, 2]) == [(6, 0, [4, 2])]
+    column, cell = load_converter("category_id", "many2many")
+    assert column == "category_id/.id"
+    assert cell([4, 4, 2, 4]) == "4,2"
+    assert cell([(6, 0, [9, 9, 1])]) == "9,1"
+    values = rpc_row_converter([("category_id", to_set_command)])
+    assert values({"category_id": [4, 4, 2]}) == {"category_id": [(6, 0, [4, 2])]}
+    cells = load_row_converter([("category_id", cell)])
+    assert cells({"category_id": [5, 5]}) == ["5"]
+    assert cells({"category_id": [5, 6, 5]}) == ["5,6"]
 
 
 async def test_pipeline_never_runs_two_chunks_of_one_group_at_once() -> None:
@@ -84,8 +120,10 @@ async def test_pipeline_never_runs_two_chunks_of_one_group_at_once() -> None:
         running.remove(chunk)
         return 1
 
-    await run_chunks(iter(chunks), work, concurrency=3, groups=lambda c: c)
+    done: list[int] = []
+    await run_chunks(iter(chunks), work, concurrency=3, groups=lambda c: c, on_done=done.append)
     assert overlaps == []
+    assert len(done) == len(chunks)  # none was dropped for waiting on a group
     assert peak >= 2  # chunks of different groups still run side by side
 
 
@@ -121,26 +159,56 @@ CONTACTS = """\
     parent_id = { ref = "companies", key = "{{ row.company }}" }
 """
 
+TAGGED = """\
+    description = "partners naming a tag more than once"
+
+    [[steps]]
+    id = "tagged"
+    model = "res.partner"
+    action = "create"
+    source = { csv = "data/tagged.csv" }
+    key = "{{ row.id }}"
+
+    [steps.fields]
+    name = "Tagged {{ row.id }}"
+    ref = "T-{{ row.id }}"
+    category_id = [
+        { ref = "tags", key = "{{ row.t1 }}" },
+        { ref = "tags", key = "{{ row.t2 }}" },
+        { ref = "tags", key = "{{ row.t3 }}" },
+    ]
+"""
+
 
 @dataclass
 class InFlight(Spy):
-    """Records which parent ids the ``load`` calls in flight at the same time carry."""
+    """Records the partners' ``create`` values, and which parents the calls in flight at
+    once carry."""
 
-    running: list[set[str]] = field(default_factory=list)
+    running: list[set[int]] = field(default_factory=list)
     overlaps: int = 0
+    peak: int = 0
     parents_per_call: list[int] = field(default_factory=list)
+    refs_per_call: list[list[str]] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
 
-    async def load(
-        self, model: str, fields: list[str], rows: list[list[str]], context: Context | None = None
-    ) -> LoadAnswer:
-        column = fields.index("parent_id/.id") if "parent_id/.id" in fields else None
-        mine = {row[column] for row in rows} if column is not None else set()
+    async def create(
+        self, model: str, values: list[dict[str, Any]], context: Context | None = None
+    ) -> list[int]:
+        if model != "res.partner":
+            return await super().create(model, values, context)
+        self.sent.extend(values)
+        if not any("parent_id" in v for v in values):
+            return await super().create(model, values, context)
+        mine = {v["parent_id"] for v in values if v.get("parent_id")}
         self.overlaps += sum(1 for other in self.running if other & mine)
         self.running.append(mine)
+        self.peak = max(self.peak, len(self.running))
         self.parents_per_call.append(len(mine))
+        self.refs_per_call.append([v["ref"] for v in values])
         try:
             await asyncio.sleep(0.005)  # keep it in flight while others start
-            return await super().load(model, fields, rows, context)
+            return await super().create(model, values, context)
         finally:
             self.running.remove(mine)
 
@@ -166,23 +234,38 @@ def _write(project_files: ProjectFiles, n: int, companies: int, bad: int | None 
     )
 
 
-async def test_children_of_one_parent_share_calls_and_every_key_gets_its_own_record(
-    project_files: ProjectFiles,
-) -> None:
-    _write(project_files, 60, 6)
-    spies: list[InFlight] = []
-
+def _spying(spies: list[InFlight]) -> Callable[[OdooTarget], OdooTarget]:
     def wrap(target: OdooTarget) -> OdooTarget:
         spies.append(InFlight(target))
         return spies[-1]
 
-    result = await apply(project_files.load(), wrap_target=wrap)
+    return wrap
+
+
+def _moved(refs_per_call: list[list[str]]) -> bool:
+    """Whether a call carried rows that are not neighbours in the source."""
+    numbers = ([int(ref.removeprefix("K-")) for ref in refs] for refs in refs_per_call)
+    return any(b != a + 1 for call in numbers for a, b in pairwise(call))
+
+
+async def test_children_of_one_parent_share_calls_and_every_key_gets_its_own_record(
+    project_files: ProjectFiles,
+) -> None:
+    """Children of one company go in as few calls as their number allows, never in two
+    calls at once, and every key's ledger entry and external id name its own record."""
+    _write(project_files, 60, 6)
+    spies: list[InFlight] = []
+    result = await apply(project_files.load(), wrap_target=_spying(spies))
     assert result.migrations[1].steps[0].counts.created == 60
     spy = spies[0]
-    assert spy.overlaps == 0
-    # 60 rows of 6 parents in chunks of 4: grouped, most calls carry one parent
-    contact_calls = spy.parents_per_call[1:]
-    assert sum(contact_calls) <= len(contact_calls) + 6
+    assert len(spy.parents_per_call) == 15  # 60 contacts, chunks of 4
+    assert spy.peak >= 2  # calls did run side by side...
+    assert spy.overlaps == 0  # ...but never two sharing a parent
+    # packed whole: a family of c contacts is spread over ceil(c / 4) calls, no more
+    source = {line.split(",")[0]: line.split(",")[2] for line in _contacts(60, 6).splitlines()[1:]}
+    family = Counter(source.values())
+    assert sum(spy.parents_per_call) == sum(-(-c // 4) for c in family.values())
+    assert _moved(spy.refs_per_call)  # the order of the source was not kept
     async with looking_at(project_files.sandbox_db) as client:
         companies = {
             c["id"]: c["name"]
@@ -191,22 +274,64 @@ async def test_children_of_one_parent_share_calls_and_every_key_gets_its_own_rec
         contacts = await table(
             client, "res.partner", ["name", "ref", "parent_id"], [["ref", "like", "K-"]]
         )
-    source = {line.split(",")[0]: line.split(",")[2] for line in _contacts(60, 6).splitlines()[1:]}
+        names = {
+            r["name"]: r["res_id"]
+            for r in await table(
+                client, "ir.model.data", ["name", "res_id"], [["module", "=", XMLID_MODULE]]
+            )
+        }
     assert len(contacts) == 60
     for contact in contacts:
         key = contact["ref"].removeprefix("K-")
         assert contact["name"] == f"Contact {key}"
         assert companies[contact["parent_id"][0]] == source[key]
+    by_ref = {c["ref"]: c["id"] for c in contacts}
+    project = project_files.load()
+    async with open_ledger(project.config.ledger.url, project_files.root) as ledger:
+        done = await ledger.scope(project_files.url, "etl").done_ids("contacts", source)
+    assert done == {key: by_ref[f"K-{key}"] for key in source}  # the ledger: key -> its record
+    for key in source:
+        assert names[xmlid_name("contacts", key, project.config.project.id)] == by_ref[f"K-{key}"]
 
 
 async def test_a_refused_row_is_named_by_its_source_row_whatever_the_order(
     project_files: ProjectFiles,
 ) -> None:
     _write(project_files, 40, 5, bad=17)
+    spies: list[InFlight] = []
     with pytest.raises(RunFailed) as failed:
-        await apply(project_files.load())
+        await apply(project_files.load(), wrap_target=_spying(spies))
     message = str(failed.value)
     assert "row 17 (data/contacts.csv:18), key '17'" in message, message
+    calls = spies[0].refs_per_call
+    assert _moved(calls)  # the rows were not sent in source order
+    assert any("K-17" in refs for refs in calls)  # row 17 was sent, in a reordered call
+
+
+async def test_x2many_cells_carry_each_tag_once(project_files: ProjectFiles) -> None:
+    """A row naming a tag twice (two columns, one tag): the ``create`` carries its id
+    once, and the record has each tag."""
+    project_files.write(
+        {"0001_tags.toml": TAGS, "0002_tagged.toml": TAGGED},
+        {"data/tagged.csv": "id,t1,t2,t3\n1,VIP,VIP,Retail\n2,Retail,VIP,Retail\n3,VIP,VIP,VIP\n"},
+    )
+    spies: list[InFlight] = []
+    await apply(project_files.load(), wrap_target=_spying(spies))
+    sent = {v["ref"]: v["category_id"] for v in spies[0].sent}
+    async with looking_at(project_files.sandbox_db) as client:
+        tags = {t["name"]: t["id"] for t in await table(client, "res.partner.category", ["name"])}
+        tagged = await table(client, "res.partner", ["ref", "category_id"], [["ref", "like", "T-"]])
+    vip, retail = tags["VIP"], tags["Retail"]
+    assert sent == {
+        "T-1": [(6, 0, [vip, retail])],
+        "T-2": [(6, 0, [retail, vip])],
+        "T-3": [(6, 0, [vip])],
+    }
+    assert {r["ref"]: sorted(r["category_id"]) for r in tagged} == {
+        "T-1": sorted([vip, retail]),
+        "T-2": sorted([vip, retail]),
+        "T-3": [vip],
+    }
 
 
 def test_a_size_changing_between_chunks_keeps_every_row_once_and_families_whole() -> None:
@@ -224,20 +349,18 @@ def test_a_size_changing_between_chunks_keeps_every_row_once_and_families_whole(
     assert sorted(r.index for c in chunks for r in c) == list(range(300))  # each row once
     assert len(asked) >= len(chunks) > 300 // 90
     assert max(len(c) for c in chunks) <= 90
-    for parent in "abcde":
-        holding = [c for c in chunks if Ref("co", parent) in chunk_groups(c, "parent_id")]
-        # within one window a family small enough for its chunk travels whole
-        for chunk in holding:
-            idx = [r.index for r in chunk if r.values["parent_id"] == Ref("co", parent)]
-            assert idx == sorted(idx)
-    # a family is split only into pieces that fill a chunk of the size asked at the time
+    # within a window a family comes out in source order, and is split only into whole
+    # chunks of its own (each the size asked at the time) before its last piece
     for window_start in range(0, 300, 120):
-        window = set(range(window_start, window_start + 120))
+        window = range(window_start, window_start + 120)
         for parent in "abcde":
             pieces = [
-                [r for r in c if r.values["parent_id"] == Ref("co", parent) and r.index in window]
+                (c, [r for r in c if r.values["parent_id"] == Ref("co", parent)])
                 for c in chunks
+                if c[0].index in window
             ]
-            pieces = [p for p in pieces if p]
-            if len(pieces) > 1:  # split: all but the last piece are whole chunks of their own
-                assert all(len(p) >= 3 for p in pieces[:-1])
+            pieces = [(c, p) for c, p in pieces if p]
+            family = [i for i in window if i < 300 and parents[i] == parent]
+            assert [r.index for _c, p in pieces for r in p] == family
+            for chunk, piece in pieces[:-1]:
+                assert piece == chunk and len(chunk) in sizes
