@@ -77,13 +77,18 @@ def _route_not_found() -> HttpError:
     return exc
 
 
-def _rpc_error(req_id: Any, exc: SandboxRpcError) -> web.Response:
-    code, message = 200, "Odoo Server Error"
+def _rpc_error(req_id: Any, exc: SandboxRpcError, version: str) -> web.Response:
+    """A JSON-RPC error envelope: code 200 and ``debug`` second in 18.0; code 0 and
+    ``debug`` last in 19.0 (checked on both real servers)."""
+    code, message = (200 if version < "19" else 0), "Odoo Server Error"
     if isinstance(exc, SessionExpired):
         code, message = 100, "Odoo Session Expired"
     elif isinstance(exc, HttpError) and exc.http_status == 404:
         code, message = 404, "404: Not Found"
-    error = {"code": code, "message": message, "data": exc.payload()}
+    data = exc.payload()
+    if version >= "19":
+        data = {k: data[k] for k in ("name", "message", "arguments", "context", "debug")}
+    error = {"code": code, "message": message, "data": data}
     return _json_response({"jsonrpc": "2.0", "id": req_id, "error": error})
 
 
@@ -274,7 +279,7 @@ class SandboxServer:
                 raise PythonError("TypeError", "params must be an object")
             result = self._dispatch(params.get("service"), params.get("method"), params.get("args"))
         except SandboxRpcError as exc:
-            return _rpc_error(req_id, exc)
+            return _rpc_error(req_id, exc, self.version)
         return _rpc_result(req_id, result)
 
     def _check_db(self, name: Any) -> None:
@@ -353,7 +358,7 @@ class SandboxServer:
             if uid is None:
                 raise AccessDenied()
         except SandboxRpcError as exc:
-            return _rpc_error(req_id, exc)
+            return _rpc_error(req_id, exc, self.version)
         sid = secrets.token_urlsafe(54)
         self._sessions[sid] = uid
         response = _rpc_result(req_id, self._session_info(uid))
@@ -402,7 +407,7 @@ class SandboxServer:
     async def _session_get_info(self, request: web.Request) -> web.Response:
         req_id, uid = await self._session_request(request)
         if uid is None:
-            return _rpc_error(req_id, SessionExpired())
+            return _rpc_error(req_id, SessionExpired(), self.version)
         return _rpc_result(req_id, self._session_info(uid))
 
     async def _session_account(self, request: web.Request) -> web.Response:
@@ -413,7 +418,7 @@ class SandboxServer:
         """
         req_id, uid = await self._session_request(request)
         if uid is None:
-            return _rpc_error(req_id, SessionExpired())
+            return _rpc_error(req_id, SessionExpired(), self.version)
         state = json.dumps({"d": self.database, "u": self.url})
         query = urlencode(
             {
@@ -515,7 +520,7 @@ class SandboxServer:
                 raise _route_not_found()
             result = self._database().execute(uid, model, method, args, kwargs)
         except SandboxRpcError as exc:
-            return _rpc_error(req_id, exc)
+            return _rpc_error(req_id, exc, self.version)
         return _rpc_result(req_id, result)
 
     async def _version_info(self, request: web.Request) -> web.Response:
