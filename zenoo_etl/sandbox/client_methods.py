@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from zenoo_etl.sandbox import access
 from zenoo_etl.sandbox.exceptions import PythonError, value_error
 from zenoo_etl.sandbox.fields import MAGIC_FIELDS
 
@@ -263,23 +264,30 @@ def web_search_read(
 
 
 def has_access(env: Env, model: str, ids: Any, operation: str) -> bool:
-    """``has_access(operation)`` on records: admin may do everything the sandbox serves."""
+    """``has_access(operation)`` on records: the user's model access right (the sandbox
+    keeps no record rules)."""
     _check_operation(operation)
-    return True
+    return access.allowed(env.uid, model, operation)
 
 
 def check_access_rights(
     env: Env, model: str, operation: str, raise_exception: bool = True
 ) -> bool | None:
     """``check_access_rights`` (18.0, deprecated; still in 19): None when allowed and
-    raising, else True."""
+    raising, else whether allowed; a refusal raises Odoo's AccessError."""
     _check_operation(operation)
-    return None if raise_exception else True
+    if access.allowed(env.uid, model, operation):
+        return None if raise_exception else True
+    if raise_exception:
+        raise access.refusal(env.registry.version, model, operation)
+    return False
 
 
 def check_access(env: Env, model: str, ids: Any, operation: str) -> None:
     """``check_access(operation)`` (18.0; private in 19.0): None when allowed."""
     _check_operation(operation)
+    if not access.allowed(env.uid, model, operation):
+        raise access.refusal(env.registry.version, model, operation)
 
 
 def _check_operation(operation: Any) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from zenoo_etl.sandbox import client_methods
+from zenoo_etl.sandbox import access, client_methods
 from zenoo_etl.sandbox.exceptions import AccessError, PythonError, UserError, value_error
 from zenoo_etl.sandbox.load import load
 from zenoo_etl.sandbox.orm import Env
@@ -275,7 +275,7 @@ def run_check(env: Env, model: str, ids: Any) -> dict[str, Any]:
 
 def get_param(env: Env, model: str, key: str, default: Any = False) -> Any:
     """``ir.config_parameter.get_param``: system users only, as in Odoo 18/19."""
-    if env.uid not in (1, 2):  # superuser, admin: the sandbox's only system users
+    if env.uid not in access.SYSTEM_UIDS:
         raise AccessError(
             "You are not allowed to access 'System Parameter' (ir.config_parameter) "
             "records.\n\nThis operation is allowed for the following groups:\n\t- "

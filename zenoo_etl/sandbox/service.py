@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from zenoo_etl.errors import UsageError
-from zenoo_etl.sandbox import methods
+from zenoo_etl.sandbox import access, methods
 from zenoo_etl.sandbox.exceptions import (
     AccessDenied,
     AccessError,
@@ -345,6 +345,7 @@ class Database:
             raise _call_error(fn, method, model, args, kwargs, exc) from exc
 
         def work(env: Env) -> Any:
+            access.check_call(self.version, uid, model, method)
             return fn(env, *bound.args[1:], **bound.kwargs)
 
         try:

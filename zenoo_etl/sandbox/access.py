@@ -1,0 +1,85 @@
+"""Who may call what: the access rights where a plain user and an administrator differ.
+
+The sandbox has no groups. Its system users are the superuser (1) and admin
+(2), who hold every right (Settings, Access Rights); any other user is a plain
+internal user (Internal User + Contact Creation on a stock database), who may
+do everything the sandbox serves except what Odoo keeps for administrators:
+
+* ``ir.model.data``: ``base/security/ir.model.access.csv`` of 18.0 and 19.0
+  grants it 1,1,1,1 to Access Rights (``group_erp_manager``) and 0,0,0,0 to
+  Internal User. A plain user cannot read, create, write or delete external
+  ids, and ``has_access`` answers False for each operation; ``load()`` with an
+  ``id`` column names its records all the same (Odoo writes the external ids
+  as superuser) and ``check_object_reference`` resolves a name (checked on
+  Odoo 18.0 and 19.0: tests/sandbox/odoo_wire_access/README.md).
+
+The check runs once per RPC call, before the method (:func:`check_call`):
+the sandbox's own bookkeeping (``load()``'s names, an unlink's cascade to the
+names of its records) is never the caller's and is never checked.
+"""
+
+from __future__ import annotations
+
+from zenoo_etl.sandbox.exceptions import AccessError
+
+#: the superuser and admin: the sandbox's only administrators
+SYSTEM_UIDS = frozenset({1, 2})
+
+#: model -> its description in Odoo's refusal, for models only administrators may touch
+_ADMIN_ONLY = {"ir.model.data": "Model Data"}
+
+#: the group Odoo names as allowed, by major version (18.0 shows its category too)
+_GROUP = {"18": "Administration/Access Rights", "19": "Access Rights"}
+
+#: how Odoo words each operation in its refusal
+_VERB = {"read": "access", "write": "modify", "create": "create", "unlink": "delete"}
+
+#: RPC method -> the operation whose right it needs on an admin-only model. Unlinking
+#: and copying read the records first, and it is the read that Odoo refuses. Methods
+#: absent here check nothing (``fields_get``, ``default_get``, ``exists``,
+#: ``has_access``, ``check_object_reference``, ``load``).
+_NEEDS = {
+    "create": "create",
+    "name_create": "create",
+    "write": "write",
+    "unlink": "read",
+    "copy": "read",
+    "copy_data": "read",
+    "read": "read",
+    "search": "read",
+    "search_read": "read",
+    "search_count": "read",
+    "search_fetch": "read",
+    "name_search": "read",
+    "read_group": "read",
+    "web_search_read": "read",
+    "web_read": "read",
+    "export_data": "read",
+    "get_metadata": "read",
+}
+
+
+def allowed(uid: int, model: str, operation: str) -> bool:
+    """Whether ``uid`` holds the right of ``operation`` (read/write/create/unlink) on
+    ``model``."""
+    return uid in SYSTEM_UIDS or model not in _ADMIN_ONLY
+
+
+def refusal(version: str, model: str, operation: str) -> AccessError:
+    """Odoo's AccessError for a missing model access right, worded as ``version`` does."""
+    group = _GROUP.get(version.split(".")[0], _GROUP["19"])
+    return AccessError(
+        f"You are not allowed to {_VERB[operation]} '{_ADMIN_ONLY[model]}' ({model}) records."
+        f"\n\nThis operation is allowed for the following groups:\n\t- {group}"
+        "\n\nContact your administrator to request access if necessary."
+    )
+
+
+def check_call(version: str, uid: int, model: str, method: str) -> None:
+    """Refuse an RPC call of ``method`` on ``model`` that ``uid`` has no right for."""
+    operation = _NEEDS.get(method)
+    if operation is not None and not allowed(uid, model, operation):
+        raise refusal(version, model, operation)
+
+
+__all__ = ["SYSTEM_UIDS", "allowed", "check_call", "refusal"]
