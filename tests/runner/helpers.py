@@ -161,10 +161,12 @@ class ProjectFiles:
     url: str = "sandbox:.zenoo/sandbox.db"
     runner: str = ""
     ledger_url: str = "sqlite:///.zenoo/ledger.db"
+    username: str = "admin"  # another user of a sandbox target: its password below
+    password: str = "admin"
 
     def write(self, migrations: Mapping[str, str], data: Mapping[str, str] | None = None) -> None:
         target = (
-            'password = "admin"'
+            f'password = "{self.password}"'
             if self.url.startswith("sandbox:")
             else f'password_env = "{PASSWORD_ENV}"'
         )
@@ -177,7 +179,7 @@ class ProjectFiles:
                 [targets.local]
                 url = "{self.url}"
                 database = "etl"
-                username = "admin"
+                username = "{self.username}"
                 {target}
 
                 [ledger]
@@ -216,6 +218,26 @@ async def looking_at(db_path: Path) -> AsyncIterator[ZenooClient]:
     async with serve_sandbox(db_path=db_path) as sb, ZenooClient(url=sb.url) as client:
         await client.login(sb.database, sb.username, sb.password)
         yield client
+
+
+PLAIN_LOGIN, PLAIN_PASSWORD = "etl-plain", "pw-etl-plain"
+
+
+async def add_plain_user(project_files: ProjectFiles) -> None:
+    """Make a user who is not an administrator on the project's sandbox and run the
+    project as that user (write its files after this). Like an Internal User on a real
+    Odoo 18/19, it may neither create nor read ir.model.data (has_access False)."""
+    project_files.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    async with looking_at(project_files.sandbox_db) as client:
+        await client.create(
+            "res.users", {"name": PLAIN_LOGIN, "login": PLAIN_LOGIN, "password": PLAIN_PASSWORD}
+        )
+        await client.login("etl", PLAIN_LOGIN, PLAIN_PASSWORD)
+        access = await client.execute_kw(
+            "ir.model.data", "has_access", [[]], {"operation": "create"}
+        )
+    assert access is False
+    project_files.username, project_files.password = PLAIN_LOGIN, PLAIN_PASSWORD
 
 
 async def table(

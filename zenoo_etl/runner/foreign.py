@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from zenoo_etl.client.errors import AccessError
 from zenoo_etl.compiler import Migration, Project, Step
 from zenoo_etl.compiler.plan import KeyFilter, report_duplicate_keys
 from zenoo_etl.compiler.project import iter_key_rows, iter_rows
@@ -72,6 +73,9 @@ async def _may_have_xmlids(session: Session, step: Step) -> bool:
     for the name prefix all of them share, so that a step none of whose records
     exist (a first apply) reads no external ids row by row.
 
+    A user who may not read ``ir.model.data`` cannot search names by prefix:
+    for that user they may exist, and :func:`lookup_xmlids` looks each one up.
+
     ``_`` and ``%`` in the prefix act as wildcards, which can only find more
     names, never fewer; a prefix with a backslash (an escape in LIKE) is not
     searched that way.
@@ -85,7 +89,10 @@ async def _may_have_xmlids(session: Session, step: Step) -> bool:
         ["model", "=", step.model],
         ["name", "=like", f"{prefix}%"],
     ]
-    return bool(await session.odoo.search("ir.model.data", domain, limit=1))
+    try:
+        return bool(await session.odoo.search("ir.model.data", domain, limit=1))
+    except AccessError:  # the user may not read external ids: looked up one by one
+        return True
 
 
 async def _xmlids_exist(session: Session, step: Step, rows: list[Row]) -> dict[str, int]:

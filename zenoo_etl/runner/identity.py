@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from zenoo_etl.client.errors import OdooError, OutcomeUnknownError
+from zenoo_etl.client.errors import AccessError, OdooError, OutcomeUnknownError, ServerError
 from zenoo_etl.runner.coerce import equal_values, normalise_read, normalise_written
 from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
 
@@ -83,11 +83,15 @@ async def lookup_xmlids(odoo: OdooTarget, model: str, names: Sequence[str]) -> d
     """name -> id for the external ids of ``names`` whose record still exists."""
     if not names:
         return {}
-    rows = await odoo.search_read(
-        "ir.model.data",
-        [["module", "=", XMLID_MODULE], ["name", "in", list(names)], ["model", "=", model]],
-        ["name", "res_id"],
-    )
+    try:
+        rows = await odoo.search_read(
+            "ir.model.data",
+            [["module", "=", XMLID_MODULE], ["name", "in", list(names)], ["model", "=", model]],
+            ["name", "res_id"],
+        )
+    except AccessError:  # a user who may not read external ids (see resolve_one_by_one)
+        named = await resolve_one_by_one(odoo, XMLID_MODULE, names)
+        return {name: rid for name, (of, rid) in named.items() if of == model}
     found = {str(r["name"]): int(r["res_id"]) for r in rows}
     if not found:
         return {}
@@ -98,6 +102,38 @@ async def lookup_xmlids(odoo: OdooTarget, model: str, names: Sequence[str]) -> d
         )
     )
     return {name: rid for name, rid in found.items() if rid in alive}
+
+
+async def resolve_one_by_one(
+    odoo: OdooTarget, module: str, names: Iterable[str]
+) -> dict[str, tuple[str, int]]:
+    """name -> (model, id) of the external ids ``module.<names>`` whose record exists,
+    archived ones included: one ``check_object_reference`` per name.
+
+    For a user who may not read ``ir.model.data`` (on Odoo 18/19 anyone without
+    Access Rights: a search_read there is refused), this public method is the
+    way to a name; it answers ``[model, false]`` for a name whose record is
+    gone or hidden from the user and a ValueError for an unknown name.
+    """
+
+    async def one(name: str) -> tuple[str, tuple[str, int]] | None:
+        try:
+            model, res_id = await odoo.call(
+                "ir.model.data",
+                "check_object_reference",
+                [],
+                [module, name],
+                {},
+                {"active_test": False},
+            )
+        except ServerError as exc:
+            if exc.message.startswith("External ID not found in the system"):
+                return None
+            raise
+        return (name, (str(model), int(res_id))) if res_id else None
+
+    answers = await asyncio.gather(*(one(name) for name in dict.fromkeys(names)))
+    return dict(a for a in answers if a is not None)
 
 
 async def create_by_load(
@@ -485,6 +521,7 @@ __all__ = [
     "id_floor",
     "lookup_xmlids",
     "name_records",
+    "resolve_one_by_one",
     "search_matches",
     "unnamed_above",
     "xmlid_name",

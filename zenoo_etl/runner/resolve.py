@@ -6,7 +6,8 @@ a chunk, then looks up what the cache does not hold in as few calls as
 possible:
 
 * ``Ref(step, key)`` → one ``done_ids`` ledger query per referenced step;
-* ``XmlidRef("m.n")`` → one ``ir.model.data`` ``search_read`` per module;
+* ``XmlidRef("m.n")`` → one ``ir.model.data`` ``search_read`` per module (a user
+  who may not read it: one ``check_object_reference`` per name);
 * ``SearchRef``s whose domains differ only in the value of one ``[f, "=", v]``
   leaf (``[["country_id.code", "=", "US"], ["code", "=", "{{ row.state }}"]]``)
   → one ``search_read`` per shape with an ``in`` leaf for ``f``; other
@@ -25,8 +26,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from zenoo_etl.client.errors import AccessError
 from zenoo_etl.compiler.values import FieldValue, Ref, Row, SearchRef, XmlidRef
 from zenoo_etl.ledger.protocol import LedgerScope
+from zenoo_etl.runner.identity import resolve_one_by_one
 from zenoo_etl.runner.odoo import OdooTarget
 
 # Refs are ints keyed by short strings: 200k entries stay well under 50 MB.
@@ -141,11 +144,17 @@ class Resolver:
             for key, odoo_id in found.items():
                 self._refs[(step, key)] = odoo_id
         for module, names in xmlids.items():
-            records = await self._odoo.search_read(
-                "ir.model.data",
-                [["module", "=", module], ["name", "in", sorted(names)]],
-                ["name", "res_id"],
-            )
+            try:
+                records = await self._odoo.search_read(
+                    "ir.model.data",
+                    [["module", "=", module], ["name", "in", sorted(names)]],
+                    ["name", "res_id"],
+                )
+            except AccessError:  # a user who may not read external ids
+                named = await resolve_one_by_one(self._odoo, module, sorted(names))
+                for name, (_model, res_id) in named.items():
+                    self._xmlids[f"{module}.{name}"] = res_id
+                continue
             for record in records:
                 self._xmlids[f"{module}.{record['name']}"] = int(record["res_id"])
         await self._prepare_searches(searches)
