@@ -229,11 +229,15 @@ def run_cli(
     python_args: list[str] | None = None,
     prefix: list[str] | None = None,
     module: bool = True,
+    cwd: Path | None = None,
 ) -> CliRun:
     """Run ``[prefix] python [python_args] -m zenoo_etl ARGS`` and measure the child alone.
 
     With a ``prefix`` (a profiler), CPU and RSS include the prefix's own process.
     ``module=False`` leaves out ``-m zenoo_etl`` (``python_args`` names a script).
+    ``cwd``: where the child runs; ``python -m`` puts that directory first on
+    ``sys.path``, so a run meant to import zenoo-etl from a ``PYTHONPATH`` must not
+    start inside another checkout.
     """
     env = dict(os.environ)
     env.update(env_extra or {})
@@ -250,7 +254,7 @@ def run_cli(
     err_path = out_path.with_suffix(".err")
     with out_path.open("w") as out, err_path.open("w") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)

@@ -780,7 +780,8 @@ def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Ru
         make_project(folder, target, data, identity, size or None, args, calls or None)
         common = ["--project", str(folder), "--target", "bench", "--json", "--no-progress"]
         used = server_cpu(args.server_pids)  # the whole apply: the 170 tags and companies too
-        applied = run_cli(["apply", "--yes", *common], env_extra=env)
+        where = folder if code else None  # not the checkout: -m would import it first
+        applied = run_cli(["apply", "--yes", *common], env_extra=env, cwd=where)
         used = server_cpu(args.server_pids) - used
         seconds, note, ok = 0.0, "", applied.returncode == 0
         if ok:
@@ -795,7 +796,7 @@ def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Ru
             note = "; ".join(chosen)
         else:
             note = applied.stderr.strip()[-600:]
-        back = run_cli(["rollback", "--to", "1", "--yes", *common], env_extra=env)
+        back = run_cli(["rollback", "--to", "1", "--yes", *common], env_extra=env, cwd=where)
         rollback = total = None
         if back.returncode == 0 and back.output:
             # like apply's rate (the steps' own seconds): the migration's undo, i.e.
@@ -803,7 +804,7 @@ def run_zen(target: Target, data: Data, variant: str, rep: int, args: Any) -> Ru
             # the ledger, the lock and the login (nor process start and imports)
             rollback = sum(float(m["seconds"]) for m in back.output["migrations"])
             total = float(back.output["seconds"])
-        clean = run_cli(["rollback", "--to", "0", "--yes", *common], env_extra=env)
+        clean = run_cli(["rollback", "--to", "0", "--yes", *common], env_extra=env, cwd=where)
         if back.returncode != 0 or clean.returncode != 0:
             ok = False
             note += (back.stderr + clean.stderr).strip()[-600:]

@@ -98,3 +98,18 @@ def test_identity_cost_runs_against_a_sandbox() -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     made = [line for line in done.stdout.splitlines() if line.startswith("round 1")]
     assert len(made) == 3 and all("(120 made" in line for line in made), done.stdout
+
+
+def test_call_cost_runs_against_a_sandbox() -> None:
+    """bench/call_cost.py: every size is measured and everything it made is removed."""
+    done = subprocess.run(
+        [sys.executable, "call_cost.py", "--sizes", "20,60", "--rounds", "2"],
+        cwd=ROOT / "bench",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "made 160 contacts and 160 external ids; left behind: 0" in done.stdout, done.stdout
+    assert "create   fixed" in done.stdout and "name     fixed" in done.stdout, done.stdout
