@@ -48,8 +48,10 @@ def test_defaults_and_first_target_is_default(tmp_path: Path) -> None:
         5,
         120,
     )
-    # tuned while running, from 200 records and 4 calls in flight, within these bounds
-    assert chunk_bounds(runner.chunk_size) == Bounds(20, 200, 1000)
+    # tuned while running, from 500 records and 4 calls in flight, within these bounds
+    assert chunk_bounds(runner.chunk_size) == Bounds(20, 500, 1000)
+    # a step with lines starts smaller: each record brings its lines along
+    assert chunk_bounds(runner.chunk_size, lines=True) == Bounds(20, 200, 1000)
     assert concurrency_bounds(runner.concurrency) == Bounds(1, 4, 4)
     assert runner.on_error == "rollback"
     assert runner.context == {
@@ -95,8 +97,8 @@ def test_unknown_key_names_key_file_and_line(tmp_path: Path) -> None:
     ("chunk_size", "concurrency", "chunks", "calls"),
     [
         ("500", "2", Bounds(500, 500, 500), Bounds(2, 2, 2)),  # numbers are fixed
-        ('"auto"', '"auto"', Bounds(20, 200, 1000), Bounds(1, 4, 4)),
-        ("{ min = 50, max = 2000 }", "{ max = 8 }", Bounds(50, 200, 2000), Bounds(1, 4, 8)),
+        ('"auto"', '"auto"', Bounds(20, 500, 1000), Bounds(1, 4, 4)),
+        ("{ min = 50, max = 2000 }", "{ max = 8 }", Bounds(50, 500, 2000), Bounds(1, 4, 8)),
         ("{ max = 100 }", "{ max = 2 }", Bounds(20, 100, 100), Bounds(1, 2, 2)),
         ("{ min = 5, start = 40 }", "{ min = 2, start = 3 }", Bounds(5, 40, 1000), Bounds(2, 3, 4)),
         (

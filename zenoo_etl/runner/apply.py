@@ -302,7 +302,7 @@ class Runner:
         size = step.chunk_size if step.chunk_size is not None else runner_cfg.chunk_size
         in_flight = concurrency_bounds(runner_cfg.concurrency)
         tuner = Tuner(
-            chunk_bounds(size),
+            chunk_bounds(size, lines=step.lines is not None),
             # a call step sends one call at a time (its calls may depend on each other)
             Bounds(1, 1, 1) if step.action == "call" else in_flight,
             timeout=runner_cfg.timeout,
