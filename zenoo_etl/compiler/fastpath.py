@@ -68,6 +68,21 @@ class CodeGen:
         return self.namespace["_fn"]
 
 
+def _output_parts(env: Environment, text: str, *, lone: bool) -> list[nodes.Expr] | None:
+    """The parts of a template that is one output (text and ``{{ }}`` expressions), or
+    None for anything else (a tag, a syntax error); ``lone``: exactly one expression."""
+    try:
+        tree = env.parse(text)
+    except Exception:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
+        return None
+    parts: list[nodes.Expr] = tree.body[0].nodes
+    if lone and (len(parts) != 1 or isinstance(parts[0], nodes.TemplateData)):
+        return None
+    return parts
+
+
 def template_code(gen: CodeGen, env: Environment, text: str, *, lone: bool) -> str | None:
     """A Python expression of ``cells`` and ``ctx`` computing the template's raw value,
     or None when Jinja must render it.
@@ -75,16 +90,10 @@ def template_code(gen: CodeGen, env: Environment, text: str, *, lone: bool) -> s
     ``lone`` says the template is exactly one ``{{ expr }}``, whose value is
     returned natively; otherwise the parts are joined as text, as Jinja does.
     """
-    try:
-        tree = env.parse(text)
-    except Exception:
+    parts = _output_parts(env, text, lone=lone)
+    if parts is None:
         return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
-        return None
-    parts = tree.body[0].nodes
     if lone:
-        if len(parts) != 1 or isinstance(parts[0], nodes.TemplateData):
-            return None
         return _expression(gen, env, parts[0])
     compiled: list[str] = []
     for part in parts:
@@ -186,16 +195,10 @@ def template_shape(
     """The :class:`Shape` of the template's raw value (before ``to_native``; ``const``
     holds the raw constant) for rows with text cells in ``columns``, or None when it
     cannot be proven (anything but cells, constants, the text filters, == and ~)."""
-    try:
-        tree = env.parse(text)
-    except Exception:
+    parts = _output_parts(env, text, lone=lone)
+    if parts is None:
         return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
-        return None
-    parts = tree.body[0].nodes
     if lone:
-        if len(parts) != 1 or isinstance(parts[0], nodes.TemplateData):
-            return None
         return _shape(env, parts[0], columns)
     constant = ""
     for part in parts:
