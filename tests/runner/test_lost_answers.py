@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -10,7 +12,8 @@ import pytest
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.client.errors import OutcomeUnknownError
 from zenoo_etl.runner import apply, rollback
-from zenoo_etl.runner.odoo import OdooTarget
+from zenoo_etl.runner.identity import XMLID_MODULE
+from zenoo_etl.runner.odoo import Context, OdooTarget
 from zenoo_etl.runner.results import RunFailed
 from zenoo_etl.sandbox import serve_sandbox
 
@@ -124,3 +127,74 @@ async def test_killed_between_create_and_naming_rollback_asks_for_apply_first(
     assert undone.ok
     async with looking_at(project_files.sandbox_db) as client:
         assert await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]]) == []
+
+
+@dataclass
+class ByHand(Spy):
+    """The ``lose``-th partners ``create`` never reaches Odoo, its answer counts as lost;
+    just before, a colleague (another Odoo user) enters a partner by hand."""
+
+    lose: int = 0
+    enter: Callable[[], Awaitable[None]] | None = None
+    partner_creates: int = 0
+
+    async def create(
+        self, model: str, values: list[dict[str, Any]], context: Context | None = None
+    ) -> list[int]:
+        if model == "res.partner":
+            self.partner_creates += 1
+            if self.partner_creates == self.lose and self.enter is not None:
+                await self.enter()
+                raise _lost()
+        return await super().create(model, values, context)
+
+
+async def test_a_lost_create_never_takes_a_record_another_user_made(
+    project_files: ProjectFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create lost before it reached Odoo, while a colleague entered the same person
+    by hand (same e-mail, country, company flag: most of the row's values): the record
+    is the colleague's, not the lost call's. It is neither named nor recorded as the
+    migration's (the row is created anew), and rollback leaves it alone."""
+    async with serve_sandbox(db_path=project_files.root / "sb.db") as sb:
+        monkeypatch.setenv(PASSWORD_ENV, sb.password)
+        project_files.url = sb.url
+        project_files.runner = "concurrency = 1\ntimeout = 0.2"
+        one_by_one = PARTNERS.replace("chunk_size = 3", "chunk_size = 1")
+        project_files.write(
+            {"0001_tags.toml": TAGS, "0002_partners.toml": one_by_one}, {"data/partners.csv": CSV}
+        )
+        async with ZenooClient(url=sb.url) as admin, ZenooClient(url=sb.url) as colleague:
+            await admin.login(sb.database, sb.username, sb.password)
+            await admin.execute_kw(
+                "res.users", "create", [[{"name": "Colleague", "login": "col", "password": "c-1"}]]
+            )
+            await colleague.login(sb.database, "col", "c-1")
+            [de] = await admin.execute_kw("res.country", "search", [[["code", "=", "DE"]]])
+            # the CSV's row 2: Bob,bob@example.com,DE,Wholesale,yes
+            bob = {"name": "Bob Miller", "email": "bob@example.com", "country_id": de}
+
+            async def enter() -> None:
+                await colleague.execute_kw("res.partner", "create", [[{**bob, "is_company": True}]])
+
+            def wrap(target: OdooTarget) -> OdooTarget:
+                return ByHand(target, lose=2, enter=enter)  # row 2's create
+
+            result = await apply(project_files.load(), wrap_target=wrap)
+            assert result.ok
+            legs = await table(admin, "res.partner", ["name", "ref"], [["ref", "like", "LEG-"]])
+            [theirs] = await table(admin, "res.partner", ["id"], [["name", "=", "Bob Miller"]])
+            ours = [["module", "=", XMLID_MODULE], ["model", "=", "res.partner"]]
+            named = await table(
+                admin, "ir.model.data", ["name"], [*ours, ["res_id", "=", theirs["id"]]]
+            )
+            assert sorted(r["ref"] for r in legs) == [f"LEG-{i}" for i in range(1, 9)]
+            assert [r["name"] for r in legs if r["ref"] == "LEG-2"] == ["Bob"]
+            assert named == []  # not named as the migration's
+
+            undone = await rollback(project_files.load(), to_version=0)
+            assert undone.ok
+            assert await table(admin, "res.partner", ["ref"], [["ref", "like", "LEG-"]]) == []
+            assert await table(admin, "res.partner", ["id"], [["name", "=", "Bob Miller"]]) == [
+                theirs
+            ]

@@ -122,6 +122,7 @@ class StepRun:
     # identity xmlid by create + ir.model.data (None: not decided yet; see _binds)
     binds: bool | None = None
     floor: int | None = None  # the model's highest id before this step's first create
+    uid: int | None = None  # the run's Odoo user (None: not known, e.g. a target given in)
     made: set[int] = field(default_factory=set)  # ids created, not named yet (create_and_bind)
     notes: dict[str, dict[str, Any]] | None = None  # see _intent_notes
     _deciding: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -377,9 +378,16 @@ class StepRun:
         adopted: set[str] = set()
         for members in by_chunk.values():
             values = [self.convert(r, v) for r, v in members]
-            floor = int(notes[members[0][0].key]["floor"])
+            note = notes[members[0][0].key]
             ids = await find_unbound(
-                self.odoo, self.step.model, floor, self.types, values, self.context, self.made
+                self.odoo,
+                self.step.model,
+                int(note["floor"]),
+                self.types,
+                values,
+                self.context,
+                self.made,
+                note.get("uid"),  # who sent the chunk (the resuming run may be someone else)
             )
             if ids is None:
                 raise UnknownOutcome([r.key for r, _v in members], self.step.model)
@@ -441,7 +449,7 @@ class StepRun:
         notes: list[Any] | None = None
         if await self._binds(rows):
             token = uuid.uuid4().hex[:12]
-            notes = [{"chunk": token, "floor": self.floor}] * len(keys)
+            notes = [{"chunk": token, "floor": self.floor, "uid": self.uid}] * len(keys)
         await self.scope.record_intents(self.version, step.id, model, "created", keys, notes)
 
         def adopted(n: int) -> None:
@@ -561,6 +569,7 @@ class StepRun:
                 on_unknown=unknown,
                 settle=self.settle,
                 window=self.window,
+                uid=self.uid,
             )
         except OdooError as refused:
             if not _data_error(refused):

@@ -209,6 +209,7 @@ class Runner:
                 settle=settle_delay(self.project),
                 window=lookout_window(self.project),
                 on_lost=session.lost_answer,
+                uid=session.uid,
             )
         except (RowError, OdooError) as exc:  # an unknown field, an unknown model
             raise StepFailure(step, Chunk(), exc) from exc

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from zenoo_etl.client.errors import AccessError, OdooError, OutcomeUnknownError, ServerError
@@ -258,20 +258,32 @@ async def name_records(
 
 
 def chunk_note(previous: Any) -> dict[str, Any] | None:
-    """The note of a create-and-name intent (``{"chunk", "floor"}``), else None."""
+    """The note of a create-and-name intent (``{"chunk", "floor", "uid"}``; notes of
+    runs made before the uid have none), else None."""
     if isinstance(previous, dict) and "chunk" in previous and "floor" in previous:
         return previous
     return None
 
 
 async def unnamed_above(
-    odoo: OdooTarget, model: str, floor: int, fields: Sequence[str], context: Context
+    odoo: OdooTarget,
+    model: str,
+    floor: int,
+    fields: Sequence[str],
+    context: Context,
+    users: Collection[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The records of ``model`` above ``floor`` without any external id, id ascending,
-    read with ``fields``: what a create whose records were not named yet can have left."""
-    records = await odoo.search_read(
-        model, [["id", ">", floor]], list(fields), {**context, "active_test": False}
-    )
+    read with ``fields``: what a create whose records were not named yet can have left.
+
+    ``users``: only records these users created (the run's own Odoo user: Odoo
+    stamps every record with the user whose call created it, so another user's
+    records are never a lost call's); None: anyone's (a run that did not know it).
+    """
+    domain: list[Any] = [["id", ">", floor]]
+    if users is not None:
+        domain.append(["create_uid", "in", sorted(users)])
+    records = await odoo.search_read(model, domain, list(fields), {**context, "active_test": False})
     if not records:
         return []
     named = await odoo.search_read(
@@ -301,14 +313,16 @@ async def find_unbound(
     values: Sequence[dict[str, Any]],
     context: Context,
     exclude: Iterable[int] = (),
+    uid: int | None = None,
 ) -> list[int] | None:
     """The ids (row order) of the records a lost ``create`` call made for ``values``;
     [] when it made none, None when that cannot be told (never guessed).
 
     The candidates are the records above ``floor`` (the model's highest id before
     the step's first call) that have no external id (this runner names its
-    records right after their call) and are not in ``exclude`` (ids this run
-    already holds). Each row takes the first candidate that carries at least half
+    records right after their call), were created by ``uid`` (the user who sent
+    the call; None: by anyone) and are not in ``exclude`` (ids this run already
+    holds). Each row takes the first candidate that carries at least half
     of the row's values as sent, compared field by field (Odoo may rewrite some:
     a contact takes its company's address). Odoo runs a call as one transaction:
     its rows were all created or none, all with one ``create_date`` — anything
@@ -318,7 +332,9 @@ async def find_unbound(
     skip = set(exclude)
     candidates = [
         r
-        for r in await unnamed_above(odoo, model, floor, ["create_date", *names], context)
+        for r in await unnamed_above(
+            odoo, model, floor, ["create_date", *names], context, None if uid is None else [uid]
+        )
         if int(r["id"]) not in skip
     ]
     found: list[dict[str, Any] | None] = []
@@ -350,6 +366,7 @@ async def create_and_bind(
     on_unknown: Callable[[], None] | None = None,
     settle: float = 0.0,
     window: float = 0.0,
+    uid: int | None = None,
 ) -> list[int]:
     """``create`` the rows, then name them ``__zenoo__.<names>``; ids in row order.
 
@@ -364,6 +381,7 @@ async def create_and_bind(
     is no candidate anyway), so it holds the chunks in flight, not the whole step:
     memory stays flat at a million rows. ``before_bind`` runs between the two
     calls (the ledger's fence: a run that lost its lock stops before naming).
+    ``uid``: the Odoo user sending the call (a lost answer's records are its own).
     """
     ids: list[int] | None = None
     for attempt in range(_MAX_ATTEMPTS):
@@ -382,7 +400,14 @@ async def create_and_bind(
             await asyncio.sleep(settle)
             while True:
                 found = await find_unbound(
-                    odoo, model, floor, types, values, context, made if made is not None else ()
+                    odoo,
+                    model,
+                    floor,
+                    types,
+                    values,
+                    context,
+                    made if made is not None else (),
+                    uid,
                 )
                 if found != [] or time.monotonic() - lost >= window:
                     break

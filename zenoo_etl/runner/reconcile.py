@@ -124,10 +124,18 @@ async def _refuse_unnamed(
     may exist without their external ids yet (the run died between the two calls):
     apply recognises them by their rows' values and names them; rollback, which has
     no values, neither deletes records it cannot attribute nor forgets them."""
-    floors = [int(note["floor"]) for r in intents if (note := chunk_note(r.previous))]
-    if not floors:
+    notes = [note for r in intents if (note := chunk_note(r.previous))]
+    if not notes:
         return  # sent by load(): records and names commit together, nothing unnamed
-    above = await unnamed_above(session.odoo, model, min(floors), ["id"], {})
+    users = {note.get("uid") for note in notes}
+    above = await unnamed_above(
+        session.odoo,
+        model,
+        min(int(note["floor"]) for note in notes),
+        ["id"],
+        {},
+        None if None in users else {int(u) for u in users if u is not None},
+    )
     unnamed = {int(r["id"]) for r in above}
     if unnamed:  # records this migration holds otherwise (identity none steps) are not in doubt
         version = intents[0].version

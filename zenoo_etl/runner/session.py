@@ -51,6 +51,7 @@ class Session:
     odoo: OdooTarget
     progress: ProgressReporter
     resolver: Resolver
+    uid: int | None = None  # the Odoo user the client logged in as (None: a target given in)
     fields_cache: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # rollback: {model: {old id: new id}} for deleted records recreated in this run, so
@@ -150,9 +151,11 @@ async def open_session(
 
         unknown_uuid = False
         faults: Counter[str] = Counter()
+        uid = None
         if odoo is None:
             client = await _connect(stack, project)
             faults = client.faults
+            uid = client.uid
             odoo = ClientTarget(client)
             db_uuid = await client.database_uuid()
             if db_uuid is None:
@@ -168,6 +171,7 @@ async def open_session(
             odoo=odoo,
             progress=progress or NullProgress(),
             resolver=Resolver(odoo, scope),
+            uid=uid,
             client_faults=faults,
         )
         if unknown_uuid:
