@@ -166,17 +166,18 @@ async def test_identity_none_never_guesses() -> None:
 
 
 async def test_create_and_bind_forgets_the_ids_it_has_named(tmp_path: Path) -> None:
-    """``made`` holds the records created and not named yet (a lost answer's candidates
-    leave them out); once named they are no candidates anyway, so it does not grow
-    with the step (memory flat at a million rows)."""
-    from zenoo_etl.runner.identity import create_and_bind, id_floor
+    """``creating.ids`` holds the records created and not named yet (a lost answer's
+    candidates leave them out); once named they are no candidates anyway, so it does
+    not grow with the step (memory flat at a million rows)."""
+    from zenoo_etl.runner.identity import Creating, create_and_bind, id_floor
 
     from .helpers import looking_at
 
     async with looking_at(tmp_path / "sandbox.db") as client:
         odoo = ClientTarget(client)
         floor = await id_floor(odoo, "res.partner", {})
-        made: set[int] = {10**9}  # a chunk in flight elsewhere, created and not named yet
+        creating = Creating()
+        creating.ids.add(10**9)  # a chunk in flight elsewhere, created and not named yet
         names = [xmlid_name("s", k, "t") for k in ("a", "b")]
         ids = await create_and_bind(
             odoo,
@@ -186,9 +187,9 @@ async def test_create_and_bind_forgets_the_ids_it_has_named(tmp_path: Path) -> N
             {"name": "char"},
             {},
             floor,
-            made=made,
+            creating=creating,
         )
-        assert made == {10**9}
+        assert creating.ids == {10**9}
         found = await client.execute_kw(
             "ir.model.data",
             "search_read",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from zenoo_etl.client import ZenooClient
 from zenoo_etl.client.errors import OutcomeUnknownError
 from zenoo_etl.runner import apply, rollback
-from zenoo_etl.runner.identity import XMLID_MODULE
+from zenoo_etl.runner.identity import XMLID_MODULE, xmlid_name
 from zenoo_etl.runner.odoo import Context, OdooTarget
 from zenoo_etl.runner.results import RunFailed
 from zenoo_etl.sandbox import serve_sandbox
@@ -198,3 +199,85 @@ async def test_a_lost_create_never_takes_a_record_another_user_made(
             assert await table(admin, "res.partner", ["id"], [["name", "=", "Bob Miller"]]) == [
                 theirs
             ]
+
+
+FIRMS = """\
+    description = "firms: a name, and what every firm has alike"
+
+    [[steps]]
+    id = "firms"
+    model = "res.partner"
+    action = "create"
+    source = { csv = "data/firms.csv" }
+    key = "{{ row.id }}"
+    chunk_size = 1
+
+    [steps.fields]
+    name = "{{ row.name }}"
+    is_company = true
+    country_id = { xmlid = "base.be" }
+"""
+
+
+@dataclass
+class Crossing(Spy):
+    """The first partners ``create`` never reaches Odoo (its answer counts as lost);
+    the second commits, but its answer comes back only once the lost one's lookup has
+    read the partners (or after a second)."""
+
+    partner_creates: int = 0
+    looked: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def create(
+        self, model: str, values: list[dict[str, Any]], context: Context | None = None
+    ) -> list[int]:
+        if model != "res.partner":
+            return await super().create(model, values, context)
+        self.partner_creates += 1
+        if self.partner_creates == 1:
+            await asyncio.sleep(0.05)  # the second chunk is sent meanwhile
+            raise _lost()
+        ids = await super().create(model, values, context)
+        if self.partner_creates == 2:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.looked.wait(), 1)
+        return ids
+
+    async def search_read(
+        self, model: str, domain: list[Any], fields: list[str], context: Context | None = None
+    ) -> list[dict[str, Any]]:
+        out = await super().search_read(model, domain, fields, context)
+        if model == "res.partner" and domain[:1] and domain[0][:2] == ["id", ">"]:
+            self.looked.set()  # find_unbound's read of the records above the floor
+        return out
+
+
+async def test_a_lost_create_never_takes_the_records_of_a_chunk_still_in_flight(
+    project_files: ProjectFiles,
+) -> None:
+    """Two chunks in flight, rows alike but for their name (2 of 3 values): the first
+    create is lost before reaching Odoo; the second has committed, its answer still on
+    the way when the first looks for its records. The lookup waits for the creates in
+    flight: the second chunk's record is not taken for the first's (which would leave
+    the first row never created and one record with two names); every row has its
+    own record and name."""
+    project_files.runner = "concurrency = 2\ntimeout = 0.2"
+    project_files.write(
+        {"0001_firms.toml": FIRMS}, {"data/firms.csv": "id,name\n1,Acme\n2,Bolt\n3,Cyan\n"}
+    )
+    result = await apply(project_files.load(), wrap_target=lambda target: Crossing(target))
+    assert result.ok
+    async with looking_at(project_files.sandbox_db) as client:
+        firms = await table(
+            client, "res.partner", ["name"], [["name", "in", ["Acme", "Bolt", "Cyan"]]]
+        )
+        named = await table(
+            client, "ir.model.data", ["name", "res_id"], [["module", "=", XMLID_MODULE]]
+        )
+    by_name = {f["name"]: f["id"] for f in firms}
+    assert sorted(by_name) == ["Acme", "Bolt", "Cyan"]
+    project_id = project_files.load().config.project.id
+    assert {n["name"]: n["res_id"] for n in named} == {
+        xmlid_name("firms", key, project_id): by_name[name]
+        for key, name in (("1", "Acme"), ("2", "Bolt"), ("3", "Cyan"))
+    }

@@ -52,6 +52,7 @@ from zenoo_etl.runner.coerce import (
 )
 from zenoo_etl.runner.drift import pack_created, pack_previous
 from zenoo_etl.runner.identity import (
+    Creating,
     LoadFailed,
     UnknownOutcome,
     can_bind,
@@ -123,7 +124,7 @@ class StepRun:
     binds: bool | None = None
     floor: int | None = None  # the model's highest id before this step's first create
     uid: int | None = None  # the run's Odoo user (None: not known, e.g. a target given in)
-    made: set[int] = field(default_factory=set)  # ids created, not named yet (create_and_bind)
+    creating: Creating = field(default_factory=Creating)  # creates in flight (create_and_bind)
     notes: dict[str, dict[str, Any]] | None = None  # see _intent_notes
     _deciding: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -379,16 +380,18 @@ class StepRun:
         for members in by_chunk.values():
             values = [self.convert(r, v) for r, v in members]
             note = notes[members[0][0].key]
-            ids = await find_unbound(
-                self.odoo,
-                self.step.model,
-                int(note["floor"]),
-                self.types,
-                values,
-                self.context,
-                self.made,
-                note.get("uid"),  # who sent the chunk (the resuming run may be someone else)
-            )
+            async with self.creating.looking():  # other chunks' creates may be in flight
+                ids = await find_unbound(
+                    self.odoo,
+                    self.step.model,
+                    int(note["floor"]),
+                    self.types,
+                    values,
+                    self.context,
+                    self.creating.ids,
+                    note.get("uid"),  # who sent the chunk (the resuming run may be someone else)
+                )
+                self.creating.ids.update(ids or ())
             if ids is None:
                 raise UnknownOutcome([r.key for r, _v in members], self.step.model)
             if not ids:
@@ -397,7 +400,7 @@ class StepRun:
             names = [xmlid_name(self.step.id, k, self.project_id) for k in keys]
             # fenced: no call after losing the lock
             await name_records(
-                self.odoo, self.step.model, names, ids, self.made, self.scope.heartbeat
+                self.odoo, self.step.model, names, ids, self.creating, self.scope.heartbeat
             )
             await self.scope.record_done(
                 self.version,
@@ -563,7 +566,7 @@ class StepRun:
                 self.types,
                 self.context,
                 self.floor,
-                made=self.made,
+                creating=self.creating,
                 before_bind=self.scope.heartbeat,  # fenced: no call after losing the lock
                 on_adopt=adopted,
                 on_unknown=unknown,

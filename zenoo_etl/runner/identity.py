@@ -25,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from zenoo_etl.client.errors import AccessError, OdooError, OutcomeUnknownError, ServerError
@@ -240,21 +241,73 @@ async def bind_xmlids(
                 return
 
 
+class Creating:
+    """One step's ``create`` calls in flight and its records not named yet, as the
+    lookup of a lost create (:func:`find_unbound`) must see them.
+
+    Another chunk's records are unnamed too, and look like rows of the same step:
+    until they are named their ids are in ``ids``, and while a create's answer is on
+    its way (its records may be committed already) it is ``sending``. A lookup
+    (``looking``) waits for the creates in flight to answer, holds new ones back
+    while it reads, and leaves ``ids`` out: a lost chunk never takes another
+    chunk's records for its own. Lookups follow lost answers only, so the creates
+    of a step without one never wait.
+    """
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self._sending = 0
+        self._looking = False
+        self._changed = asyncio.Condition()
+
+    @asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        """Around a ``create``: waits while a lookup reads."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._looking)
+            self._sending += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._sending -= 1
+                self._changed.notify_all()
+
+    @asynccontextmanager
+    async def looking(self) -> AsyncIterator[None]:
+        """Around a lookup: one at a time, once no ``create`` is in flight."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._looking)
+            self._looking = True
+            try:
+                await self._changed.wait_for(lambda: self._sending == 0)
+            except BaseException:
+                self._looking = False
+                self._changed.notify_all()
+                raise
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._looking = False
+                self._changed.notify_all()
+
+
 async def name_records(
     odoo: OdooTarget,
     model: str,
     names: Sequence[str],
     ids: Sequence[int],
-    made: set[int],
+    creating: Creating,
     before_bind: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Name records this run created (:func:`bind_xmlids`); while the call is out their
-    ids are in ``made``, so a lost answer of another chunk never takes them for its own."""
-    made.update(ids)
+    ids are in ``creating.ids``, so a lost answer of another chunk never takes them."""
+    creating.ids.update(ids)
     if before_bind is not None:
         await before_bind()
     await bind_xmlids(odoo, model, names, ids)
-    made.difference_update(ids)  # named now: unnamed_above leaves them out by their names
+    creating.ids.difference_update(ids)  # named now: unnamed_above leaves them out
 
 
 def chunk_note(previous: Any) -> dict[str, Any] | None:
@@ -360,7 +413,7 @@ async def create_and_bind(
     context: Context,
     floor: int,
     *,
-    made: set[int] | None = None,
+    creating: Creating | None = None,
     before_bind: Callable[[], Awaitable[None]] | None = None,
     on_adopt: Callable[[int], None] | None = None,
     on_unknown: Callable[[], None] | None = None,
@@ -375,18 +428,21 @@ async def create_and_bind(
     Python and checks every relational id with a query of its own (measured on a
     real Odoo 18: 0.4-0.55x ``create`` for rows with tags). ``floor`` is
     :func:`id_floor` taken before this step's first call (and kept in the ledger's
-    intents, for a run that resumes after a crash). ``made``: ids this run created
-    for the step and has not named yet (no candidates for a lost answer); the new
-    ids are added before they are named and dropped once they are (a named record
-    is no candidate anyway), so it holds the chunks in flight, not the whole step:
+    intents, for a run that resumes after a crash). ``creating``: the step's creates
+    in flight (:class:`Creating`); its ids are those created and not named yet (no
+    candidates for a lost answer), dropped once named (a named record is no
+    candidate anyway), so it holds the chunks in flight, not the whole step:
     memory stays flat at a million rows. ``before_bind`` runs between the two
     calls (the ledger's fence: a run that lost its lock stops before naming).
     ``uid``: the Odoo user sending the call (a lost answer's records are its own).
     """
+    creating = creating if creating is not None else Creating()
     ids: list[int] | None = None
     for attempt in range(_MAX_ATTEMPTS):
         try:
-            ids = await odoo.create(model, values, context)
+            async with creating.sending():
+                ids = await odoo.create(model, values, context)
+                creating.ids.update(ids)  # no lookup sees them unnamed and unclaimed
             break
         except OutcomeUnknownError:
             if on_unknown is not None:
@@ -399,16 +455,11 @@ async def create_and_bind(
             lost = time.monotonic()
             await asyncio.sleep(settle)
             while True:
-                found = await find_unbound(
-                    odoo,
-                    model,
-                    floor,
-                    types,
-                    values,
-                    context,
-                    made if made is not None else (),
-                    uid,
-                )
+                async with creating.looking():
+                    found = await find_unbound(
+                        odoo, model, floor, types, values, context, creating.ids, uid
+                    )
+                    creating.ids.update(found or ())  # ours now: the next lookup leaves them
                 if found != [] or time.monotonic() - lost >= window:
                     break
                 await asyncio.sleep(min(_POLL, max(0.0, window - (time.monotonic() - lost))))
@@ -420,7 +471,7 @@ async def create_and_bind(
                     on_adopt(len(found))
                 break
     assert ids is not None
-    await name_records(odoo, model, names, ids, made if made is not None else set(), before_bind)
+    await name_records(odoo, model, names, ids, creating, before_bind)
     return ids
 
 
@@ -533,6 +584,7 @@ async def create_plain(
 
 __all__ = [
     "XMLID_MODULE",
+    "Creating",
     "LoadFailed",
     "UnknownOutcome",
     "bind_xmlids",
