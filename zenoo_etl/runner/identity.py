@@ -375,11 +375,12 @@ async def find_unbound(
     the step's first call) that have no external id (this runner names its
     records right after their call), were created by ``uid`` (the user who sent
     the call; None: by anyone) and are not in ``exclude`` (ids this run already
-    holds). Each row takes the first candidate that carries at least half
-    of the row's values as sent, compared field by field (Odoo may rewrite some:
-    a contact takes its company's address). Odoo runs a call as one transaction:
-    its rows were all created or none, all with one ``create_date`` — anything
-    else (some rows found, or found in two transactions) is None.
+    holds). Each row takes the candidate that carries the most of the row's
+    values as sent, at least half, compared field by field (Odoo may rewrite
+    some: a contact takes its company's address); among equals, the oldest.
+    Odoo runs a call as one transaction: its rows were all created or none, all
+    with one ``create_date`` — anything else (some rows found, or found in two
+    transactions) is None.
     """
     names = sorted({f for v in values for f in v if types.get(f) in _COMPARABLE})
     skip = set(exclude)
@@ -393,7 +394,11 @@ async def find_unbound(
     found: list[dict[str, Any] | None] = []
     for row in values:
         fields = [f for f in names if f in row]
-        hit = next((r for r in candidates if _likeness(types, fields, row, r) >= 0.5), None)
+        hit, best = None, 0.5
+        for record in candidates:  # the likest, not the first alike enough
+            likeness = _likeness(types, fields, row, record)
+            if likeness > best or (hit is None and likeness == best):
+                hit, best = record, likeness
         if hit is not None:
             candidates.remove(hit)
         found.append(hit)
