@@ -133,3 +133,74 @@ async def test_a_plain_user_meets_external_ids_as_on_the_real_server(version: st
         )
     assert problems == []
     assert left == 0
+
+
+_GROUPS = {  # the group each refusal names, on the real servers (README)
+    "18.0": {"imd": "Administration/Access Rights", "settings": "Administration/Settings"},
+    "19.0": {"imd": "Access Rights", "settings": "Role / Administrator"},
+}
+
+
+def _refusal(verb: str, what: str, group: str) -> str:
+    return (
+        f"You are not allowed to {verb} {what} records.\n\nThis operation is allowed for the "
+        f"following groups:\n\t- {group}\n\nContact your administrator to request access "
+        "if necessary."
+    )
+
+
+@pytest.mark.parametrize("version", ["18.0", "19.0"])
+async def test_what_else_a_plain_user_meets_as_on_the_real_server(version: str) -> None:
+    """get_param refused with the version's wording; load() on ir.model.data itself
+    answers the refusal as a message; an archived record's name resolves only with
+    active_test off (checked on real 18 and 19 with /tmp probes, README)."""
+    groups = _GROUPS[version]
+    async with serve_sandbox(version=version) as sb, aiohttp.ClientSession() as http:
+        vals = {"name": "plain", "login": "plain", "password": "pw-plain"}
+        uid = await _admin(http, sb, "res.users", "create", [vals])
+
+        async def as_user(model: str, method: str, *args: Any) -> Any:
+            body = {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {
+                    "service": "object",
+                    "method": "execute_kw",
+                    "args": [sb.database, uid, "pw-plain", model, method, *args],
+                },
+            }
+            return await _post(http, sb, body)
+
+        answer = await as_user("ir.config_parameter", "get_param", ["database.uuid"])
+        wanted = _refusal("access", "'System Parameter' (ir.config_parameter)", groups["settings"])
+        assert answer["error"]["data"]["message"] == wanted
+        assert answer["error"]["data"]["name"] == "odoo.exceptions.AccessError"
+
+        columns = ["name", "module", "model", "res_id"]
+        loaded = await as_user(
+            "ir.model.data", "load", [columns, [["zz", "__zenoo__", "res.partner", "1"]]]
+        )
+        message = _refusal("create", "'Model Data' (ir.model.data)", groups["imd"])
+        assert loaded["result"] == {
+            "ids": False,
+            "messages": [
+                {"rows": {"from": 0, "to": 0}, "record": 0, "type": "error", "message": message}
+            ],
+            "nextrow": 0,
+        }
+
+        archived = await _admin(
+            http,
+            sb,
+            "res.partner",
+            "load",
+            [["id", "name", "active"], [["__zenoo__.archived", "Archived", "0"]]],
+        )
+        [pid] = archived["ids"]
+        reference = ["__zenoo__", "archived"]
+        plain = await as_user("ir.model.data", "check_object_reference", reference)
+        assert plain["result"] == ["res.partner", False]
+        kw = {"context": {"active_test": False}}
+        unhidden = await as_user("ir.model.data", "check_object_reference", reference, kw)
+        assert unhidden["result"] == ["res.partner", pid]
