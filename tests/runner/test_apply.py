@@ -18,6 +18,7 @@ from .helpers import (
     TAGS,
     ProjectFiles,
     Spy,
+    add_plain_user,
     comparable,
     looking_at,
     seed_old,
@@ -103,10 +104,15 @@ async def test_without_the_preflight_the_progress_total_is_counted_all_the_same(
     assert ("step_started", ("partners", "res.partner", "create", 8)) in progress.events
 
 
+@pytest.mark.parametrize("user", ["admin", "plain"])
 async def test_every_action_then_rollback_restores_the_target_exactly(
-    project_files: ProjectFiles,
+    project_files: ProjectFiles, user: str
 ) -> None:
-    """upsert/update/delete/archive/call land as written; rollback --to 0 undoes all."""
+    """upsert/update/delete/archive/call land as written; rollback --to 0 undoes all.
+    The same for a user who may neither create nor read external ids (``load()``, names
+    looked up one by one), as on a real Odoo 18/19."""
+    if user == "plain":
+        await add_plain_user(project_files)
     _files(project_files)
     await seed_old(project_files)
     async with looking_at(project_files.sandbox_db) as client:
