@@ -24,8 +24,11 @@ lost. What it does:
 * **Concurrency**: 503/429/502/504 answers and Odoo's concurrency errors
   (lock contention on the server) halve the calls in flight at once; after
   :data:`RECOVER` clean periods one more call is allowed again, up to where it
-  was. With ``max`` above ``start`` it also probes one more call in flight
-  after the size settled, and keeps it only when it is :data:`GAIN` faster.
+  was. Once the size settled it probes one more call in flight (``max``
+  above the current) or else one fewer (``min`` below it), and keeps going
+  that way only while each is :data:`GAIN` faster: a threaded Odoo answers
+  fewer calls faster (its requests share one interpreter lock), a server with
+  workers answers more.
 
 A fixed setting (a number, or ``min = max``) is never changed. Decisions only
 change what the *next* chunks are cut with: which rows go together, their
@@ -110,7 +113,8 @@ class Tuner:
         self._best: tuple[float, int] | None = None  # (rate, size) at this concurrency
         self._phase = "size" if not size.fixed else "concurrency"
         self._size_ceiling = size.high
-        self._probe_base: float | None = None  # rate before one more call in flight
+        self._probe_base: float | None = None  # rate before one more/fewer call in flight
+        self._probe_step = 1  # +1: probing one more call in flight, -1: one fewer
         self._recover_to = concurrency.start  # calls in flight before contention lowered them
         self._clean = 0
 
@@ -187,24 +191,40 @@ class Tuner:
         self._phase = "concurrency"
 
     def _tune_concurrency(self, rate: float) -> None:
-        high = self.concurrency_bounds.high
+        low, high = self.concurrency_bounds.low, self.concurrency_bounds.high
         if self._probe_base is None:
-            if self.concurrency < high and self.concurrency >= self._recover_to:
-                self._probe_base = rate
-                self._set(self.size, self.concurrency + 1, "probing one more call in flight")
-                return
-            self._phase = "settled"
+            if self.concurrency < self._recover_to:
+                self._phase = "settled"  # lowered by contention: recovery brings it back
+            elif self.concurrency < high:
+                self._probe(rate, +1)
+            elif self.concurrency > low:
+                self._probe(rate, -1)
+            else:
+                self._phase = "settled"
             return
+        # kept only when clearly faster: within the noise the calls in flight stay
         if rate >= self._probe_base * (1 + GAIN):
-            self._recover_to = self.concurrency
-            if self.concurrency < high:
-                self._probe_base = rate
-                self._set(self.size, self.concurrency + 1, "probing one more call in flight")
+            after = self.concurrency + self._probe_step
+            if low <= after <= high:
+                self._probe(rate, self._probe_step)
                 return
         else:
-            self._set(self.size, self.concurrency - 1, "no faster with one more call in flight")
+            more = self._probe_step > 0
+            self._set(
+                self.size,
+                self.concurrency - self._probe_step,
+                f"no faster with one {'more' if more else 'fewer'} call in flight",
+            )
         self._recover_to = self.concurrency
         self._phase = "settled"
+
+    def _probe(self, base: float, step: int) -> None:
+        self._probe_base, self._probe_step = base, step
+        self._set(
+            self.size,
+            self.concurrency + step,
+            f"probing one {'more' if step > 0 else 'fewer'} call in flight",
+        )
 
     def _shrink(self, why: str) -> None:
         smaller = max(self.size_bounds.low, self.size // 2)
