@@ -157,37 +157,60 @@ async def create_by_load(
     commit later (a late commit rewrites the rows with the same values).
     """
     names = [xmlid_name(step, key, project) for key in keys]
-    ids: list[int | None] = [None] * len(keys)
-    pending = list(range(len(keys)))
-    for attempt in range(_MAX_ATTEMPTS):
+
+    async def send(pending: list[int]) -> list[int]:
         data = [[f"{XMLID_MODULE}.{names[i]}", *cells[i]] for i in pending]
+        answer = await odoo.load(model, ["id", *columns], data, context)
+        if answer.ids is None or len(answer.ids) != len(pending):
+            failed = LoadFailed(answer)
+            if failed.record is not None and 0 <= failed.record < len(pending):
+                failed.record = pending[failed.record]  # index into the caller's rows
+            raise failed
+        return answer.ids
+
+    async def find(pending: list[int]) -> list[int | None]:
+        found = await lookup_xmlids(odoo, model, [names[i] for i in pending])
+        return [found.get(names[i]) for i in pending]
+
+    return await _send_settling(len(keys), send, find, on_adopt, on_unknown, settle)
+
+
+async def _send_settling(
+    count: int,
+    send: Callable[[list[int]], Awaitable[list[int]]],
+    find: Callable[[list[int]], Awaitable[list[int | None]]],
+    on_adopt: Callable[[int], None] | None,
+    on_unknown: Callable[[], None] | None,
+    settle: float,
+) -> list[int]:
+    """Ids in row order of ``count`` rows that ``send(pending)`` creates (``pending``:
+    the indexes of the rows still to send). After a lost answer, ``find(pending)``
+    names the record the lost call made for each row, or None; only those rows are
+    sent again (at most :data:`_MAX_ATTEMPTS` sends)."""
+    ids: list[int | None] = [None] * count
+    pending = list(range(count))
+    for attempt in range(_MAX_ATTEMPTS):
         try:
-            answer = await odoo.load(model, ["id", *columns], data, context)
+            sent = await send(pending)
         except OutcomeUnknownError:
             if on_unknown is not None:
                 on_unknown()
             if attempt == _MAX_ATTEMPTS - 1:
                 raise
             await asyncio.sleep(settle)  # a call still running server-side lands first
-            found = await lookup_xmlids(odoo, model, [names[i] for i in pending])
             still: list[int] = []
-            for i in pending:
-                if names[i] in found:
-                    ids[i] = found[names[i]]
-                    if on_adopt is not None:
-                        on_adopt(1)
-                else:
+            for i, found in zip(pending, await find(pending), strict=True):
+                if found is None:
                     still.append(i)
+                    continue
+                ids[i] = found
+                if on_adopt is not None:
+                    on_adopt(1)
             pending = still
             if not pending:
                 break
             continue
-        if answer.ids is None or len(answer.ids) != len(pending):
-            failed = LoadFailed(answer)
-            if failed.record is not None and 0 <= failed.record < len(pending):
-                failed.record = pending[failed.record]  # index into the caller's rows
-            raise failed
-        for i, new_id in zip(pending, answer.ids, strict=True):
+        for i, new_id in zip(pending, sent, strict=True):
             ids[i] = new_id
         break
     return [int(i) for i in ids if i is not None]
@@ -541,36 +564,17 @@ async def create_by_fields(
     server is still processing (it outlived the client's timeout) commits
     meanwhile and is found, instead of being created a second time.
     """
-    ids: list[int | None] = [None] * len(values)
-    pending = list(range(len(values)))
-    for attempt in range(_MAX_ATTEMPTS):
-        try:
-            created = await odoo.create(model, [values[i] for i in pending], context)
-        except OutcomeUnknownError:
-            if on_unknown is not None:
-                on_unknown()
-            if attempt == _MAX_ATTEMPTS - 1:
-                raise
-            await asyncio.sleep(settle)
-            found = await search_matches(
-                odoo, model, match, types, [values[i] for i in pending], [], context
-            )
-            still: list[int] = []
-            for i, hits in zip(pending, found, strict=True):
-                if hits:
-                    ids[i] = int(min(h["id"] for h in hits))
-                    if on_adopt is not None:
-                        on_adopt(1)
-                else:
-                    still.append(i)
-            pending = still
-            if not pending:
-                break
-            continue
-        for i, new_id in zip(pending, created, strict=True):
-            ids[i] = new_id
-        break
-    return [int(i) for i in ids if i is not None]
+
+    async def send(pending: list[int]) -> list[int]:
+        return await odoo.create(model, [values[i] for i in pending], context)
+
+    async def find(pending: list[int]) -> list[int | None]:
+        found = await search_matches(
+            odoo, model, match, types, [values[i] for i in pending], [], context
+        )
+        return [int(min(h["id"] for h in hits)) if hits else None for hits in found]
+
+    return await _send_settling(len(values), send, find, on_adopt, on_unknown, settle)
 
 
 async def create_plain(
