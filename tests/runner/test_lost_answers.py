@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from zenoo_etl.client import ZenooClient
-from zenoo_etl.client.errors import OutcomeUnknownError
+from zenoo_etl.client.errors import ConnectError, OutcomeUnknownError
 from zenoo_etl.runner import apply, rollback
 from zenoo_etl.runner.identity import XMLID_MODULE, xmlid_name
 from zenoo_etl.runner.odoo import Context, OdooTarget
@@ -281,3 +281,41 @@ async def test_a_lost_create_never_takes_the_records_of_a_chunk_still_in_flight(
         xmlid_name("firms", key, project_id): by_name[name]
         for key, name in (("1", "Acme"), ("2", "Bolt"), ("3", "Cyan"))
     }
+
+
+@pytest.mark.parametrize("on_error", ["rollback", "stop"])
+async def test_naming_never_sent_leaves_no_record_behind_nor_made_twice(
+    project_files: ProjectFiles, on_error: str
+) -> None:
+    """The chunk's records are created, the call naming them never reaches Odoo (the
+    server went away): the records exist, so the ledger keeps them (not 'refused,
+    nothing kept'). The failure says so; the automatic rollback removes them (or,
+    with on_error = "stop", the rerun does not make them again); every row ends up
+    once, and rollback leaves nothing."""
+    project_files.runner = f'chunk_size = 3\nconcurrency = 1\non_error = "{on_error}"'
+    project_files.write(
+        {"0001_tags.toml": TAGS, "0002_partners.toml": PARTNERS}, {"data/partners.csv": CSV}
+    )
+
+    def wrap(target: OdooTarget) -> OdooTarget:
+        # writes: tags, their names, partners chunk 1, its names (never sent)
+        return Spy(target, fail_before_write={4: lambda: ConnectError("server went away")})
+
+    with pytest.raises(RunFailed, match="but naming them failed") as failed:
+        await apply(project_files.load(), wrap_target=wrap)
+    async with looking_at(project_files.sandbox_db) as client:
+        left = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
+    if on_error == "rollback":
+        assert "(3 record(s) undone)" in str(failed.value)
+        assert left == []
+    else:
+        assert sorted(r["ref"] for r in left) == ["LEG-1", "LEG-2", "LEG-3"]
+
+    again = await apply(project_files.load())
+    assert again.ok
+    async with looking_at(project_files.sandbox_db) as client:
+        legs = await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]])
+    assert sorted(r["ref"] for r in legs) == [f"LEG-{i}" for i in range(1, 9)]
+    assert (await rollback(project_files.load(), to_version=0)).ok
+    async with looking_at(project_files.sandbox_db) as client:
+        assert await table(client, "res.partner", ["ref"], [["ref", "like", "LEG-"]]) == []

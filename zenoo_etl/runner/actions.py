@@ -54,6 +54,7 @@ from zenoo_etl.runner.drift import pack_created, pack_previous
 from zenoo_etl.runner.identity import (
     Creating,
     LoadFailed,
+    NamingFailed,
     UnknownOutcome,
     can_bind,
     chunk_note,
@@ -470,6 +471,12 @@ class StepRun:
                 ids = await self._create_and_bind(rows, resolved, keys, adopted, unknown)
             else:
                 ids = await self._send_creates(rows, resolved, keys, adopted, unknown)
+        except NamingFailed as unnamed:
+            # the records exist, without their external ids: the ledger holds them (the
+            # step fails; rollback removes them), never forgets nor makes them again
+            entries = [DoneEntry(k, i, "created") for k, i in zip(keys, unnamed.ids, strict=True)]
+            await self.scope.record_done(self.version, step.id, model, entries)
+            raise
         except (OdooError, ConnectError, LoadFailed, RowError):
             # Odoo refused the call (or it was never sent: a value did not convert): nothing
             # of it was kept, so these keys are not pending; a rerun or rollback must not

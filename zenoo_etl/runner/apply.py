@@ -38,7 +38,7 @@ from zenoo_etl.errors import DriftError, LockLostError, ZenooError
 from zenoo_etl.ledger.protocol import Counts, MigrationRecord
 from zenoo_etl.runner.actions import Chunk, StepRun, lines_model
 from zenoo_etl.runner.foreign import ForeignRecordsError, find_foreign, foreign_message
-from zenoo_etl.runner.identity import LoadFailed, UnknownOutcome
+from zenoo_etl.runner.identity import LoadFailed, NamingFailed, UnknownOutcome
 from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.runner.ordering import (
     WINDOW_CHUNKS,
@@ -356,7 +356,7 @@ class Runner:
                 half = len(chunk.rows) // 2
                 first = await work(Chunk(rows=chunk.rows[:half]))
                 return first + await work(Chunk(rows=chunk.rows[half:]))
-            except (UnknownOutcome, ZenooError) as exc:
+            except (UnknownOutcome, NamingFailed, ZenooError) as exc:
                 raise StepFailure(step, chunk, exc) from exc
 
         def advanced(n: int) -> None:

@@ -29,7 +29,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iter
 from contextlib import asynccontextmanager
 from typing import Any
 
-from zenoo_etl.client.errors import AccessError, OdooError, OutcomeUnknownError, ServerError
+from zenoo_etl.client.errors import (
+    AccessError,
+    ClientError,
+    OdooError,
+    OutcomeUnknownError,
+    ServerError,
+)
 from zenoo_etl.runner.coerce import equal_values, normalise_read, normalise_written
 from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
 
@@ -50,6 +56,23 @@ class LoadFailed(Exception):
         self.record: int | None = record if isinstance(record, int) else None
         self.field: str | None = first.get("field") or None
         self.row: Any = None  # the Row, set by the caller that knows the chunk
+
+
+class NamingFailed(Exception):
+    """``create`` made a chunk's records, the call naming them failed: they exist
+    without their external ids (not a refusal: nothing may treat them as never made)."""
+
+    def __init__(self, model: str, ids: Sequence[int], cause: BaseException) -> None:
+        super().__init__(
+            f"Odoo created {len(ids)} {model} record(s) (ids {_shown_ids(ids)}) but naming "
+            f"them failed ({cause}); the ledger holds them without their external ids"
+        )
+        self.model = model
+        self.ids = list(ids)
+
+
+def _shown_ids(ids: Sequence[int], shown: int = 5) -> str:
+    return ", ".join(map(str, ids[:shown])) + (", ..." if len(ids) > shown else "")
 
 
 class UnknownOutcome(Exception):
@@ -463,6 +486,7 @@ async def create_and_bind(
     memory stays flat at a million rows. ``before_bind`` runs between the two
     calls (the ledger's fence: a run that lost its lock stops before naming).
     ``uid``: the Odoo user sending the call (a lost answer's records are its own).
+    The naming call failing raises :class:`NamingFailed`: the records exist.
     """
     creating = creating if creating is not None else Creating()
     ids: list[int] | None = None
@@ -499,7 +523,10 @@ async def create_and_bind(
                     on_adopt(len(found))
                 break
     assert ids is not None
-    await name_records(odoo, model, names, ids, creating, before_bind)
+    try:
+        await name_records(odoo, model, names, ids, creating, before_bind)
+    except ClientError as exc:  # refused, never sent, or lost: the records stay made
+        raise NamingFailed(model, ids, exc) from exc
     return ids
 
 
@@ -595,6 +622,7 @@ __all__ = [
     "XMLID_MODULE",
     "Creating",
     "LoadFailed",
+    "NamingFailed",
     "UnknownOutcome",
     "bind_xmlids",
     "can_bind",
