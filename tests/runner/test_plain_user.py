@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from zenoo_etl.cli import main
 from zenoo_etl.client.errors import OutcomeUnknownError
-from zenoo_etl.runner import apply, foreign
+from zenoo_etl.runner import RunFailed, apply, identity
 from zenoo_etl.runner.identity import XMLID_MODULE
 from zenoo_etl.runner.odoo import OdooTarget
 
@@ -122,7 +122,7 @@ async def test_a_plain_users_lost_load_answer_is_settled_by_name(
     records' metadata (a few calls), or, on a model too large for that, looks each
     row's name up."""
     if not sweep:
-        monkeypatch.setattr(foreign, "_SWEEP_MAX", 0)
+        monkeypatch.setattr(identity, "_SWEEP_MAX", 0)
     # the spy counts calls: one chunk at a time; a lost answer settles for 1 s
     project_files.runner = "concurrency = 1\ntimeout = 1"
     await asyncio.to_thread(_plain_user_project, project_files)
@@ -150,3 +150,51 @@ async def test_a_plain_users_lost_load_answer_is_settled_by_name(
         assert spy.calls["check_object_reference"] == countries + rows + lost_chunk
     async with looking_at(project_files.sandbox_db) as client:
         await exactly_once(client)
+
+
+UPSERT = """\
+    description = "people"
+
+    [[steps]]
+    id = "people"
+    model = "res.partner"
+    action = "upsert"
+    match = ["ref"]
+    key = "{{ row.key }}"
+    records = [{ key = "1", ref = "%(ref)s-1" }, { key = "2", ref = "%(ref)s-2" }]
+
+    [steps.fields]
+    name = "Person {{ row.key }}"
+    ref = "{{ row.ref }}"
+"""
+
+
+@pytest.mark.parametrize("user", ["admin", "plain"])
+async def test_an_upsert_refuses_to_overwrite_a_named_record_it_does_not_match(
+    project_files: ProjectFiles, user: str
+) -> None:
+    """The rows' external ids exist (a lost ledger) but their match values changed: the
+    upsert stops before sending anything. A user who may not read ir.model.data finds
+    the names with get_metadata, once for the step, not with a call per row."""
+    if user == "plain":
+        await add_plain_user(project_files)
+    project_files.write({"0001_people.toml": UPSERT % {"ref": "OLD"}})
+    first = await apply(project_files.load())
+    assert first.ok, first.error
+    (project_files.root / ".zenoo" / "ledger.db").unlink()
+    project_files.write({"0001_people.toml": UPSERT % {"ref": "NEW"}})
+    spies: list[Spy] = []
+
+    def wrap(target: OdooTarget) -> OdooTarget:
+        spies.append(Spy(target))
+        return spies[-1]
+
+    with pytest.raises(RunFailed, match="have an external id that exists already"):
+        await apply(project_files.load(), wrap_target=wrap)
+    assert spies[0].write_calls() == 0
+    async with looking_at(project_files.sandbox_db) as client:
+        people = await table(client, "res.partner", ["ref"], [["name", "like", "Person "]])
+    assert sorted(p["ref"] for p in people) == ["OLD-1", "OLD-2"]
+    if user == "plain":
+        assert spies[0].calls["get_metadata"] == 1
+        assert spies[0].calls["check_object_reference"] == 0

@@ -57,6 +57,7 @@ from zenoo_etl.runner.identity import (
     NamingFailed,
     UnknownOutcome,
     can_bind,
+    can_read_names,
     chunk_note,
     create_and_bind,
     create_by_fields,
@@ -66,8 +67,10 @@ from zenoo_etl.runner.identity import (
     id_floor,
     lookup_xmlids,
     name_records,
+    names_by_metadata,
     search_matches,
     xmlid_name,
+    xmlid_prefix,
 )
 from zenoo_etl.runner.odoo import OdooTarget
 from zenoo_etl.runner.progress import StepCounts
@@ -127,6 +130,10 @@ class StepRun:
     uid: int | None = None  # the run's Odoo user (None: not known, e.g. a target given in)
     creating: Creating = field(default_factory=Creating)  # creates in flight (create_and_bind)
     notes: dict[str, dict[str, Any]] | None = None  # see _intent_notes
+    # a user who may not read ir.model.data: the step's names that existed at its first
+    # chunk (see _existing_xmlids; None: looked up per chunk)
+    names_read: bool = False
+    named: dict[str, int] | None = None
     _deciding: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
@@ -506,7 +513,7 @@ class StepRun:
         (its match values were changed on the target, or another project's record):
         load() would silently overwrite that record, so the step fails before sending."""
         names = {xmlid_name(self.step.id, r.key, self.project_id): r for r in rows}
-        found = await lookup_xmlids(self.odoo, self.step.model, list(names))
+        found = await self._existing_xmlids(list(names))
         if not found:
             return
         name, record_id = next(iter(found.items()))
@@ -518,6 +525,20 @@ class StepRun:
             "--force to overwrite it",
             row=names[name],
         )
+
+    async def _existing_xmlids(self, names: list[str]) -> dict[str, int]:
+        """:func:`lookup_xmlids`, but where the user may not read ``ir.model.data`` (one
+        call per name there) the step's names are read once, at its first chunk, with
+        :func:`names_by_metadata`: the names this step makes later are its other rows'."""
+        async with self._deciding:
+            if not self.names_read:
+                self.names_read = True
+                if not await can_read_names(self.odoo):
+                    prefix = xmlid_prefix(self.step.id, self.project_id)
+                    self.named = await names_by_metadata(self.odoo, self.step.model, prefix)
+        if self.named is None:
+            return await lookup_xmlids(self.odoo, self.step.model, names)
+        return {name: self.named[name] for name in names if name in self.named}
 
     async def _overwritten(self, rows: list[Row], resolved: list[dict[str, Any]]) -> dict[str, Any]:
         """With ``--force``: key -> ledger ``previous`` of rows whose record exists already."""

@@ -31,14 +31,18 @@ from zenoo_etl.compiler.values import Ref, Row, SearchRef, XmlidRef
 from zenoo_etl.errors import DriftError
 from zenoo_etl.ledger.protocol import DoneEntry
 from zenoo_etl.runner.coerce import CoercionError, field_types, rpc_converter
-from zenoo_etl.runner.identity import XMLID_MODULE, lookup_xmlids, search_matches, xmlid_name
+from zenoo_etl.runner.identity import (
+    XMLID_MODULE,
+    lookup_xmlids,
+    names_by_metadata,
+    search_matches,
+    xmlid_name,
+    xmlid_prefix,
+)
 from zenoo_etl.runner.pipeline import chunked
 from zenoo_etl.runner.session import Session
 
 _BATCH = 1000  # names per ir.model.data lookup (one search_read each)
-_DIGEST = 16  # hex digits of the row's key hash ending each external id name
-_SWEEP_MAX = 20_000  # records of a model whose names a user without ir.model.data reads
-_SWEEP_PAGE = 1000  # records per get_metadata call
 
 
 #: rows of a step -> key -> id of the existing record each would overwrite
@@ -83,14 +87,14 @@ async def _known_xmlids(session: Session, step: Step) -> dict[str, int] | None:
     One search for the name prefix all of them share tells whether any exists:
     a step none of whose records exist (a first apply) reads no external ids row
     by row. A user who may not read ``ir.model.data`` cannot search names: for
-    that user the records' metadata is read (:func:`_named_by_metadata`).
+    that user the records' metadata is read (:func:`.identity.names_by_metadata`).
 
     ``_`` and ``%`` in the prefix act as wildcards, which can only find more
     names, never fewer; a prefix with a backslash (an escape in LIKE) is not
     searched that way.
     """
     pid = session.project.config.project.id
-    prefix = xmlid_name(step.id, "", pid)[:-_DIGEST]
+    prefix = xmlid_prefix(step.id, pid)
     domain = [
         ["module", "=", XMLID_MODULE],
         ["model", "=", step.model],
@@ -100,38 +104,8 @@ async def _known_xmlids(session: Session, step: Step) -> dict[str, int] | None:
         if "\\" in prefix or await session.odoo.search("ir.model.data", domain, limit=1):
             return None
     except AccessError:  # the user may not read external ids
-        return await _named_by_metadata(session, step.model, prefix)
+        return await names_by_metadata(session.odoo, step.model, prefix)
     return {}
-
-
-async def _named_by_metadata(session: Session, model: str, prefix: str) -> dict[str, int] | None:
-    """For a user who may not read ``ir.model.data``: name -> record id of the
-    external ids ``__zenoo__.<prefix>…`` on records of ``model``, read with
-    ``get_metadata`` (which reads external ids as superuser) over every record, a
-    page of ids per call.
-
-    One look-up per name costs a call per row (on Odoo 18, 1,000 rows: 4.6 s
-    before the first write, the step itself 0.6 s); a model of up to
-    ``_SWEEP_MAX`` records costs a few calls this way. A larger model, or one
-    whose records the user may not all read, answers None: the names are then
-    looked up one by one.
-    """
-    ids = await session.odoo.search(model, [], {"active_test": False}, limit=_SWEEP_MAX + 1)
-    if len(ids) > _SWEEP_MAX:
-        return None
-    wanted = f"{XMLID_MODULE}.{prefix}"
-    named: dict[str, int] = {}
-    for page in chunked(ids, _SWEEP_PAGE):
-        try:
-            records = await session.odoo.call(model, "get_metadata", page, [], {})
-        except AccessError:
-            return None
-        for record in records:
-            xmlids = [x["xmlid"] for x in record.get("xmlids") or []] or [record.get("xmlid")]
-            for xmlid in xmlids:
-                if isinstance(xmlid, str) and xmlid.startswith(wanted):
-                    named[xmlid.partition(".")[2]] = int(record["id"])
-    return named
 
 
 async def _xmlids_exist(session: Session, step: Step, rows: list[Row]) -> dict[str, int]:
