@@ -45,8 +45,8 @@ def _spying(spies: list[Spy]) -> Any:
 async def test_apply_creates_resolves_and_a_second_apply_writes_nothing(
     project_files: ProjectFiles,
 ) -> None:
-    """Creates with external ids (create + ir.model.data), resolves xmlid/ref in bulk,
-    reruns are no-ops."""
+    """Creates with external ids (create + ir.model.data where rows carry relations, one
+    load() where they do not), resolves xmlid/ref in bulk, reruns are no-ops."""
     _files(project_files, more=False)
     spies: list[Spy] = []
     progress = RecordingProgress()
@@ -58,14 +58,17 @@ async def test_apply_creates_resolves_and_a_second_apply_writes_nothing(
     # the progress total: the preflight's row pass counted the source's rows
     assert ("step_started", ("partners", "res.partner", "create", 8)) in progress.events
     spy = spies[0]
-    # 8 rows in chunks of 3 = 3 create calls, each followed by one that names its records
-    # (ir.model.data); tags: one chunk. No load(): it converts every cell, create does not
-    assert spy.calls["load"] == 0
+    # partners (a country, tags: relational fields): 8 rows in chunks of 3 = 3 create
+    # calls, each followed by one that names its records (ir.model.data), no load()
     assert spy.log.count(("create", "res.partner")) == 3
-    assert spy.log.count(("create", "res.partner.category")) == 1
-    assert spy.log.count(("create", "ir.model.data")) == 1 + 3
-    # per step: may this user create external ids, and the id floor
-    assert spy.log.count(("has_access", "ir.model.data")) == 2
+    assert spy.log.count(("load", "res.partner")) == 0
+    assert spy.log.count(("create", "ir.model.data")) == 3
+    # tags (a name only): one load() with an id column, records and names at once
+    assert spy.log.count(("load", "res.partner.category")) == 1
+    assert spy.log.count(("create", "res.partner.category")) == 0
+    assert spy.calls["load"] == 1
+    # the partners step asks once: may this user create external ids (and the id floor)
+    assert spy.log.count(("has_access", "ir.model.data")) == 1
     # once per model per run, and once more by the preflight (validate's attributes)
     assert spy.calls["fields_get"] == 2 + 2
     imd = [m for m in spy.log if m == ("search_read", "ir.model.data")]

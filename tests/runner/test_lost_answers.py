@@ -51,8 +51,9 @@ async def test_answer_lost_after_commit_is_adopted_not_resent(
         spies: list[Spy] = []
 
         def wrap(target: OdooTarget) -> OdooTarget:
-            # creates: tags, their names, partners chunk 1, its names, partners chunk 2
-            spy = Spy(target, lose_after={("create", 5): _lost})
+            # tags (a name only) go as one load(); creates: partners chunk 1, its names,
+            # partners chunk 2 (the partners carry relations: create + naming)
+            spy = Spy(target, lose_after={("create", 3): _lost})
             spies.append(spy)
             return spy
 
@@ -101,8 +102,9 @@ async def test_killed_between_create_and_naming_rollback_asks_for_apply_first(
     )
 
     def wrap(target: OdooTarget) -> OdooTarget:
-        # creates: tags, their names, partners chunk 1, its names, partners chunk 2 (killed)
-        return Spy(target, lose_after={("create", 5): Killed})
+        # tags (a name only) go as one load(); creates: partners chunk 1, its names,
+        # partners chunk 2 (killed)
+        return Spy(target, lose_after={("create", 3): Killed})
 
     with contextlib.suppress(Killed):
         await apply(project_files.load(), wrap_target=wrap)
@@ -298,8 +300,9 @@ async def test_naming_never_sent_leaves_no_record_behind_nor_made_twice(
     )
 
     def wrap(target: OdooTarget) -> OdooTarget:
-        # writes: tags, their names, partners chunk 1, its names (never sent)
-        return Spy(target, fail_before_write={4: lambda: ConnectError("server went away")})
+        # writes: the tags' load() (a name only: records and names at once), partners
+        # chunk 1 (relations: create + naming), its names (never sent)
+        return Spy(target, fail_before_write={3: lambda: ConnectError("server went away")})
 
     with pytest.raises(RunFailed, match="but naming them failed") as failed:
         await apply(project_files.load(), wrap_target=wrap)

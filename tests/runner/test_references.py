@@ -57,8 +57,11 @@ async def test_references_are_looked_up_in_bulk_and_cached(project_files: Projec
     # with one search for their name prefix (none exists: no lookup row by row)
     assert log.count(("search_read", "ir.model.data")) == 1
     assert log.count(("search", "ir.model.data")) == 2
+    # contacts (relations): create + naming per chunk; tags (a name only): one load()
     assert spies[0].log.count(("create", "res.partner")) == 5
-    assert spies[0].log.count(("create", "ir.model.data")) == 1 + 5
+    assert spies[0].log.count(("create", "ir.model.data")) == 5
+    assert spies[0].log.count(("load", "res.partner.category")) == 1
+    assert spies[0].calls["load"] == 1
 
     async with looking_at(project_files.sandbox_db) as client:
         rows = await table(
