@@ -100,6 +100,22 @@ def test_identity_cost_runs_against_a_sandbox() -> None:
     assert len(made) == 3 and all("(120 made" in line for line in made), done.stdout
 
 
+def test_identity_flat_runs_against_a_sandbox() -> None:
+    """bench/identity_flat.py: each call shape makes exactly its rows and removes them."""
+    done = subprocess.run(
+        [sys.executable, "identity_flat.py", "--rows", "120", "--rounds", "1", "--chunk", "50"],
+        cwd=ROOT / "bench",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    made = [line for line in done.stdout.splitlines() if line.startswith("round 1")]
+    assert len(made) == 5, done.stdout
+    assert "external ids left behind: 0" in done.stdout, done.stdout
+
+
 def test_call_cost_runs_against_a_sandbox() -> None:
     """bench/call_cost.py: every size is measured and everything it made is removed."""
     done = subprocess.run(
