@@ -73,6 +73,7 @@ from zenoo_etl.runner.identity import (
     xmlid_prefix,
 )
 from zenoo_etl.runner.odoo import OdooTarget
+from zenoo_etl.runner.ordering import parent_field
 from zenoo_etl.runner.progress import StepCounts
 from zenoo_etl.runner.resolve import Resolver, RowError
 
@@ -142,6 +143,8 @@ class StepRun:
     def __post_init__(self) -> None:
         self.types = field_types(self.fields_get)
         names = list(self.step.row_fields)
+        # the many2one Odoo copies a child's fields from (a lost create's lookup)
+        self.parent = parent_field(self.step.model, names, self.fields_get)
         for name in [*names, *self.step.match]:
             if name not in self.types:
                 close = difflib.get_close_matches(name, list(self.types), n=1)
@@ -403,6 +406,7 @@ class StepRun:
                     self.context,
                     self.creating.ids,
                     note.get("uid"),  # who sent the chunk (the resuming run may be someone else)
+                    self.parent,
                 )
                 self.creating.ids.update(ids or ())
             if ids is None:
@@ -613,6 +617,7 @@ class StepRun:
                 settle=self.settle,
                 window=self.window,
                 uid=self.uid,
+                parent=self.parent,
             )
         except OdooError as refused:
             if not _data_error(refused):

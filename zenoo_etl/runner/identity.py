@@ -36,7 +36,7 @@ from zenoo_etl.client.errors import (
     OutcomeUnknownError,
     ServerError,
 )
-from zenoo_etl.runner.coerce import equal_values, normalise_read, normalise_written
+from zenoo_etl.runner.coerce import equal_values, normalise_read, normalise_written, to_rpc_value
 from zenoo_etl.runner.odoo import Context, LoadAnswer, OdooTarget
 
 XMLID_MODULE = "__zenoo__"
@@ -444,13 +444,53 @@ async def unnamed_above(
 
 
 def _likeness(
-    types: dict[str, str], fields: Sequence[str], values: dict[str, Any], record: dict[str, Any]
+    types: dict[str, str],
+    fields: Sequence[str],
+    values: dict[str, Any],
+    record: dict[str, Any],
+    upper: dict[str, Any] | None = None,
 ) -> float:
-    """Share of ``fields`` whose read value equals the value sent (0 when none compare)."""
-    if not fields:
-        return 0.0
-    same = sum(equal_values(types[f], record.get(f, False), values.get(f, False)) for f in fields)
-    return same / len(fields)
+    """Share of ``fields`` whose read value equals the value sent (0 when none compare).
+
+    ``upper``: the record's parent, as read. A value that differs from the one sent
+    but equals the parent's is left out, neither alike nor not: Odoo copies it from
+    the parent on create (a contact takes its company's address, seen on a real
+    Odoo 18), so it tells nothing of whose record this is.
+    """
+    same = compared = 0
+    for f in fields:
+        read = record.get(f, False)
+        if equal_values(types[f], read, values.get(f, False)):
+            same += 1
+        elif upper is not None and equal_values(
+            types[f], read, to_rpc_value(types[f], upper.get(f, False))
+        ):
+            continue
+        compared += 1
+    return same / compared if compared else 0.0
+
+
+async def _uppers(
+    odoo: OdooTarget,
+    model: str,
+    parent: str,
+    fields: Sequence[str],
+    records: Sequence[dict[str, Any]],
+    context: Context,
+) -> dict[int, dict[str, Any]]:
+    """id -> the record's parent (``parent``: its self-referencing many2one), read with
+    ``fields``, for the ``records`` that have one."""
+    wanted = {normalise_read("many2one", r.get(parent, False)) for r in records}
+    wanted.discard(False)
+    if not wanted:
+        return {}
+    read = await odoo.read(model, sorted(wanted), list(fields), {**context, "active_test": False})
+    by_id = {int(p["id"]): p for p in read}
+    return {
+        int(r["id"]): by_id[pid]
+        for r in records
+        if (pid := normalise_read("many2one", r.get(parent, False))) in by_id
+    }
 
 
 async def find_unbound(
@@ -462,6 +502,7 @@ async def find_unbound(
     context: Context,
     exclude: Iterable[int] = (),
     uid: int | None = None,
+    parent: str | None = None,
 ) -> list[int] | None:
     """The ids (row order) of the records a lost ``create`` call made for ``values``;
     [] when it made none, None when that cannot be told (never guessed).
@@ -471,8 +512,10 @@ async def find_unbound(
     records right after their call), were created by ``uid`` (the user who sent
     the call; None: by anyone) and are not in ``exclude`` (ids this run already
     holds). Each row takes the candidate that carries the most of the row's
-    values as sent, at least half, compared field by field (Odoo may rewrite
-    some: a contact takes its company's address); among equals, the oldest.
+    values as sent, at least half, compared field by field; among equals, the
+    oldest. Odoo may rewrite some on create: with ``parent`` (the model's
+    self-referencing many2one), a value equal to the parent's is left out of the
+    comparison (a contact takes its company's address).
     Odoo runs a call as one transaction: its rows were all created or none, all
     with one ``create_date`` — anything else (some rows found, or found in two
     transactions) is None.
@@ -486,12 +529,15 @@ async def find_unbound(
         )
         if int(r["id"]) not in skip
     ]
+    uppers = {}
+    if parent is not None and parent in names and candidates:
+        uppers = await _uppers(odoo, model, parent, names, candidates, context)
     found: list[dict[str, Any] | None] = []
     for row in values:
         fields = [f for f in names if f in row]
         hit, best = None, 0.5
         for record in candidates:  # the likest, not the first alike enough
-            likeness = _likeness(types, fields, row, record)
+            likeness = _likeness(types, fields, row, record, uppers.get(int(record["id"])))
             if likeness > best or (hit is None and likeness == best):
                 hit, best = record, likeness
         if hit is not None:
@@ -520,6 +566,7 @@ async def create_and_bind(
     settle: float = 0.0,
     window: float = 0.0,
     uid: int | None = None,
+    parent: str | None = None,
 ) -> list[int]:
     """``create`` the rows, then name them ``__zenoo__.<names>``; ids in row order.
 
@@ -534,7 +581,8 @@ async def create_and_bind(
     candidate anyway), so it holds the chunks in flight, not the whole step:
     memory stays flat at a million rows. ``before_bind`` runs between the two
     calls (the ledger's fence: a run that lost its lock stops before naming).
-    ``uid``: the Odoo user sending the call (a lost answer's records are its own).
+    ``uid``: the Odoo user sending the call (a lost answer's records are its own);
+    ``parent``: the model's self-referencing many2one (see :func:`find_unbound`).
     The naming call failing raises :class:`NamingFailed`: the records exist.
     """
     creating = creating if creating is not None else Creating()
@@ -558,7 +606,7 @@ async def create_and_bind(
             while True:
                 async with creating.looking():
                     found = await find_unbound(
-                        odoo, model, floor, types, values, context, creating.ids, uid
+                        odoo, model, floor, types, values, context, creating.ids, uid, parent
                     )
                     creating.ids.update(found or ())  # ours now: the next lookup leaves them
                 if found != [] or time.monotonic() - lost >= window:
