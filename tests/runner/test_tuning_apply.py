@@ -263,3 +263,54 @@ async def test_a_run_killed_mid_step_resumes_exactly_once_whatever_the_sizes(
         assert sorted(row[6][1] for row in contacts) == sorted(f"K-{i}" for i in range(1, 601))
         refs = [p[1] for p in outcome["partners"] if p and p[1] and p[1].startswith("K-")]
         assert len(refs) == len(set(refs)) == 600  # nothing created twice
+
+
+PEOPLE_ONLY = """\
+    description = "people"
+
+    [[steps]]
+    id = "people"
+    model = "res.partner"
+    action = "create"
+    source = { csv = "data/people.csv" }
+    key = "{{ row.id }}"
+    SIZE
+
+    [steps.fields]
+    name = "{{ row.name }}"
+    ref = "P-{{ row.id }}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("size", "sent"),
+    [
+        # tuned (it may not grow here): the last wave is shared out over the 4 calls
+        ("chunk_size = { min = 20, start = 500, max = 500 }", [380, 380, 380, 377]),
+        # a fixed size is kept: three calls of 500 and one of 17
+        ("chunk_size = 500", [500, 500, 500, 17]),
+    ],
+)
+async def test_the_last_wave_of_a_tuned_step_is_shared_out_over_the_calls_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: str, sent: list[int]
+) -> None:
+    async with serve_sandbox(db_path=tmp_path / "sb.db") as sb:
+        monkeypatch.setenv(PASSWORD_ENV, sb.password)
+        (tmp_path / "p").mkdir()
+        files = ProjectFiles(tmp_path / "p", url=sb.url, runner="concurrency = 4")
+        people = "id,name\n" + "".join(f"{i},Person {i}\n" for i in range(1, 1518))
+        files.write(
+            {"0001_people.toml": PEOPLE_ONLY.replace("SIZE", size)}, {"data/people.csv": people}
+        )
+        wires: list[Wire] = []
+
+        def wrap(target: OdooTarget) -> OdooTarget:
+            wires.append(Wire(target))
+            return wires[-1]
+
+        result = await apply(files.load(), wrap_target=wrap)
+        assert result.migrations[0].steps[0].counts.created == 1517
+        assert sorted((n for _, n in wires[0].sizes), reverse=True) == sent
+        outcome = await _outcome(sb, files.root)
+        refs = sorted(p[1] for p in outcome["partners"] if p and p[1])
+        assert refs == sorted(f"P-{i}" for i in range(1, 1518))  # each exactly once
