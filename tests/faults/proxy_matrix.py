@@ -57,8 +57,10 @@ from .proxy import KINDS, FaultProxy, Rules
 
 PHASES = ("apply", "rollback", "auto")
 # requests the sandbox sees in one fault-free run of each phase (login included):
-# kill points are drawn from 4 (after login) to these
-REQUESTS = {"apply": 38, "rollback": 24, "auto": 57}
+# kill points are drawn from 4 (after login) to these. The base contacts carry a
+# country, so identity xmlid creates them with create + one naming call per chunk
+# (a step without relational fields would go through load()).
+REQUESTS = {"apply": 46, "rollback": 24, "auto": 65}
 FAULTS = (*KINDS, "kill")
 RERUNS = 4
 FIELDS = ["name", "ref", "phone", "email", "is_company", "active"]
@@ -81,6 +83,7 @@ name = "Contact {{{{ row.n }}}}"
 ref = "PM-C{{{{ row.n }}}}"
 email = "c{{{{ row.n }}}}@example.com"
 phone = "+32 0 {{{{ row.n }}}}"
+country_id = {{ xmlid = "base.be" }}
 """
 
 ACT = f"""\
