@@ -17,7 +17,6 @@ and Odoo's message, and what to do next.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable, Hashable, Iterator
 from itertools import pairwise
@@ -236,48 +235,24 @@ class Runner:
         ids: list[int] | None,
         parent: str | None = None,
         stats: RowStats | None = None,
-        total: int | None = None,
     ) -> Iterator[Chunk]:
-        """The step's chunks, each cut with the size the tuner chooses at that moment.
-
-        With the step's ``total`` known and the size tuned (a fixed size is kept), the
-        last wave is shared out: once fewer rows are left than the calls in flight
-        take at the tuner's size, each chunk gets an equal part of them, so the calls
-        end together instead of one or two running on alone while the others wait for
-        the next step (1,517 rows in chunks of 500 and 4 calls: three of 500 and one
-        of 17, a call's worth of the server idle for the whole step).
-        """
-        cut = 0
-        tail = 0  # the size of the last wave's chunks, once it began
+        """The step's chunks, each cut with the size the tuner chooses at that moment."""
 
         def size() -> int:
-            nonlocal tail
-            if tail:
-                return min(tail, tuner.size)
-            left = total - cut if total is not None else 0
-            wave = tuner.size * tuner.concurrency
-            if 0 < left < wave and tuner.concurrency > 1 and not tuner.size_bounds.fixed:
-                tail = max(tuner.size_bounds.low, math.ceil(left / tuner.concurrency))
-                return tail
             return tuner.size
 
         if ids is not None:
             for id_part in chunked(ids, size):
-                cut += len(id_part)
                 yield Chunk(ids=id_part)
             return
         rows = iter_rows(self.project, migration, step, stats)
-        parts: Iterator[list[Row]]
         if parent is None:
-            parts = chunked(rows, size)
-        else:
-            most = tuner.size_bounds.high
-            window = min(
-                WINDOW_MAX, max(most, most * tuner.concurrency_bounds.high * WINDOW_CHUNKS)
-            )
-            parts = grouped_chunks(rows, size, parent, window)
-        for part in parts:
-            cut += len(part)
+            for part in chunked(rows, size):
+                yield Chunk(rows=part)
+            return
+        most = tuner.size_bounds.high
+        window = min(WINDOW_MAX, max(most, most * tuner.concurrency_bounds.high * WINDOW_CHUNKS))
+        for part in grouped_chunks(rows, size, parent, window):
             yield Chunk(rows=part)
 
     async def dangling_reference(self, chunk: Chunk) -> RowError | None:
@@ -398,7 +373,7 @@ class Runner:
         stats = RowStats()
         try:
             await run_chunks(
-                self.chunks(migration, step, tuner, ids, parent, stats, total),
+                self.chunks(migration, step, tuner, ids, parent, stats),
                 work,
                 concurrency=lambda: tuner.concurrency,
                 timer=tuner if tuner.tuned else None,
