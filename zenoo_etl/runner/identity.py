@@ -114,8 +114,13 @@ def xmlid_prefix(step: str, project: str | None = None) -> str:
 async def can_read_names(odoo: OdooTarget) -> bool:
     """Whether this user may read ``ir.model.data`` (on Odoo 18/19: Access Rights). Odoo
     16 and 17 have no ``has_access``: False, and names are read the slower way."""
+    return await _may(odoo, "read")
+
+
+async def _may(odoo: OdooTarget, operation: str) -> bool:
+    """``ir.model.data.has_access(operation)``; False where Odoo has no such method."""
     try:
-        answer = await odoo.call("ir.model.data", "has_access", [], [[]], {"operation": "read"})
+        answer = await odoo.call("ir.model.data", "has_access", [], [[]], {"operation": operation})
     except OdooError:
         return False
     return answer is True
@@ -295,11 +300,7 @@ async def can_bind(odoo: OdooTarget) -> bool:
     else gets them through ``load()``, which creates them as superuser. Odoo
     16 and 17 have no ``has_access``: they get ``load()`` too.
     """
-    try:
-        answer = await odoo.call("ir.model.data", "has_access", [], [[]], {"operation": "create"})
-    except OdooError:
-        return False
-    return answer is True
+    return await _may(odoo, "create")
 
 
 async def id_floor(odoo: OdooTarget, model: str, context: Context) -> int:
