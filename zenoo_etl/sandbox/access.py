@@ -99,11 +99,17 @@ def load_refusal(version: str, uid: int, model: str) -> dict[str, Any] | None:
     return {"ids": False, "messages": [{**message, "message": refused.message}], "nextrow": 0}
 
 
-def check_call(version: str, uid: int, model: str, method: str) -> None:
-    """Refuse an RPC call of ``method`` on ``model`` that ``uid`` has no right for."""
-    operation = _NEEDS.get(method)
-    if operation is not None and not allowed(uid, model, operation):
+def require(version: str, uid: int, model: str, operation: str) -> None:
+    """Raise Odoo's AccessError unless ``uid`` holds the right of ``operation``."""
+    if not allowed(uid, model, operation):
         raise refusal(version, model, operation)
 
 
-__all__ = ["SYSTEM_UIDS", "allowed", "check_call", "load_refusal", "refusal"]
+def check_call(version: str, uid: int, model: str, method: str) -> None:
+    """Refuse an RPC call of ``method`` on ``model`` that ``uid`` has no right for."""
+    operation = _NEEDS.get(method)
+    if operation is not None:
+        require(version, uid, model, operation)
+
+
+__all__ = ["SYSTEM_UIDS", "allowed", "check_call", "load_refusal", "refusal", "require"]

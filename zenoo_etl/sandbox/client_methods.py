@@ -276,18 +276,16 @@ def check_access_rights(
     """``check_access_rights`` (18.0, deprecated; still in 19): None when allowed and
     raising, else whether allowed; a refusal raises Odoo's AccessError."""
     _check_operation(operation)
-    if access.allowed(env.uid, model, operation):
-        return None if raise_exception else True
     if raise_exception:
-        raise access.refusal(env.registry.version, model, operation)
-    return False
+        access.require(env.registry.version, env.uid, model, operation)
+        return None
+    return access.allowed(env.uid, model, operation)
 
 
 def check_access(env: Env, model: str, ids: Any, operation: str) -> None:
     """``check_access(operation)`` (18.0; private in 19.0): None when allowed."""
     _check_operation(operation)
-    if not access.allowed(env.uid, model, operation):
-        raise access.refusal(env.registry.version, model, operation)
+    access.require(env.registry.version, env.uid, model, operation)
 
 
 def _check_operation(operation: Any) -> None:

@@ -80,13 +80,14 @@ def _route_not_found() -> HttpError:
 def _rpc_error(req_id: Any, exc: SandboxRpcError, version: str) -> web.Response:
     """A JSON-RPC error envelope: code 200 and ``debug`` second in 18.0; code 0 and
     ``debug`` last in 19.0 (checked on both real servers)."""
-    code, message = (200 if version < "19" else 0), "Odoo Server Error"
+    odoo19 = version >= "19"
+    code, message = (0 if odoo19 else 200), "Odoo Server Error"
     if isinstance(exc, SessionExpired):
         code, message = 100, "Odoo Session Expired"
     elif isinstance(exc, HttpError) and exc.http_status == 404:
         code, message = 404, "404: Not Found"
     data = exc.payload()
-    if version >= "19":
+    if odoo19:
         data = {k: data[k] for k in ("name", "message", "arguments", "context", "debug")}
     error = {"code": code, "message": message, "data": data}
     return _json_response({"jsonrpc": "2.0", "id": req_id, "error": error})
